@@ -1,0 +1,23 @@
+/**
+ * `pnpm bench`: every benchmark group, or those named as arguments (e.g. `pnpm bench codec`).
+ * Speed and memory targets live here, never in timed tests.
+ */
+import { runCodecBench } from './codec.bench.js';
+
+const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
+  codec: runCodecBench,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((g) => !(g in groups));
+if (unknown.length) {
+  process.stderr.write(`unknown benchmark group(s): ${unknown.join(', ')}; known: ${Object.keys(groups).join(', ')}\n`);
+  process.exit(2);
+}
+let allOk = true;
+for (const [name, run] of Object.entries(groups)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  const { ok } = await run();
+  allOk &&= ok;
+}
+process.stderr.write(`\n${allOk ? 'all targets met' : 'some targets NOT met'}\n`);

@@ -1,0 +1,3 @@
+/** @sfm/core — the protocol codec, the device client and the cache policy engine. */
+export * from './model.js';
+export * from './protocol/index.js';

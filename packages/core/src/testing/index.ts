@@ -1,0 +1,2 @@
+/** Test helpers shared by every package's tests (not part of the runtime API). */
+export * from './golden.js';

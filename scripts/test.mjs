@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Builds every package (type-checking the tests too), runs the whole vitest suite, and ends with
+// the line CI reads: "N passed, N failed". Extra arguments go to vitest (e.g. a file filter).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const bin = (name) => join('node_modules', '.bin', name);
+const build = spawnSync(bin('tsc'), ['-b'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('build failed');
+  console.log('0 passed, 1 failed');
+  process.exit(build.status ?? 1);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sfm-test-'));
+const report = join(dir, 'report.json');
+const run = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], { stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + (r.numFailedTestSuites > 0 && r.numFailedTests === 0 ? r.numFailedTestSuites : 0);
+  skipped = r.numPendingTests + r.numTodoTests;
+} catch {
+  failed = Math.max(failed, 1); // no report: the runner itself broke
+}
+rmSync(dir, { recursive: true, force: true });
+const status = run.status ?? 1;
+if (status !== 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(status);
