@@ -86,3 +86,15 @@ describe('golden stream example and line noise', () => {
     expect(items.every((x) => x.kind === 'noise')).toBe(true);
   });
 });
+
+describe('the SUB table', () => {
+  it('pairs every request with 0xFF − request and says which way the content flows', async () => {
+    const { SUB_TABLE, subInfoForResponse } = await import('./sub-codes.js');
+    for (const r of SUB_TABLE) {
+      expect(r.response).toBe(0xff - r.request);
+      expect(subInfoForResponse(r.response)).toBe(r);
+    }
+    const flow = (name: string) => SUB_TABLE.find((r) => r.name === name)!.dataFlow;
+    expect([flow('serial-number'), flow('compliance-write'), flow('write-confirm-a'), flow('erase-begin'), flow('bulk-waveform')]).toEqual(['device-to-host', 'host-to-device', 'none', 'none', 'device-to-host']);
+  });
+});

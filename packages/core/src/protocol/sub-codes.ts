@@ -15,6 +15,8 @@ export interface SubInfo {
   /** Content bytes a data request returns; null when not a two-step read; 'variable' for 0A. */
   readonly dataLength: number | 'variable' | null;
   readonly style: FrameStyle;
+  /** Which way the content travels: a read's reply carries it to the host, a write's request to the unit. */
+  readonly dataFlow: 'device-to-host' | 'host-to-device' | 'none';
   readonly purpose: string;
 }
 
@@ -90,7 +92,8 @@ const rows: SubInfo[] = [
 ];
 
 function row(request: number, name: string, dataLength: SubInfo['dataLength'], style: FrameStyle, purpose: string): SubInfo {
-  return { request, response: responseSubFor(request), name, dataLength, style, purpose };
+  const dataFlow = style === 'write' ? (dataLength === null && /confirm/.test(name) ? 'none' : 'host-to-device') : dataLength === null && style === 'read' ? 'none' : 'device-to-host';
+  return { request, response: responseSubFor(request), name, dataLength, style, dataFlow, purpose };
 }
 
 const byRequest = new Map(rows.map((r) => [r.request, r]));
