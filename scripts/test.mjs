@@ -7,6 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const bin = (name) => join('node_modules', '.bin', name);
+
+// The real-serial-port tests run over a socat pseudo-terminal pair: install Debian's socat when
+// it is missing and we may (root with apt-get), as the README's test command promises.
+if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 0) {
+  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (canInstall) {
+    console.log('installing socat (Debian package) for the serial-port tests…');
+    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat'], { stdio: 'inherit' });
+  } else {
+    console.log('socat is missing: the real-serial-port tests will fail (install it: apt-get install socat)');
+  }
+}
 const build = spawnSync(bin('tsc'), ['-b'], { stdio: 'inherit' });
 if (build.status !== 0) {
   console.log('build failed');

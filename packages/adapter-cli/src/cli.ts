@@ -1,15 +1,37 @@
-/** The `sfm` command line: yargs over the commands, with injectable I/O. */
+/**
+ * The `sfm` command line: yargs over the commands, with injectable I/O and services so tests
+ * run it in-process. Exit codes: 0 ok, 2 bad usage or input, 3 the unit failed (unreachable,
+ * timeout, protocol error, busy), 4 not found, 1 anything else.
+ */
 import yargs from 'yargs';
+import { DeviceError, EventNotFound, PayloadError, type DeviceAccess } from '@sfm/core';
 import { decodeCommand } from './commands/decode.js';
+import { deviceCommands } from './commands/device.js';
 import { UsageError, processIO, type CliIO } from './io.js';
+import type { DeviceResolver } from './target.js';
 
-/** Runs the CLI on `argv`; resolves to the process exit code. */
-export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  let exitCode = 0;
-  const cli = yargs(argv)
+export interface CliDeps {
+  /** The service device commands use; made on first use. */
+  access?: () => DeviceAccess;
+  resolveDevice?: DeviceResolver;
+  /** Extra commands (e.g. `sim`, `serve`) contributed by the entry point. */
+  extraCommands?: (io: CliIO) => import('yargs').CommandModule<any, any>[];
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, device: 3, notFound: 4 } as const;
+
+export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDeps = {}): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const access = deps.access ?? (() => {
+    throw new UsageError('no device access is configured');
+  });
+  let cli = yargs(argv)
     .scriptName('sfm')
     .usage('$0 <command> [options]')
-    .command(decodeCommand(io))
+    .command(decodeCommand(io));
+  for (const c of deviceCommands({ io, access, resolveDevice: deps.resolveDevice })) cli = cli.command(c);
+  for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
+  cli = cli
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .help()
@@ -19,7 +41,8 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       if (err) throw err;
       throw new UsageError(msg);
     })
-    .wrap(Math.min(100, process.stdout.columns ?? 100));
+    .epilogue('Exit codes: 0 ok, 2 bad usage or input, 3 the unit failed, 4 not found, 1 other errors.')
+    .wrap(Math.min(110, process.stdout.columns ?? 110));
   try {
     let helpText = '';
     await cli.parseAsync(argv, {}, (_err, _argv, output) => {
@@ -27,13 +50,18 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     });
     if (helpText) io.stdout(helpText + '\n');
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`sfm: ${e.message}\n`);
-      exitCode = e.exitCode;
-    } else {
-      io.stderr(`sfm: ${(e as Error).message}\n`);
-      exitCode = 1;
-    }
+    const [code, message] = describeFailure(e);
+    io.stderr(`sfm: ${message}\n`);
+    exitCode = code;
   }
   return exitCode;
+}
+
+function describeFailure(e: unknown): [number, string] {
+  if (e instanceof UsageError) return [e.exitCode, e.message];
+  if (e instanceof EventNotFound) return [EXIT.notFound, e.message];
+  if (e instanceof PayloadError) return [EXIT.usage, e.message];
+  if (e instanceof DeviceError) return [EXIT.device, `${e.code}: ${e.message}`];
+  if (e instanceof RangeError) return [EXIT.usage, e.message];
+  return [EXIT.failure, e instanceof Error ? e.message : String(e)];
 }

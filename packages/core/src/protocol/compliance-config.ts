@@ -19,7 +19,8 @@ export { COMPLIANCE_LENGTH };
 export const ANCHOR = [0xbe, 0x80, 0x00, 0x00, 0x00, 0x00] as const;
 export const INVERSE_SENSITIVITY = 6.206053;
 
-const MODE_CODES: Record<RecordingMode, number> = { single_shot: 0, continuous: 1, histogram: 3, histogram_continuous: 4 };
+/** Recording mode codes at anchor − 7 (protocol.md §8.2). */
+export const MODE_CODES: Record<RecordingMode, number> = { single_shot: 0, continuous: 1, histogram: 3, histogram_continuous: 4 };
 const MODE_NAMES = new Map(Object.entries(MODE_CODES).map(([k, v]) => [v, k as RecordingMode]));
 export const SAMPLE_RATES = [1024, 2048, 4096] as const;
 const GEO_LABELS = ['Tran', 'Vert', 'Long'] as const;

@@ -22,3 +22,4 @@ export * from './waveform-body.js';
 export * from './units.js';
 export * from './describe.js';
 export * as conventions from './conventions.js';
+export * from './trigger-block.js';

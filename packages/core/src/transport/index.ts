@@ -1,2 +1,3 @@
 export * from './transport.js';
 export * from './stream-link.js';
+export * from './registry.js';

@@ -1,0 +1,178 @@
+/**
+ * The device commands: info, events, event, waveform, status, monitor, config, call-home, erase.
+ * Each goes through DeviceAccess (the caching relay, or the unit directly), so repeated calls
+ * hit the cache when one is configured.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { WRITABLE_COMPLIANCE_FIELDS, waveformCsv, type DeviceAccess, type Served } from '@sfm/core';
+import { UsageError, type CliIO } from '../io.js';
+import { cmd } from '../command.js';
+import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus } from '../format.js';
+import { checkOutputPath, writeWhole } from '../output-file.js';
+import { progressBar } from '../progress.js';
+import { targetFrom, withTargetOptions, type DeviceResolver, type TargetArgs } from '../target.js';
+import { nest, parseAssignments, type FieldKind } from '../values.js';
+
+export interface DeviceCommandDeps {
+  io: CliIO;
+  access: () => DeviceAccess;
+  resolveDevice?: DeviceResolver;
+}
+
+interface CommonArgs extends TargetArgs {
+  json?: boolean;
+  force?: boolean;
+}
+
+const COMPLIANCE_FIELDS: Record<(typeof WRITABLE_COMPLIANCE_FIELDS)[number], FieldKind> = {
+  recording_mode: 'string', sample_rate: 'integer', record_time_s: 'number', histogram_interval_s: 'integer', geo_range: 'string',
+  trigger_level_ips: 'number', alarm_level_ips: 'number', mic_trigger_psi: 'number', mic_alarm_psi: 'number', project: 'string',
+  client: 'string', operator: 'string', sensor_location: 'string', notes: 'string',
+};
+
+const CALL_HOME_FIELDS: Record<string, FieldKind> = {
+  enabled: 'boolean', dial_string: 'string', after_event_recorded: 'boolean', at_specified_times: 'boolean',
+  'time1.enabled': 'boolean', 'time1.hour': 'integer', 'time1.minute': 'integer', 'time2.enabled': 'boolean',
+  'time2.hour': 'integer', 'time2.minute': 'integer', num_retries: 'integer', retry_interval_s: 'integer',
+  wait_for_connection_s: 'integer', warm_up_time_s: 'integer',
+};
+
+function common<T>(y: Argv<T>) {
+  return withTargetOptions(y)
+    .option('json', { type: 'boolean', describe: 'print the JSON document (for scripts)' })
+    .option('force', { type: 'boolean', describe: 'bypass the cache and ask the unit' });
+}
+
+function index(raw: unknown): number {
+  const n = Number(raw);
+  if (typeof raw === 'string' && !/^\d+$/.test(raw)) throw new UsageError(`IDX: expected a 0-based event index, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`IDX: expected a 0-based event index, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>[] {
+  const { io } = deps;
+  const target = (a: TargetArgs) => targetFrom(a, deps.resolveDevice);
+  const print = <T>(a: CommonArgs, value: T, human: (v: T) => string, served?: Served<T>): void => {
+    if (a.json) io.stdout(JSON.stringify(value, null, 2) + '\n');
+    else io.stdout(human(value) + '\n');
+    if (served && !a.json && served.cache !== 'miss') io.stderr(`(from cache, ${Math.round(served.ageS)} s old)\n`);
+  };
+
+  return [
+    cmd({
+      command: 'info',
+      describe: 'identity and configuration of the unit',
+      builder: (y) => common(y),
+      handler: async (a: CommonArgs) => {
+        const r = await deps.access().info(target(a), { force: a.force });
+        print(a, r.value, formatInfo, r);
+      },
+    }),
+    cmd({
+      command: 'events',
+      describe: 'every stored event: header, peaks, project text',
+      builder: (y) => common(y),
+      handler: async (a: CommonArgs) => {
+        const r = await deps.access().events(target(a), { force: a.force });
+        print(a, r.value, formatEvents, r);
+      },
+    }),
+    cmd({
+      command: 'event <idx>',
+      describe: 'one event by 0-based index',
+      builder: (y) => common(y).positional('idx', { type: 'string', describe: '0-based event index' }),
+      handler: async (a: CommonArgs & { idx: string }) => {
+        const r = await deps.access().event(target(a), index(a.idx), { force: a.force });
+        print(a, r.value, formatEvent, r);
+      },
+    }),
+    cmd({
+      command: 'waveform <idx>',
+      describe: 'download an event\'s waveform in physical units',
+      builder: (y) =>
+        common(y)
+          .positional('idx', { type: 'string', describe: '0-based event index' })
+          .option('format', { choices: ['json', 'csv'] as const, default: 'json' as const, describe: 'output format' })
+          .option('out', { type: 'string', describe: 'write to this file instead of stdout' }),
+      handler: async (a: CommonArgs & { idx: string; format: 'json' | 'csv'; out?: string }) => {
+        const idx = index(a.idx);
+        const t = target(a);
+        if (a.out !== undefined) await checkOutputPath(a.out); // refuse a bad path before minutes of download
+        const r = await deps.access().waveform(t, idx, { force: a.force, onProgress: progressBar(io) });
+        const pieces = a.format === 'csv' ? waveformCsv(r.value) : [JSON.stringify(r.value) + '\n'];
+        if (a.out !== undefined) {
+          await writeWhole(a.out, pieces);
+          io.stderr(`wrote ${a.out} (${r.value.channels[0]?.samples.length ?? 0} samples per channel)\n`);
+        } else {
+          for (const p of pieces) io.stdout(p);
+        }
+      },
+    }),
+    cmd({
+      command: 'status',
+      describe: 'monitoring, battery, memory, clock',
+      builder: (y) => common(y),
+      handler: async (a: CommonArgs) => {
+        const r = await deps.access().status(target(a), { force: a.force });
+        print(a, r.value, formatStatus, r);
+      },
+    }),
+    cmd({
+      command: 'monitor <action>',
+      describe: 'start or stop monitoring (start waits until the unit reports it, up to 60 s)',
+      builder: (y) => common(y).positional('action', { choices: ['start', 'stop'] as const }),
+      handler: async (a: CommonArgs & { action: 'start' | 'stop' }) => {
+        const t = target(a);
+        const s = a.action === 'start' ? await deps.access().startMonitoring(t) : await deps.access().stopMonitoring(t);
+        print(a, s, formatStatus);
+      },
+    }),
+    cmd({
+      command: 'config <action> [pairs..]',
+      describe: 'change compliance settings: config set KEY=VALUE…',
+      builder: (y) =>
+        common(y)
+          .positional('action', { choices: ['set'] as const })
+          .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${Object.keys(COMPLIANCE_FIELDS).join(', ')}` }),
+      handler: async (a: CommonArgs & { pairs?: string[] }) => {
+        const changes = parseAssignments(a.pairs ?? [], COMPLIANCE_FIELDS);
+        const t = target(a);
+        print(a, await deps.access().writeConfig(t, changes), formatCompliance);
+      },
+    }),
+    cmd({
+      command: 'call-home <action> [pairs..]',
+      describe: 'read (get) or change (set KEY=VALUE…) the auto-call-home settings',
+      builder: (y) =>
+        common(y)
+          .positional('action', { choices: ['get', 'set'] as const })
+          .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${Object.keys(CALL_HOME_FIELDS).join(', ')}` }),
+      handler: async (a: CommonArgs & { action: 'get' | 'set'; pairs?: string[] }) => {
+        if (a.action === 'get') {
+          if (a.pairs?.length) throw new UsageError('call-home get takes no KEY=VALUE');
+          print(a, await deps.access().readCallHome(target(a)), formatCallHome);
+          return;
+        }
+        const changes = nest(parseAssignments(a.pairs ?? [], CALL_HOME_FIELDS));
+        print(a, await deps.access().writeCallHome(target(a), changes), formatCallHome);
+      },
+    }),
+    cmd({
+      command: 'storage-range',
+      describe: 'first and next event key (SUB 06)',
+      builder: (y) => common(y),
+      handler: async (a: CommonArgs) => print(a, await deps.access().storageRange(target(a)), formatRange),
+    }),
+    cmd({
+      command: 'erase',
+      describe: 'erase every event on the unit (needs --yes)',
+      builder: (y) => common(y).option('yes', { type: 'boolean', describe: 'confirm: delete every stored event' }),
+      handler: async (a: CommonArgs & { yes?: boolean }) => {
+        const t = target(a);
+        if (!a.yes) throw new UsageError('erase deletes every event stored on the unit; add --yes to confirm');
+        print(a, await deps.access().erase(t), (r) => `erased: ${formatRange(r)}`);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,92 @@
+/**
+ * `sfm sim`: an emulated MiniMate Plus over TCP (and/or on a serial device such as one end of a
+ * pseudo-terminal pair), with link emulation and an optional control API.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { cmd } from '../command.js';
+import { SIM_CLI_DEFAULTS, startSimulator } from '@sfm/simulator';
+import { SerialTransport } from '@sfm/transport-serial';
+import type { CliIO } from '../io.js';
+import { UsageError } from '../io.js';
+import { parseHostPort } from '../host-port.js';
+
+interface SimArgs {
+  listen: string;
+  serial: string;
+  events: number;
+  baud: number;
+  'forward-delay-ms': number;
+  control?: string;
+  attach?: string;
+  'modem-preamble': boolean;
+  'boot-banner': boolean;
+  'monitor-settle-ms': number;
+  'monitor-log': boolean;
+  seed: number;
+}
+
+export function simCommand(io: CliIO, waitForExit: () => Promise<void> = defaultWait): CommandModule<any, any> {
+  return cmd({
+    command: 'sim',
+    describe: 'run an emulated MiniMate Plus unit (TCP, serial device, control API)',
+    builder: (y: Argv) =>
+      y
+        .option('listen', { type: 'string', default: `${SIM_CLI_DEFAULTS.host}:${SIM_CLI_DEFAULTS.port}`, describe: 'TCP HOST:PORT to serve on' })
+        .option('serial', { type: 'string', default: SIM_CLI_DEFAULTS.serial, describe: 'the unit\'s serial number' })
+        .option('events', { type: 'number', default: SIM_CLI_DEFAULTS.events, describe: 'events stored at start' })
+        .option('baud', { type: 'number', default: SIM_CLI_DEFAULTS.baud, describe: 'emulated line speed (0 = unlimited)' })
+        .option('forward-delay-ms', { type: 'number', default: SIM_CLI_DEFAULTS.forwardDelayMs, describe: 'modem hold before forwarding each burst' })
+        .option('control', { type: 'string', describe: 'serve the control HTTP API on HOST:PORT' })
+        .option('attach', { type: 'string', describe: 'also serve on this serial device (e.g. one end of a socat pty pair)' })
+        .option('modem-preamble', { type: 'boolean', default: false, describe: 'send RING/CONNECT to each TCP client' })
+        .option('boot-banner', { type: 'boolean', default: false, describe: 'send "Operating System" to each new connection' })
+        .option('monitor-settle-ms', { type: 'number', default: 40_000, describe: 'sensor check after start monitoring' })
+        .option('monitor-log', { type: 'boolean', default: false, describe: 'insert a monitor-log record after every 5th event' })
+        .option('seed', { type: 'number', default: 1, describe: 'seed of the synthetic signals' }),
+    handler: async (a: SimArgs) => {
+      const listen = parseHostPort(a.listen, '--listen');
+      const control = a.control !== undefined ? parseHostPort(a.control, '--control') : undefined;
+      for (const [flag, v] of [['--events', a.events], ['--baud', a.baud], ['--forward-delay-ms', a['forward-delay-ms']], ['--monitor-settle-ms', a['monitor-settle-ms']]] as const) {
+        if (!Number.isInteger(v) || v < 0) throw new UsageError(`${flag}: expected a whole number ≥ 0, got ${v}`);
+      }
+      const sim = await startSimulator({
+        host: listen.host, port: listen.port, serial: a.serial, events: a.events, seed: a.seed, baud: a.baud,
+        forwardDelayMs: a['forward-delay-ms'], modemPreamble: a['modem-preamble'], bootBanner: a['boot-banner'],
+        monitorSettleMs: a['monitor-settle-ms'], includeMonitorLog: a['monitor-log'], control,
+      });
+      let detach: (() => Promise<void>) | undefined;
+      try {
+        if (a.attach) {
+          const link = await new SerialTransport({ kind: 'serial', path: a.attach, baud: a.baud || 38400 }).openStream();
+          const handle = sim.server.serveStream(link);
+          detach = async () => {
+            handle.close();
+            link.destroy();
+          };
+          io.stderr(`serving on serial device ${a.attach}\n`);
+        }
+      } catch (e) {
+        await sim.close();
+        throw e;
+      }
+      io.stderr(`emulated unit ${a.serial} with ${sim.unit.events.length} events on tcp ${sim.address.host}:${sim.address.port}\n`);
+      if (sim.controlAddress) io.stderr(`control API on http://${sim.controlAddress.host}:${sim.controlAddress.port}/stats\n`);
+      io.stderr(`try: sfm events --host ${sim.address.host} --tcp-port ${sim.address.port}\n`);
+      await waitForExit();
+      await detach?.();
+      await sim.close();
+    },
+  });
+}
+
+function defaultWait(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,47 @@
+/** Device selection flags (--device | --host/--tcp-port | --port/--baud) → a DeviceTarget. */
+import type { Argv } from 'yargs';
+import { DEFAULT_BAUD, DEFAULT_TCP_PORT, type DeviceTarget } from '@sfm/core';
+import { UsageError } from './io.js';
+
+export interface TargetArgs {
+  device?: string;
+  host?: string;
+  'tcp-port'?: number;
+  port?: string;
+  baud?: number;
+}
+
+export function withTargetOptions<T>(y: Argv<T>) {
+  return y
+    .option('device', { type: 'string', describe: 'a unit from the device registry (config file)', group: 'Unit:' })
+    .option('host', { type: 'string', describe: 'modem or TCP bridge address', group: 'Unit:' })
+    .option('tcp-port', { type: 'number', describe: `TCP port (default ${DEFAULT_TCP_PORT})`, group: 'Unit:' })
+    .option('port', { type: 'string', describe: 'serial port path, e.g. /dev/ttyUSB0', group: 'Unit:' })
+    .option('baud', { type: 'number', describe: `serial baud rate (default ${DEFAULT_BAUD})`, group: 'Unit:' });
+}
+
+/** Resolves named devices; until a registry is configured, none exist. */
+export type DeviceResolver = (name: string) => DeviceTarget | undefined;
+
+export function targetFrom(args: TargetArgs, resolve: DeviceResolver = () => undefined): DeviceTarget {
+  const sets = [args.device !== undefined, args.host !== undefined, args.port !== undefined].filter(Boolean).length;
+  if (sets === 0) throw new UsageError('choose a unit: --device NAME, --host ADDRESS [--tcp-port N] or --port PATH [--baud N]');
+  if (sets > 1) throw new UsageError('choose one way to reach the unit: --device, --host or --port, not several');
+  if (args['tcp-port'] !== undefined && args.host === undefined) throw new UsageError('--tcp-port goes with --host');
+  if (args.baud !== undefined && args.port === undefined) throw new UsageError('--baud goes with --port');
+  if (args.device !== undefined) {
+    const t = resolve(args.device);
+    if (!t) throw new UsageError(`unknown device ${JSON.stringify(args.device)}`, 4);
+    return t;
+  }
+  if (args.host !== undefined) {
+    if (!/^[A-Za-z0-9.\-:[\]]+$/.test(args.host)) throw new UsageError(`--host: not a host name or address: ${JSON.stringify(args.host)}`);
+    const port = args['tcp-port'] ?? DEFAULT_TCP_PORT;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--tcp-port: must be 1–65535, got ${args['tcp-port']}`);
+    return { kind: 'tcp', host: args.host, port };
+  }
+  const baud = args.baud ?? DEFAULT_BAUD;
+  if (!Number.isInteger(baud) || baud < 50 || baud > 4_000_000) throw new UsageError(`--baud: not a baud rate: ${args.baud}`);
+  if (!args.port) throw new UsageError('--port: give a serial port path');
+  return { kind: 'serial', path: args.port, baud };
+}

@@ -1,0 +1,35 @@
+/** What the client reads about one stored event, and its shape in the contract. */
+import { keyToHex } from '../protocol/event-key.js';
+import type { Event, EventPeaks, GeoRangeName, ProjectText, RecordType } from '../model.js';
+
+export interface DeviceEvent {
+  key: number;
+  timestamp: string | null;
+  record_type: RecordType;
+  sample_rate: number | null;
+  record_time_s: number | null;
+  total_samples: number | null;
+  pretrigger_samples: number | null;
+  /** The geophone range when the event was recorded (scales its waveform). */
+  geo_range: GeoRangeName | null;
+  peaks: EventPeaks;
+  project: ProjectText;
+}
+
+export const NO_PEAKS: EventPeaks = { tran_ips: null, vert_ips: null, long_ips: null, mic_psi: null, pvs_ips: null };
+export const NO_TEXT: ProjectText = { project: null, client: null, operator: null, sensor_location: null, notes: null };
+
+export function toEvent(index: number, e: DeviceEvent): Event {
+  return {
+    index,
+    key: keyToHex(e.key),
+    timestamp: e.timestamp,
+    record_type: e.record_type,
+    sample_rate: e.sample_rate,
+    record_time_s: e.record_time_s,
+    total_samples: e.total_samples,
+    pretrigger_samples: e.pretrigger_samples,
+    peaks: e.peaks,
+    project: e.project,
+  };
+}

@@ -1,0 +1,2 @@
+export * from './device-access.js';
+export * from './direct-device-access.js';

@@ -1,0 +1,252 @@
+/**
+ * Serving the simulated unit: over TCP (net.Server, one session per connection) or over any
+ * Duplex stream (a pseudo-terminal, an in-process pipe). Every connection gets its own session,
+ * link emulation (baud pacing, modem hold) and the server's shared fault injector and stats.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { asciiOf, BOOT_BANNER, FaultInjector, MODEM_TEXT, type FaultSpec, type FaultState } from './faults.js';
+import { PacedOutput, type LinkOptions } from './link.js';
+import { UnitSession } from './session.js';
+import { StatsRecorder, type SimulatorStats } from './stats.js';
+import type { SimulatedUnit } from './unit.js';
+
+export interface SimulatorServerOptions extends LinkOptions {
+  /** Send the RV50/RV55 modem text `\r\nRING\r\n\r\nCONNECT\r\n` to each new TCP client first. */
+  modemPreamble?: boolean;
+  /** Send the boot banner "Operating System" to each new connection first. */
+  bootBanner?: boolean;
+  /** Seed of the fault injector's random bytes (garble) and choices (corrupt). */
+  faultSeed?: number;
+}
+
+export interface ServeStreamOptions {
+  /** Send the modem text first (default false for streams: a serial line has no modem). */
+  modemPreamble?: boolean;
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+}
+
+/** One served connection. */
+export interface SessionHandle {
+  readonly session: UnitSession;
+  /** Resolves when the connection has ended (either side, or a drop fault). */
+  readonly closed: Promise<void>;
+  close(): void;
+}
+
+class Connection implements SessionHandle {
+  readonly session: UnitSession;
+  readonly closed: Promise<void>;
+  private readonly output: PacedOutput;
+  private open = true;
+  private finished = false;
+  private resolveClosed!: () => void;
+
+  constructor(
+    private readonly owner: SimulatorServer,
+    private readonly stream: Duplex,
+    private readonly internals: { stats: StatsRecorder; faults: FaultInjector; link: LinkOptions; bootBanner: boolean },
+    modemPreamble: boolean,
+  ) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.output = new PacedOutput((b) => this.deliver(b), internals.link);
+    this.session = new UnitSession(owner.unit, (b) => this.output.enqueue(b), { stats: internals.stats, faults: internals.faults });
+    internals.stats.sessionOpened();
+    stream.on('data', (chunk: Buffer | string) => {
+      if (!this.open) return;
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      this.session.receive(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
+    stream.on('end', () => this.close());
+    stream.on('error', () => this.close());
+    stream.on('close', () => this.close());
+    // The modem's text comes from the modem itself: not paced, not held.
+    if (modemPreamble) this.deliver(asciiOf(MODEM_TEXT));
+    if (internals.bootBanner) this.output.enqueue(asciiOf(BOOT_BANNER));
+  }
+
+  /** The last stage: bytes leave for the host (a drop fault may cut them short and close the link). */
+  private deliver(bytes: Uint8Array): void {
+    if (!this.open) return;
+    const { allowed, drop } = this.internals.faults.takeDropBudget(bytes.length);
+    if (allowed > 0) {
+      this.internals.stats.bytesOut(allowed);
+      this.stream.write(allowed === bytes.length ? bytes : bytes.subarray(0, allowed));
+    }
+    if (drop) this.close();
+  }
+
+  /** The unit reboots: unsent output is lost, the banner goes out, every session state is gone. */
+  reboot(): void {
+    if (!this.open) return;
+    this.output.discardUnsent();
+    this.session.reset();
+    this.output.enqueue(asciiOf(BOOT_BANNER));
+  }
+
+  close(): void {
+    if (this.open) {
+      this.open = false;
+      this.output.stop();
+      const s = this.stream;
+      if (!s.destroyed) {
+        // Flush what was written, then make sure the stream really goes away.
+        s.end();
+        const t = setTimeout(() => s.destroy(), 500);
+        t.unref();
+        s.once('close', () => clearTimeout(t));
+      }
+    }
+    this.finish();
+  }
+
+  destroy(): void {
+    this.close();
+    this.stream.destroy();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.internals.stats.sessionClosed();
+    this.owner._forget(this);
+    this.resolveClosed();
+  }
+}
+
+export class SimulatorServer {
+  readonly faults: FaultInjector;
+  private readonly recorder = new StatsRecorder();
+  private readonly connections = new Set<Connection>();
+  private readonly listeners: Server[] = [];
+  private readonly link: LinkOptions;
+  private readonly modemPreamble: boolean;
+  private readonly bootBanner: boolean;
+
+  constructor(
+    readonly unit: SimulatedUnit,
+    opts: SimulatorServerOptions = {},
+  ) {
+    this.link = { baud: opts.baud, forwardDelayMs: opts.forwardDelayMs };
+    // Validate the link options now rather than at the first connection.
+    new PacedOutput(() => undefined, this.link).stop();
+    this.modemPreamble = opts.modemPreamble ?? false;
+    this.bootBanner = opts.bootBanner ?? false;
+    this.faults = new FaultInjector(opts.faultSeed);
+  }
+
+  /** Accepts TCP connections on host:port (default 127.0.0.1, port 0 = any free port). */
+  async listen(opts: { host?: string; port?: number } = {}): Promise<BoundAddress> {
+    const host = opts.host ?? '127.0.0.1';
+    const server = createServer((socket: Socket) => {
+      socket.setNoDelay(true);
+      this.attach(socket, this.modemPreamble);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listeners.push(server);
+    const a = server.address() as AddressInfo;
+    return { host: a.address, port: a.port };
+  }
+
+  /** Runs a session over any Duplex stream (a serial port, a pseudo-terminal, a pipe). */
+  serveStream(stream: Duplex, opts: ServeStreamOptions = {}): SessionHandle {
+    return this.attach(stream, opts.modemPreamble ?? false);
+  }
+
+  private attach(stream: Duplex, modemPreamble: boolean): Connection {
+    const c = new Connection(this, stream, { stats: this.recorder, faults: this.faults, link: this.link, bootBanner: this.bootBanner }, modemPreamble);
+    this.connections.add(c);
+    return c;
+  }
+
+  /** @internal */
+  _forget(c: Connection): void {
+    this.connections.delete(c);
+  }
+
+  /** The sessions open now. */
+  get sessions(): UnitSession[] {
+    return [...this.connections].map((c) => c.session);
+  }
+
+  get stats(): SimulatorStats {
+    return this.recorder.snapshot();
+  }
+
+  resetStats(): void {
+    this.recorder.reset();
+  }
+
+  // --- faults ------------------------------------------------------------------------------------
+
+  dropAfterBytes(n: number): void {
+    this.faults.dropAfterBytes(n);
+  }
+  corruptNextFrame(): void {
+    this.faults.corruptNextFrame();
+  }
+  stall(ms: number | 'forever'): void {
+    this.faults.stall(ms);
+  }
+  garbleNext(n: number): void {
+    this.faults.garbleNext(n);
+  }
+  modemTextNext(): void {
+    this.faults.modemTextNext();
+  }
+  /** The unit reboots now: every connection gets "Operating System" and loses its session state. */
+  rebootNow(): void {
+    for (const c of this.connections) c.reboot();
+  }
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Applies a fault as the control API describes it. */
+  injectFault(spec: FaultSpec): FaultState {
+    switch (spec.kind) {
+      case 'drop':
+        this.dropAfterBytes(spec.after_bytes);
+        break;
+      case 'corrupt':
+        this.corruptNextFrame();
+        break;
+      case 'stall':
+        this.stall(spec.ms);
+        break;
+      case 'garble':
+        this.garbleNext(spec.bytes);
+        break;
+      case 'reboot':
+        this.rebootNow();
+        break;
+      case 'modem-text':
+        this.modemTextNext();
+        break;
+      case 'clear':
+        this.clearFaults();
+        break;
+      default:
+        throw new RangeError(`unknown fault kind ${JSON.stringify((spec as { kind: unknown }).kind)}`);
+    }
+    return this.faults.state;
+  }
+
+  /** Stops listening and ends every session. */
+  async close(): Promise<void> {
+    for (const c of [...this.connections]) c.destroy();
+    await Promise.all(
+      this.listeners.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+  }
+}

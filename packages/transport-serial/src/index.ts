@@ -1,0 +1,3 @@
+/** @sfm/transport-serial — reaches a unit over RS-232 through node-serialport. */
+export * from './serial-transport.js';
+export * from './pty-pair.js';

@@ -1,0 +1,2 @@
+/** @sfm/transport-tcp — reaches a unit over TCP (cellular modem, serial-to-TCP bridge). */
+export * from './tcp-transport.js';
