@@ -3,9 +3,11 @@
  * Speed and memory targets live here, never in timed tests.
  */
 import { runCodecBench } from './codec.bench.js';
+import { runLinkOpsBench } from './link-ops.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
+  link_ops: runLinkOpsBench,
 };
 
 const wanted = process.argv.slice(2);

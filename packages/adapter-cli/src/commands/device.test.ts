@@ -1,0 +1,116 @@
+/** The CLI's device commands end to end: in-process CLI, real TCP, the emulated unit. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DirectDeviceAccess, TransportRegistry } from '@sfm/core';
+import { startSimulator, type RunningSimulator } from '@sfm/simulator';
+import { tcpTransportFactory } from '@sfm/transport-tcp';
+import { runCli } from '../cli.js';
+import type { CliIO } from '../io.js';
+
+let sim: RunningSimulator;
+let where: string[];
+const transports = new TransportRegistry().register(tcpTransportFactory);
+const access = () => new DirectDeviceAccess(transports, { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, monitorPollMs: 10 });
+
+async function sfm(...args: string[]) {
+  const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIO & { out: string; err: string };
+  const code = await runCli(args, io, { access });
+  return { code, out: io.out, err: io.err, json: () => JSON.parse(io.out) };
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ events: 3, recordTimeS: 1, monitorSettleMs: 20, baud: 0, forwardDelayMs: 0 });
+  where = ['--host', '127.0.0.1', '--tcp-port', String(sim.address.port)];
+});
+afterAll(() => sim.close());
+
+describe('sfm device commands against the emulated unit', () => {
+  it('events --json is the EventList of the contract', async () => {
+    const r = await sfm('events', ...where, '--json');
+    expect(r.code).toBe(0);
+    expect(r.json()).toEqual({ serial: 'BE18189', count: 3, events: sim.unit.events });
+  });
+
+  it('events prints a readable table', async () => {
+    const r = await sfm('events', ...where);
+    expect(r.out).toMatch(/^BE18189: 3 events/);
+    expect(r.out).toContain(sim.unit.events[0]!.key);
+  });
+
+  it('info, event, status, storage-range', async () => {
+    expect((await sfm('info', ...where, '--json')).json()).toMatchObject({ serial: 'BE18189', compliance: sim.unit.compliance });
+    expect((await sfm('event', '1', ...where, '--json')).json()).toEqual(sim.unit.events[1]);
+    expect((await sfm('status', ...where, '--json')).json()).toMatchObject({ is_monitoring: false, memory_total: 983026 });
+    expect((await sfm('storage-range', ...where, '--json')).json()).toMatchObject({ first_key: '01110000', is_empty: false });
+    expect((await sfm('info', ...where)).out).toMatch(/Serial\s+BE18189/);
+  });
+
+  it('waveform 0 --format csv --out FILE writes samples in in/s, whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfm-cli-'));
+    const file = join(dir, 'w0.csv');
+    const r = await sfm('waveform', '0', ...where, '--format', 'csv', '--out', file);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi');
+    expect(lines).toHaveLength(1 + sim.unit.events[0]!.total_samples!);
+    expect(lines[1]!.split(',').map(Number).every(Number.isFinite)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['w0.csv']); // no temporary left behind
+  });
+
+  it('waveform 0 --json to stdout is the Waveform shape', async () => {
+    const w = (await sfm('waveform', '0', ...where)).json();
+    expect(w).toMatchObject({ schema: 'sfm.waveform.v1', serial: 'BE18189', index: 0, key: sim.unit.events[0]!.key });
+    expect(w.channels.map((c: { name: string; unit: string }) => `${c.name}:${c.unit}`)).toEqual(['Tran:in/s', 'Vert:in/s', 'Long:in/s', 'MicL:psi']);
+  });
+
+  it('monitor start and stop', async () => {
+    expect((await sfm('monitor', 'start', ...where, '--json')).json().is_monitoring).toBe(true);
+    expect((await sfm('monitor', 'stop', ...where, '--json')).json().is_monitoring).toBe(false);
+  });
+
+  it('config set changes only the named fields', async () => {
+    const r = await sfm('config', 'set', 'trigger_level_ips=0.3', 'project=Dam survey', ...where, '--json');
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ trigger_level_ips: 0.3, project: 'Dam survey', client: 'Acme Aggregates' });
+    expect(sim.unit.compliance.trigger_level_ips).toBe(0.3);
+  });
+
+  it('call-home get and set', async () => {
+    expect((await sfm('call-home', 'get', ...where, '--json')).json()).toEqual(sim.unit.callHome);
+    const r = await sfm('call-home', 'set', 'enabled=yes', 'time1.hour=7', ...where, '--json');
+    expect(r.json()).toMatchObject({ enabled: true, time1: { hour: 7 } });
+  });
+
+  it('erase needs --yes, then empties the unit', async () => {
+    const no = await sfm('erase', ...where);
+    expect(no.code).toBe(2);
+    expect(no.err).toMatch(/--yes/);
+    expect(sim.unit.events).toHaveLength(3);
+    const yes = await sfm('erase', ...where, '--yes', '--json');
+    expect(yes.json()).toMatchObject({ is_empty: true, first_key: '01110000' });
+    expect(sim.unit.events).toHaveLength(0);
+  });
+
+  it('bad input: clear messages and exit codes', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['events'], 2, /choose a unit/],
+      [['events', '--host', 'x', '--port', '/dev/ttyS0'], 2, /one way/],
+      [['event', 'abc', ...where], 2, /IDX/],
+      [['event', '-1', ...where], 2, /IDX|Unknown|argument/i],
+      [['event', '99', ...where], 4, /does not exist/],
+      [['config', 'set', 'sample_rate=1000', ...where], 2, /sample_rate/],
+      [['config', 'set', 'colour=red', ...where], 2, /unknown key/],
+      [['config', 'set', 'trigger_level_ips=abc', ...where], 2, /expected a number/],
+      [['waveform', '0', '--out', '/no/such/dir/w.csv', ...where], 2, /does not exist/],
+      [['status', '--host', '127.0.0.1', '--tcp-port', '1'], 3, /DEVICE_UNREACHABLE/],
+    ];
+    for (const [args, code, msg] of cases) {
+      const r = await sfm(...args);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.err, args.join(' ')).toMatch(msg);
+    }
+    expect(existsSync('/no/such/dir')).toBe(false);
+  });
+});
