@@ -6,3 +6,4 @@ export * from './client/index.js';
 export * from './clock.js';
 export * from './waveform.js';
 export * from './service/index.js';
+export * from './cache/index.js';
