@@ -4,15 +4,22 @@
  * timeout, protocol error, busy), 4 not found, 1 anything else.
  */
 import yargs from 'yargs';
-import { DeviceError, EventNotFound, PayloadError, type DeviceAccess } from '@sfm/core';
+import { DeviceError, EventNotFound, NoWaveform, PayloadError, StoreError, type DeviceAccess, type RelayService } from '@sfm/core';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
 import { UsageError, processIO, type CliIO } from './io.js';
 import type { DeviceResolver } from './target.js';
 
+/** What device commands run against, made once per run on first use and closed at its end. */
+export interface CliServices {
+  access: DeviceAccess;
+  /** The caching relay, when there is one (for `cache stats` / `cache clear`). */
+  relay?: Pick<RelayService, 'cacheStats' | 'clearDevice'>;
+  close(): void | Promise<void>;
+}
+
 export interface CliDeps {
-  /** The service device commands use; made on first use. */
-  access?: () => DeviceAccess;
+  services?: (opts: { store?: string }) => CliServices;
   resolveDevice?: DeviceResolver;
   /** Extra commands (e.g. `sim`, `serve`) contributed by the entry point. */
   extraCommands?: (io: CliIO) => import('yargs').CommandModule<any, any>[];
@@ -22,14 +29,17 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, device: 3, notFound: 4 } as c
 
 export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDeps = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const access = deps.access ?? (() => {
-    throw new UsageError('no device access is configured');
-  });
+  let made: CliServices | undefined;
+  const services = (opts: { store?: string }): CliServices => {
+    if (!deps.services) throw new UsageError('no device access is configured');
+    return (made ??= deps.services(opts));
+  };
   let cli = yargs(argv)
     .scriptName('sfm')
     .usage('$0 <command> [options]')
+    .option('store', { type: 'string', global: true, describe: 'cache store: sqlite:PATH or memory (default sqlite:./data/sfm.db)' })
     .command(decodeCommand(io));
-  for (const c of deviceCommands({ io, access, resolveDevice: deps.resolveDevice })) cli = cli.command(c);
+  for (const c of deviceCommands({ io, services, resolveDevice: deps.resolveDevice })) cli = cli.command(c);
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli
     .demandCommand(1, 'name a command (see --help)')
@@ -53,13 +63,16 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     const [code, message] = describeFailure(e);
     io.stderr(`sfm: ${message}\n`);
     exitCode = code;
+  } finally {
+    await made?.close();
   }
   return exitCode;
 }
 
 function describeFailure(e: unknown): [number, string] {
   if (e instanceof UsageError) return [e.exitCode, e.message];
-  if (e instanceof EventNotFound) return [EXIT.notFound, e.message];
+  if (e instanceof EventNotFound || e instanceof NoWaveform) return [EXIT.notFound, e.message];
+  if (e instanceof StoreError) return [EXIT.failure, `cache store: ${e.message}`];
   if (e instanceof PayloadError) return [EXIT.usage, e.message];
   if (e instanceof DeviceError) return [EXIT.device, `${e.code}: ${e.message}`];
   if (e instanceof RangeError) return [EXIT.usage, e.message];

@@ -35,6 +35,7 @@ export function asciiOf(text: string): Uint8Array {
 export class FaultInjector {
   private dropAfter: number | null = null;
   private corrupt = false;
+  private corruptSub: number | undefined;
   private stallUntil: number | null = null; // performance-clock ms; Infinity = forever
   private garble = 0;
   private modemText = false;
@@ -50,8 +51,10 @@ export class FaultInjector {
     this.dropAfter = n;
   }
   /** Flip one byte inside the next reply frame's body (never a start/end marker). */
-  corruptNextFrame(): void {
+  /** Corrupts the next reply — or, given a request SUB, the next reply to that SUB. */
+  corruptNextFrame(requestSub?: number): void {
     this.corrupt = true;
+    this.corruptSub = requestSub;
   }
   /** Answer nothing for `ms` milliseconds, or until cleared. */
   stall(ms: number | 'forever'): void {
@@ -97,7 +100,7 @@ export class FaultInjector {
   }
 
   /** The bytes to send before the next reply (modem text, garbage), and the reply, corrupted if asked. */
-  applyToReply(frame: Uint8Array): { before: Uint8Array[]; frame: Uint8Array } {
+  applyToReply(frame: Uint8Array, requestSub?: number): { before: Uint8Array[]; frame: Uint8Array } {
     const before: Uint8Array[] = [];
     if (this.modemText) {
       before.push(asciiOf(MODEM_TEXT));
@@ -107,7 +110,7 @@ export class FaultInjector {
       before.push(this.randomBytes(this.garble));
       this.garble = 0;
     }
-    if (this.corrupt) {
+    if (this.corrupt && (this.corruptSub === undefined || this.corruptSub === requestSub)) {
       frame = corruptFrame(frame, this.rng);
       this.corrupt = false;
     }

@@ -192,8 +192,9 @@ export class SimulatorServer {
   dropAfterBytes(n: number): void {
     this.faults.dropAfterBytes(n);
   }
-  corruptNextFrame(): void {
-    this.faults.corruptNextFrame();
+  /** Corrupts the next reply — or, given a request SUB, the next reply to that SUB. */
+  corruptNextFrame(requestSub?: number): void {
+    this.faults.corruptNextFrame(requestSub);
   }
   stall(ms: number | 'forever'): void {
     this.faults.stall(ms);

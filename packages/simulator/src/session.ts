@@ -157,7 +157,7 @@ export class UnitSession {
       this.stats?.unanswered();
       return;
     }
-    const { before, frame } = this.faults ? this.faults.applyToReply(reply.frame) : { before: [], frame: reply.frame };
+    const { before, frame } = this.faults ? this.faults.applyToReply(reply.frame, f.sub) : { before: [], frame: reply.frame };
     for (const b of before) this.send(b);
     this.send(frame);
     if (reply.after) this.send(reply.after);

@@ -12,11 +12,11 @@ import type { CliIO } from '../io.js';
 let sim: RunningSimulator;
 let where: string[];
 const transports = new TransportRegistry().register(tcpTransportFactory);
-const access = () => new DirectDeviceAccess(transports, { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, monitorPollMs: 10 });
+const services = () => ({ access: new DirectDeviceAccess(transports, { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, monitorPollMs: 10 }), close() {} });
 
 async function sfm(...args: string[]) {
   const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIO & { out: string; err: string };
-  const code = await runCli(args, io, { access });
+  const code = await runCli(args, io, { services });
   return { code, out: io.out, err: io.err, json: () => JSON.parse(io.out) };
 }
 

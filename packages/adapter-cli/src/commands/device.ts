@@ -6,6 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { WRITABLE_COMPLIANCE_FIELDS, waveformCsv, type DeviceAccess, type Served } from '@sfm/core';
 import { UsageError, type CliIO } from '../io.js';
+import type { CliServices } from '../cli.js';
 import { cmd } from '../command.js';
 import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus } from '../format.js';
 import { checkOutputPath, writeWhole } from '../output-file.js';
@@ -15,13 +16,14 @@ import { nest, parseAssignments, type FieldKind } from '../values.js';
 
 export interface DeviceCommandDeps {
   io: CliIO;
-  access: () => DeviceAccess;
+  services: (opts: { store?: string }) => CliServices;
   resolveDevice?: DeviceResolver;
 }
 
 interface CommonArgs extends TargetArgs {
   json?: boolean;
   force?: boolean;
+  store?: string;
 }
 
 const COMPLIANCE_FIELDS: Record<(typeof WRITABLE_COMPLIANCE_FIELDS)[number], FieldKind> = {
@@ -53,6 +55,12 @@ function index(raw: unknown): number {
 export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>[] {
   const { io } = deps;
   const target = (a: TargetArgs) => targetFrom(a, deps.resolveDevice);
+  const access = (a: CommonArgs): DeviceAccess => deps.services({ store: a.store }).access;
+  const relay = (a: CommonArgs) => {
+    const r = deps.services({ store: a.store }).relay;
+    if (!r) throw new UsageError('no cache is configured');
+    return r;
+  };
   const print = <T>(a: CommonArgs, value: T, human: (v: T) => string, served?: Served<T>): void => {
     if (a.json) io.stdout(JSON.stringify(value, null, 2) + '\n');
     else io.stdout(human(value) + '\n');
@@ -65,7 +73,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'identity and configuration of the unit',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await deps.access().info(target(a), { force: a.force });
+        const r = await access(a).info(target(a), { force: a.force });
         print(a, r.value, formatInfo, r);
       },
     }),
@@ -74,7 +82,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'every stored event: header, peaks, project text',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await deps.access().events(target(a), { force: a.force });
+        const r = await access(a).events(target(a), { force: a.force });
         print(a, r.value, formatEvents, r);
       },
     }),
@@ -83,7 +91,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'one event by 0-based index',
       builder: (y) => common(y).positional('idx', { type: 'string', describe: '0-based event index' }),
       handler: async (a: CommonArgs & { idx: string }) => {
-        const r = await deps.access().event(target(a), index(a.idx), { force: a.force });
+        const r = await access(a).event(target(a), index(a.idx), { force: a.force });
         print(a, r.value, formatEvent, r);
       },
     }),
@@ -99,7 +107,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const idx = index(a.idx);
         const t = target(a);
         if (a.out !== undefined) await checkOutputPath(a.out); // refuse a bad path before minutes of download
-        const r = await deps.access().waveform(t, idx, { force: a.force, onProgress: progressBar(io) });
+        const r = await access(a).waveform(t, idx, { force: a.force, onProgress: progressBar(io) });
         const pieces = a.format === 'csv' ? waveformCsv(r.value) : [JSON.stringify(r.value) + '\n'];
         if (a.out !== undefined) {
           await writeWhole(a.out, pieces);
@@ -114,7 +122,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'monitoring, battery, memory, clock',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await deps.access().status(target(a), { force: a.force });
+        const r = await access(a).status(target(a), { force: a.force });
         print(a, r.value, formatStatus, r);
       },
     }),
@@ -124,7 +132,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       builder: (y) => common(y).positional('action', { choices: ['start', 'stop'] as const }),
       handler: async (a: CommonArgs & { action: 'start' | 'stop' }) => {
         const t = target(a);
-        const s = a.action === 'start' ? await deps.access().startMonitoring(t) : await deps.access().stopMonitoring(t);
+        const s = a.action === 'start' ? await access(a).startMonitoring(t) : await access(a).stopMonitoring(t);
         print(a, s, formatStatus);
       },
     }),
@@ -138,7 +146,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       handler: async (a: CommonArgs & { pairs?: string[] }) => {
         const changes = parseAssignments(a.pairs ?? [], COMPLIANCE_FIELDS);
         const t = target(a);
-        print(a, await deps.access().writeConfig(t, changes), formatCompliance);
+        print(a, await access(a).writeConfig(t, changes), formatCompliance);
       },
     }),
     cmd({
@@ -151,18 +159,31 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       handler: async (a: CommonArgs & { action: 'get' | 'set'; pairs?: string[] }) => {
         if (a.action === 'get') {
           if (a.pairs?.length) throw new UsageError('call-home get takes no KEY=VALUE');
-          print(a, await deps.access().readCallHome(target(a)), formatCallHome);
+          print(a, await access(a).readCallHome(target(a)), formatCallHome);
           return;
         }
         const changes = nest(parseAssignments(a.pairs ?? [], CALL_HOME_FIELDS));
-        print(a, await deps.access().writeCallHome(target(a), changes), formatCallHome);
+        print(a, await access(a).writeCallHome(target(a), changes), formatCallHome);
       },
     }),
     cmd({
       command: 'storage-range',
       describe: 'first and next event key (SUB 06)',
       builder: (y) => common(y),
-      handler: async (a: CommonArgs) => print(a, await deps.access().storageRange(target(a)), formatRange),
+      handler: async (a: CommonArgs) => print(a, await access(a).storageRange(target(a)), formatRange),
+    }),
+    cmd({
+      command: 'cache <action>',
+      describe: 'cache stats, or cache clear (every cached entry of one unit)',
+      builder: (y) => common(y).positional('action', { choices: ['stats', 'clear'] as const }),
+      handler: async (a: CommonArgs & { action: 'stats' | 'clear' }) => {
+        if (a.action === 'stats') {
+          io.stdout(JSON.stringify(relay(a).cacheStats(), null, 2) + '\n');
+          return;
+        }
+        const t = target(a);
+        io.stdout(JSON.stringify({ cleared: relay(a).clearDevice(t) }, null, 2) + '\n');
+      },
     }),
     cmd({
       command: 'erase',
@@ -171,7 +192,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       handler: async (a: CommonArgs & { yes?: boolean }) => {
         const t = target(a);
         if (!a.yes) throw new UsageError('erase deletes every event stored on the unit; add --yes to confirm');
-        print(a, await deps.access().erase(t), (r) => `erased: ${formatRange(r)}`);
+        print(a, await access(a).erase(t), (r) => `erased: ${formatRange(r)}`);
       },
     }),
   ];

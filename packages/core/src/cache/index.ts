@@ -1,1 +1,5 @@
 export * from './store.js';
+export * from './policies.js';
+export * from './unit-queue.js';
+export * from './hot-tier.js';
+export * from './relay-service.js';

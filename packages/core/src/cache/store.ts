@@ -86,8 +86,11 @@ export interface Store {
   /** Events in index order (index = position, from 0). */
   getEvents(u: UnitId): StoredEvent[];
   getEvent(u: UnitId, index: number): StoredEvent | undefined;
-  /** The cached events as one JSON array text of contract Events, in index order (no parsing). */
-  getEventsJson(u: UnitId): string | undefined;
+  /**
+   * The cached events as one JSON array of contract Events, in index order, as UTF-8 bytes ready
+   * to send (no parsing, no string conversion); undefined when none are cached.
+   */
+  getEventsJson(u: UnitId): Uint8Array | undefined;
   eventCount(u: UnitId): number;
   /**
    * Appends events after the cached ones (their `event.index` must continue the sequence) and,

@@ -31,3 +31,11 @@ export class DeviceBusy extends DeviceError {
   override name = 'DeviceBusy';
   readonly code = 'DEVICE_BUSY';
 }
+
+/**
+ * The event a walk was asked to continue from is no longer the one the caller knows (the unit
+ * was erased or refilled and reused its key): the caller's list is stale.
+ */
+export class EventListChanged extends Error {
+  override name = 'EventListChanged';
+}

@@ -35,7 +35,7 @@ import { PayloadError } from '../protocol/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { CallHomeConfig, ComplianceConfig, DeviceInfo, MonitorStatus, ProjectText } from '../model.js';
 import { connectionKey, type Link, type OpenOptions, type Transport } from '../transport/transport.js';
-import { DeviceTimeout, ProtocolError } from './errors.js';
+import { DeviceTimeout, EventListChanged, ProtocolError } from './errors.js';
 import { RequestChannel, type ChannelStats } from './request-channel.js';
 import { NO_PEAKS, NO_TEXT, type DeviceEvent } from './device-event.js';
 
@@ -252,7 +252,7 @@ export class MiniMateClient {
   /** The browse walk 1E → (0A → 1F)*: every key with its kind, no waveform traffic. */
   async listKeys(): Promise<{ key: number; kind: WaveformHeader['kind'] }[]> {
     const out: { key: number; kind: WaveformHeader['kind'] }[] = [];
-    await this.walk(undefined, async (key) => {
+    await this.walk(undefined, undefined, async (key) => {
       out.push({ key, kind: (await this.readHeader(key)).kind });
     });
     return out;
@@ -263,9 +263,13 @@ export class MiniMateClient {
    * those after `afterKey` (0A on that key, then 1F onwards). Each full event brings its peaks
    * (0C) and the project text as it was when it was recorded (5A page 0x1002).
    */
-  async readEvents(opts: { afterKey?: number; onEvent?: (e: DeviceEvent) => void } = {}): Promise<DeviceEvent[]> {
+  async readEvents(opts: { afterKey?: number; afterKeyTimestamp?: string | null; onEvent?: (e: DeviceEvent) => void } = {}): Promise<DeviceEvent[]> {
     const out: DeviceEvent[] = [];
-    await this.walk(opts.afterKey, async (key) => {
+    const anchor = opts.afterKeyTimestamp === undefined ? undefined : (h: WaveformHeader) => {
+      const t = h.kind === 'full' ? h.timestamp : h.start_time;
+      if (t !== opts.afterKeyTimestamp) throw new EventListChanged(`${this.describe}: event ${keyToHex(opts.afterKey!)} now holds another event (${t ?? 'no time'} instead of ${opts.afterKeyTimestamp ?? 'no time'})`);
+    };
+    await this.walk(opts.afterKey, anchor, async (key) => {
       const header = await this.readHeader(key);
       const ev = header.kind === 'monitor_log' ? monitorLogEvent(key, header) : await this.readEventDetail(key, header);
       out.push(ev);
@@ -274,11 +278,15 @@ export class MiniMateClient {
     return out;
   }
 
-  /** Visits each key from the first (or the one after `afterKey`); `visit` must set the 0A context. */
-  private async walk(afterKey: number | undefined, visit: (key: number) => Promise<void>): Promise<void> {
+  /**
+   * Visits each key from the first (or the one after `afterKey`, whose header `checkAnchor` may
+   * reject); `visit` must set the 0A context.
+   */
+  private async walk(afterKey: number | undefined, checkAnchor: ((h: WaveformHeader) => void) | undefined, visit: (key: number) => Promise<void>): Promise<void> {
     let key: number;
     if (afterKey !== undefined) {
-      await this.readHeader(afterKey);
+      const anchor = await this.readHeader(afterKey); // also the 0A context the 1F needs
+      checkAnchor?.(anchor);
       key = await this.keyReply(SUB.NEXT_EVENT_KEY, params(), 'next event key');
     } else {
       key = await this.keyReply(SUB.FIRST_EVENT_KEY, params(), 'first event key');

@@ -11,10 +11,50 @@ export type CacheOutcome = 'hit' | 'miss' | 'refresh';
 
 /** A value and where it came from. */
 export interface Served<T> {
-  value: T;
-  cache: CacheOutcome;
+  readonly value: T;
+  readonly cache: CacheOutcome;
   /** Seconds since the data left the unit. */
-  ageS: number;
+  readonly ageS: number;
+  /** The value as JSON text. */
+  json(): string;
+  /** The value as UTF-8 JSON bytes, ready to send; a hot-tier hit has them already. */
+  bytes(): Uint8Array;
+}
+
+const utf8 = new TextDecoder();
+
+/** Holds whichever form it was made from and derives the others only when asked. */
+class ServedValue<T> implements Served<T> {
+  private obj: T | undefined;
+  private text: string | undefined;
+  private buf: Uint8Array | undefined;
+  constructor(
+    from: { obj?: T; text?: string; buf?: Uint8Array },
+    readonly cache: CacheOutcome,
+    readonly ageS: number,
+  ) {
+    this.obj = from.obj;
+    this.text = from.text;
+    this.buf = from.buf;
+  }
+  get value(): T {
+    return (this.obj ??= JSON.parse(this.json()) as T);
+  }
+  json(): string {
+    return (this.text ??= this.buf ? utf8.decode(this.buf) : JSON.stringify(this.obj));
+  }
+  bytes(): Uint8Array {
+    return (this.buf ??= Buffer.from(this.json()));
+  }
+}
+
+export function served<T>(value: T, cache: CacheOutcome, ageS: number): Served<T> {
+  return new ServedValue<T>({ obj: value }, cache, ageS);
+}
+
+/** A value known as UTF-8 JSON bytes: parsed only if someone asks for the object. */
+export function servedBytes<T>(bytes: Uint8Array, cache: CacheOutcome, ageS: number): Served<T> {
+  return new ServedValue<T>({ buf: bytes }, cache, ageS);
 }
 
 export interface ReadOptions {

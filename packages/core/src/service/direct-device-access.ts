@@ -8,10 +8,10 @@ import { buildWaveform } from '../waveform.js';
 import type { CallHomeConfig, Event, EventList } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
-import { EventNotFound, type DeviceAccess, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
+import { EventNotFound, served, type DeviceAccess, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
 
 function fresh<T>(value: T): Served<T> {
-  return { value, cache: 'miss', ageS: 0 };
+  return served(value, 'miss', 0);
 }
 
 export class DirectDeviceAccess implements DeviceAccess {

@@ -1,0 +1,250 @@
+/**
+ * Every cache policy rule through the relay service against the emulated unit, on both stores:
+ * hits, misses, force, dirtying, TTL (fake clock), erase and key reuse, a swapped unit, a link
+ * that drops mid-waveform, single-flight, parallel units, the bounded queue.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceBusy, DeviceUnreachable, RelayService, TransportRegistry, type DeviceTarget, type Store } from '@sfm/core';
+import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
+import { tcpTransportFactory } from '@sfm/transport-tcp';
+import { MemoryStore } from '@sfm/store-memory';
+import { SqliteStore } from '@sfm/store-sqlite';
+import { FakeClock } from './fake-clock.js';
+import { UNIT_DEFAULTS } from './fixtures.js';
+
+const transports = new TransportRegistry().register(tcpTransportFactory);
+const CLIENT = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
+
+const stores: [string, () => Store][] = [
+  ['memory', () => new MemoryStore()],
+  ['sqlite', () => new SqliteStore(join(mkdtempSync(join(tmpdir(), 'sfm-relay-')), 'cache.db'))],
+];
+
+describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
+  let sim: RunningSimulator;
+  let store: Store;
+  let clock: FakeClock;
+  let relay: RelayService;
+  let target: DeviceTarget;
+
+  async function startUnit(opts: StartSimulatorOptions = {}, port = 0): Promise<RunningSimulator> {
+    return startSimulator({ ...UNIT_DEFAULTS, events: 4, monitorSettleMs: 0, ...opts, host: '127.0.0.1', port });
+  }
+  const frames = () => sim.server.stats.framesReceived;
+  const traffic = () => sim.server.stats.bytesIn + sim.server.stats.bytesOut;
+
+  beforeEach(async () => {
+    sim = await startUnit();
+    store = makeStore();
+    clock = new FakeClock();
+    relay = new RelayService(transports, store, { client: CLIENT, clock });
+    target = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
+  });
+  afterEach(async () => {
+    await relay.idle();
+    store.close();
+    await sim.close();
+  });
+
+  it('device info: miss, then hits with no device I/O, force refreshes, a config write dirties it', async () => {
+    const first = await relay.info(target);
+    expect(first.cache).toBe('miss');
+    expect(first.value.serial).toBe('BE18189');
+    const before = traffic();
+    clock.advance(5000);
+    const hit = await relay.info(target);
+    expect([hit.cache, hit.ageS, traffic() - before]).toEqual(['hit', 5, 0]);
+    expect(hit.value).toEqual(first.value);
+    expect((await relay.info(target, { force: true })).cache).toBe('refresh');
+    await relay.writeConfig(target, { trigger_level_ips: 0.4 });
+    const after = await relay.info(target);
+    expect(after.cache).toBe('refresh');
+    expect(after.value.compliance.trigger_level_ips).toBe(0.4);
+    expect((await relay.info(target)).cache).toBe('hit');
+  });
+
+  it('monitor status: TTL 30 s on the injected clock; start/stop drop it', async () => {
+    expect((await relay.status(target)).cache).toBe('miss');
+    clock.advance(29_000);
+    expect((await relay.status(target)).cache).toBe('hit');
+    clock.advance(2_000);
+    expect((await relay.status(target)).cache).toBe('refresh');
+    await relay.startMonitoring(target);
+    const s = await relay.status(target);
+    expect([s.cache, s.value.is_monitoring]).toEqual(['miss', true]);
+    await relay.stopMonitoring(target);
+    const s2 = await relay.status(target);
+    expect([s2.cache, s2.value.is_monitoring]).toEqual(['miss', false]);
+  });
+
+  it('events: cold sync, then a probe of 4 round trips whatever the count, then only the new events', async () => {
+    const cold = await relay.events(target);
+    expect(cold.cache).toBe('miss');
+    expect(cold.value).toEqual({ serial: 'BE18189', count: 4, events: sim.unit.events });
+    sim.server.resetStats();
+    const again = await relay.events(target);
+    expect(again.cache).toBe('hit');
+    expect(sim.server.stats.roundTrips).toBe(4);
+    expect(JSON.parse(again.json())).toEqual(cold.value);
+
+    sim.unit.recordEvent();
+    sim.unit.recordEvent();
+    sim.server.resetStats();
+    const grown = await relay.events(target);
+    expect(grown.cache).toBe('refresh');
+    expect(grown.value.events).toEqual(sim.unit.events);
+    // Probe (4) + anchor 0A (2) + 1F, then per new event its sequence: nothing for the old ones.
+    expect(sim.server.stats.framesBySub['0C']).toBe(2);
+  });
+
+  it('one event by index is served from the events cache; beyond the list → NOT_FOUND', async () => {
+    await relay.events(target);
+    const before = traffic();
+    const e = await relay.event(target, 2);
+    expect([e.cache, e.value]).toEqual(['hit', sim.unit.events[2]]);
+    expect(traffic()).toBe(before);
+    await expect(relay.event(target, 99)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('waveform: downloaded once, then served with zero device bytes', async () => {
+    const w = await relay.waveform(target, 1);
+    expect(w.cache).toBe('miss');
+    expect(w.value.key).toBe(sim.unit.events[1]!.key);
+    const before = traffic();
+    const hit = await relay.waveform(target, 1);
+    expect(hit.cache).toBe('hit');
+    expect(traffic()).toBe(before);
+    expect(hit.json()).toBe(w.json());
+    expect((await relay.waveform(target, 1, { force: true })).cache).toBe('refresh');
+  });
+
+  it('erase through sfm drops events and waveforms; new events reuse the keys, never the old waveform', async () => {
+    const old = await relay.waveform(target, 0);
+    await relay.erase(target);
+    expect((await relay.events(target)).value.count).toBe(0);
+    sim.unit.recordEvent();
+    const list = await relay.events(target);
+    expect(list.value.events[0]!.key).toBe(old.value.key);
+    const fresh = await relay.waveform(target, 0);
+    expect(fresh.cache).toBe('miss');
+    expect(fresh.value.timestamp).not.toBe(old.value.timestamp);
+    expect(fresh.value.channels[0]!.samples).not.toEqual(old.value.channels[0]!.samples);
+  });
+
+  it('an erase done elsewhere (not through sfm) is detected by the probe, even when the unit refilled past the old last key', async () => {
+    const old = await relay.waveform(target, 0);
+    await relay.events(target);
+    sim.unit.erase();
+    for (let i = 0; i < 6; i++) sim.unit.recordEvent({ at: new Date(Date.UTC(2026, 10, 25, i)) });
+    const list = await relay.events(target);
+    expect(list.cache).toBe('refresh');
+    expect(list.value.events).toEqual(sim.unit.events);
+    const w = await relay.waveform(target, 0);
+    expect(w.cache).toBe('miss');
+    expect(w.value.timestamp).not.toBe(old.value.timestamp);
+  });
+
+  it('another unit answering at the same address never gets the first unit\'s cache', async () => {
+    await relay.events(target);
+    await relay.info(target);
+    const port = sim.address.port;
+    await sim.close();
+    sim = await startUnit({ serial: 'BE99999', events: 2, seed: 7 }, port);
+    const list = await relay.events(target);
+    expect(list.value.serial).toBe('BE99999');
+    expect(list.value.events).toEqual(sim.unit.events);
+    const info = await relay.info(target);
+    expect([info.cache, info.value.serial]).toEqual(['miss', 'BE99999']);
+  });
+
+  it('a link that drops mid-waveform caches nothing; the next call works', async () => {
+    await relay.events(target);
+    sim.server.dropAfterBytes(1500);
+    await expect(relay.waveform(target, 0)).rejects.toBeInstanceOf(DeviceUnreachable);
+    expect(store.stats().waveform.entries).toBe(0);
+    sim.server.clearFaults();
+    expect((await relay.waveform(target, 0)).cache).toBe('miss');
+  });
+
+  it('50 concurrent identical requests share one device transaction', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => relay.events(target)));
+    expect(sim.server.stats.connectionsTotal).toBe(1);
+    expect(new Set(results.map((r) => r.json())).size).toBe(1);
+  });
+
+  it('requests to one unit never overlap; two units run in parallel', async () => {
+    const other = await startUnit({ serial: 'BE22222', forwardDelayMs: 20 });
+    await sim.close();
+    sim = await startUnit({ forwardDelayMs: 20 });
+    target = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
+    const otherTarget: DeviceTarget = { kind: 'tcp', host: '127.0.0.1', port: other.address.port };
+    let overlapped = false;
+    const watch = setInterval(() => {
+      if (sim.server.stats.sessionsActive > 0 && other.server.stats.sessionsActive > 0) overlapped = true;
+    }, 2);
+    try {
+      await Promise.all([relay.info(target), relay.status(target), relay.info(otherTarget), relay.status(otherTarget)]);
+    } finally {
+      clearInterval(watch);
+      await other.close();
+    }
+    expect(overlapped).toBe(true);
+    expect(sim.server.stats.maxConcurrentSessions).toBe(1);
+  });
+
+  it('a full queue answers DEVICE_BUSY at once; a long wait answers DEVICE_BUSY', async () => {
+    const busy = new RelayService(transports, store, { client: CLIENT, clock, queue: { maxQueued: 1, maxWaitMs: 10_000 } });
+    sim.server.stall(300);
+    const results = await Promise.allSettled([busy.status(target, { force: true }), busy.info(target, { force: true }), busy.storageRange(target)]);
+    expect(results.map((r) => r.status)).toContain('rejected');
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toContainEqual(expect.any(DeviceBusy));
+    await busy.idle();
+    sim.server.clearFaults();
+    const impatient = new RelayService(transports, store, { client: CLIENT, clock, queue: { maxQueued: 5, maxWaitMs: 30 } });
+    sim.server.stall(400);
+    const r = await Promise.allSettled([impatient.status(target, { force: true }), impatient.info(target, { force: true })]);
+    expect((r[1] as PromiseRejectedResult).reason).toBeInstanceOf(DeviceBusy);
+    await impatient.idle();
+  });
+
+  it('cache stats count entries, bytes, hits, misses and refreshes per kind; clearing a unit empties it', async () => {
+    await relay.events(target);
+    await relay.events(target);
+    await relay.waveform(target, 0);
+    await relay.status(target);
+    const s = relay.cacheStats();
+    expect(s.kinds.events).toMatchObject({ entries: 4, misses: 1, hits: 1 });
+    expect(s.kinds.events.bytes).toBeGreaterThan(0);
+    expect(s.kinds.waveform).toMatchObject({ entries: 1, misses: 1 });
+    const cleared = relay.clearDevice(target);
+    expect(cleared).toMatchObject({ events: 4, waveform: 1, monitor_status: 1 });
+    expect(relay.cacheStats().kinds.events.entries).toBe(0);
+    expect((await relay.events(target)).cache).toBe('miss');
+  });
+});
+
+describe('the SQLite cache survives a restart', () => {
+  it('a new process (new store on the same file) serves hits without asking the unit', async () => {
+    const sim = await startSimulator({ ...UNIT_DEFAULTS, host: '127.0.0.1', port: 0 });
+    const file = join(mkdtempSync(join(tmpdir(), 'sfm-restart-')), 'cache.db');
+    const target: DeviceTarget = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
+    try {
+      const a = new RelayService(transports, new SqliteStore(file), { client: CLIENT });
+      await a.info(target);
+      const w = await a.waveform(target, 0);
+      a.store.close();
+      const before = sim.server.stats.bytesOut;
+      const b = new RelayService(transports, new SqliteStore(file), { client: CLIENT });
+      expect((await b.info(target)).cache).toBe('hit');
+      const again = await b.waveform(target, 0);
+      expect([again.cache, again.json()]).toEqual(['hit', w.json()]);
+      expect(sim.server.stats.bytesOut).toBe(before);
+      b.store.close();
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -1,0 +1,2 @@
+/** @sfm/store-memory — the in-process cache Store on lru-cache, bounded by bytes. */
+export * from './memory-store.js';
