@@ -7,3 +7,4 @@ export * from './clock.js';
 export * from './waveform.js';
 export * from './service/index.js';
 export * from './cache/index.js';
+export * from './kernel/index.js';
