@@ -4,7 +4,7 @@
  * timeout, protocol error, busy), 4 not found, 1 anything else.
  */
 import yargs from 'yargs';
-import { DeviceError, EventNotFound, NoWaveform, PayloadError, StoreError, type DeviceAccess, type RelayService } from '@sfm/core';
+import { ConfigError, DeviceError, EventNotFound, KernelError, NoWaveform, PayloadError, StoreError, type DeviceAccess, type RelayService } from '@sfm/core';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
 import { UsageError, processIO, type CliIO } from './io.js';
@@ -15,12 +15,19 @@ export interface CliServices {
   access: DeviceAccess;
   /** The caching relay, when there is one (for `cache stats` / `cache clear`). */
   relay?: Pick<RelayService, 'cacheStats' | 'clearDevice'>;
+  /** Named units (--device). */
+  resolveDevice?: DeviceResolver;
   close(): void | Promise<void>;
 }
 
+/** The global options that choose how services are made. */
+export interface ServiceOptions {
+  store?: string;
+  config?: string;
+}
+
 export interface CliDeps {
-  services?: (opts: { store?: string }) => CliServices;
-  resolveDevice?: DeviceResolver;
+  services?: (opts: ServiceOptions) => CliServices | Promise<CliServices>;
   /** Extra commands (e.g. `sim`, `serve`) contributed by the entry point. */
   extraCommands?: (io: CliIO) => import('yargs').CommandModule<any, any>[];
 }
@@ -29,17 +36,18 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, device: 3, notFound: 4 } as c
 
 export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDeps = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
-  let made: CliServices | undefined;
-  const services = (opts: { store?: string }): CliServices => {
-    if (!deps.services) throw new UsageError('no device access is configured');
-    return (made ??= deps.services(opts));
+  let made: Promise<CliServices> | undefined;
+  const services = (opts: ServiceOptions): Promise<CliServices> => {
+    if (!deps.services) return Promise.reject(new UsageError('no device access is configured'));
+    return (made ??= Promise.resolve(deps.services(opts)));
   };
   let cli = yargs(argv)
     .scriptName('sfm')
     .usage('$0 <command> [options]')
     .option('store', { type: 'string', global: true, describe: 'cache store: sqlite:PATH or memory (default sqlite:./data/sfm.db)' })
+    .option('config', { type: 'string', global: true, describe: 'configuration file (JSON); also SFM_CONFIG' })
     .command(decodeCommand(io));
-  for (const c of deviceCommands({ io, services, resolveDevice: deps.resolveDevice })) cli = cli.command(c);
+  for (const c of deviceCommands({ io, services })) cli = cli.command(c);
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli
     .demandCommand(1, 'name a command (see --help)')
@@ -64,13 +72,14 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     io.stderr(`sfm: ${message}\n`);
     exitCode = code;
   } finally {
-    await made?.close();
+    if (made) await made.then((s) => s.close(), () => undefined);
   }
   return exitCode;
 }
 
 function describeFailure(e: unknown): [number, string] {
   if (e instanceof UsageError) return [e.exitCode, e.message];
+  if (e instanceof ConfigError || e instanceof KernelError) return [EXIT.usage, e.message];
   if (e instanceof EventNotFound || e instanceof NoWaveform) return [EXIT.notFound, e.message];
   if (e instanceof StoreError) return [EXIT.failure, `cache store: ${e.message}`];
   if (e instanceof PayloadError) return [EXIT.usage, e.message];

@@ -6,12 +6,14 @@ import { runCodecBench } from './codec.bench.js';
 import { runLinkOpsBench } from './link-ops.bench.js';
 import { runStoreBench } from './store.bench.js';
 import { runLinkBench } from './link.bench.js';
+import { runHttpBench } from './http.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
   link_ops: runLinkOpsBench,
   store: runStoreBench,
   link: runLinkBench,
+  http: runHttpBench,
 };
 
 const wanted = process.argv.slice(2);

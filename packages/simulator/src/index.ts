@@ -12,3 +12,4 @@ export { Prng, mixSeed } from './prng.js';
 export { duplexPair } from './pipe.js';
 export { SessionHarness } from './harness.js';
 export { WireClient } from './wire-client.js';
+export * from './plugin.js';

@@ -6,24 +6,24 @@
 import type { Argv, CommandModule } from 'yargs';
 import { WRITABLE_COMPLIANCE_FIELDS, waveformCsv, type DeviceAccess, type Served } from '@sfm/core';
 import { UsageError, type CliIO } from '../io.js';
-import type { CliServices } from '../cli.js';
+import type { CliServices, ServiceOptions } from '../cli.js';
 import { cmd } from '../command.js';
 import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus } from '../format.js';
 import { checkOutputPath, writeWhole } from '../output-file.js';
 import { progressBar } from '../progress.js';
-import { targetFrom, withTargetOptions, type DeviceResolver, type TargetArgs } from '../target.js';
+import { targetFrom, withTargetOptions, type TargetArgs } from '../target.js';
 import { nest, parseAssignments, type FieldKind } from '../values.js';
 
 export interface DeviceCommandDeps {
   io: CliIO;
-  services: (opts: { store?: string }) => CliServices;
-  resolveDevice?: DeviceResolver;
+  services: (opts: ServiceOptions) => Promise<CliServices>;
 }
 
 interface CommonArgs extends TargetArgs {
   json?: boolean;
   force?: boolean;
   store?: string;
+  config?: string;
 }
 
 const COMPLIANCE_FIELDS: Record<(typeof WRITABLE_COMPLIANCE_FIELDS)[number], FieldKind> = {
@@ -54,10 +54,15 @@ function index(raw: unknown): number {
 
 export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>[] {
   const { io } = deps;
-  const target = (a: TargetArgs) => targetFrom(a, deps.resolveDevice);
-  const access = (a: CommonArgs): DeviceAccess => deps.services({ store: a.store }).access;
-  const relay = (a: CommonArgs) => {
-    const r = deps.services({ store: a.store }).relay;
+  const svc = (a: CommonArgs) => deps.services({ store: a.store, config: a.config });
+  /** The unit the flags name (a --device name needs the configured registry). */
+  const target = async (a: CommonArgs) => {
+    if (a.device === undefined) return targetFrom(a);
+    return targetFrom(a, (await svc(a)).resolveDevice);
+  };
+  const access = async (a: CommonArgs): Promise<DeviceAccess> => (await svc(a)).access;
+  const relay = async (a: CommonArgs) => {
+    const r = (await svc(a)).relay;
     if (!r) throw new UsageError('no cache is configured');
     return r;
   };
@@ -73,7 +78,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'identity and configuration of the unit',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await access(a).info(target(a), { force: a.force });
+        const r = await (await access(a)).info(await target(a), { force: a.force });
         print(a, r.value, formatInfo, r);
       },
     }),
@@ -82,7 +87,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'every stored event: header, peaks, project text',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await access(a).events(target(a), { force: a.force });
+        const r = await (await access(a)).events(await target(a), { force: a.force });
         print(a, r.value, formatEvents, r);
       },
     }),
@@ -91,7 +96,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'one event by 0-based index',
       builder: (y) => common(y).positional('idx', { type: 'string', describe: '0-based event index' }),
       handler: async (a: CommonArgs & { idx: string }) => {
-        const r = await access(a).event(target(a), index(a.idx), { force: a.force });
+        const r = await (await access(a)).event(await target(a), index(a.idx), { force: a.force });
         print(a, r.value, formatEvent, r);
       },
     }),
@@ -105,9 +110,9 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
           .option('out', { type: 'string', describe: 'write to this file instead of stdout' }),
       handler: async (a: CommonArgs & { idx: string; format: 'json' | 'csv'; out?: string }) => {
         const idx = index(a.idx);
-        const t = target(a);
+        const t = await target(a);
         if (a.out !== undefined) await checkOutputPath(a.out); // refuse a bad path before minutes of download
-        const r = await access(a).waveform(t, idx, { force: a.force, onProgress: progressBar(io) });
+        const r = await (await access(a)).waveform(t, idx, { force: a.force, onProgress: progressBar(io) });
         const pieces = a.format === 'csv' ? waveformCsv(r.value) : [JSON.stringify(r.value) + '\n'];
         if (a.out !== undefined) {
           await writeWhole(a.out, pieces);
@@ -122,7 +127,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'monitoring, battery, memory, clock',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await access(a).status(target(a), { force: a.force });
+        const r = await (await access(a)).status(await target(a), { force: a.force });
         print(a, r.value, formatStatus, r);
       },
     }),
@@ -131,8 +136,8 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'start or stop monitoring (start waits until the unit reports it, up to 60 s)',
       builder: (y) => common(y).positional('action', { choices: ['start', 'stop'] as const }),
       handler: async (a: CommonArgs & { action: 'start' | 'stop' }) => {
-        const t = target(a);
-        const s = a.action === 'start' ? await access(a).startMonitoring(t) : await access(a).stopMonitoring(t);
+        const t = await target(a);
+        const s = a.action === 'start' ? await (await access(a)).startMonitoring(t) : await (await access(a)).stopMonitoring(t);
         print(a, s, formatStatus);
       },
     }),
@@ -145,8 +150,8 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
           .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${Object.keys(COMPLIANCE_FIELDS).join(', ')}` }),
       handler: async (a: CommonArgs & { pairs?: string[] }) => {
         const changes = parseAssignments(a.pairs ?? [], COMPLIANCE_FIELDS);
-        const t = target(a);
-        print(a, await access(a).writeConfig(t, changes), formatCompliance);
+        const t = await target(a);
+        print(a, await (await access(a)).writeConfig(t, changes), formatCompliance);
       },
     }),
     cmd({
@@ -159,18 +164,18 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       handler: async (a: CommonArgs & { action: 'get' | 'set'; pairs?: string[] }) => {
         if (a.action === 'get') {
           if (a.pairs?.length) throw new UsageError('call-home get takes no KEY=VALUE');
-          print(a, await access(a).readCallHome(target(a)), formatCallHome);
+          print(a, await (await access(a)).readCallHome(await target(a)), formatCallHome);
           return;
         }
         const changes = nest(parseAssignments(a.pairs ?? [], CALL_HOME_FIELDS));
-        print(a, await access(a).writeCallHome(target(a), changes), formatCallHome);
+        print(a, await (await access(a)).writeCallHome(await target(a), changes), formatCallHome);
       },
     }),
     cmd({
       command: 'storage-range',
       describe: 'first and next event key (SUB 06)',
       builder: (y) => common(y),
-      handler: async (a: CommonArgs) => print(a, await access(a).storageRange(target(a)), formatRange),
+      handler: async (a: CommonArgs) => print(a, await (await access(a)).storageRange(await target(a)), formatRange),
     }),
     cmd({
       command: 'cache <action>',
@@ -178,11 +183,11 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       builder: (y) => common(y).positional('action', { choices: ['stats', 'clear'] as const }),
       handler: async (a: CommonArgs & { action: 'stats' | 'clear' }) => {
         if (a.action === 'stats') {
-          io.stdout(JSON.stringify(relay(a).cacheStats(), null, 2) + '\n');
+          io.stdout(JSON.stringify((await relay(a)).cacheStats(), null, 2) + '\n');
           return;
         }
-        const t = target(a);
-        io.stdout(JSON.stringify({ cleared: relay(a).clearDevice(t) }, null, 2) + '\n');
+        const t = await target(a);
+        io.stdout(JSON.stringify({ cleared: (await relay(a)).clearDevice(t) }, null, 2) + '\n');
       },
     }),
     cmd({
@@ -190,9 +195,9 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'erase every event on the unit (needs --yes)',
       builder: (y) => common(y).option('yes', { type: 'boolean', describe: 'confirm: delete every stored event' }),
       handler: async (a: CommonArgs & { yes?: boolean }) => {
-        const t = target(a);
+        const t = await target(a);
         if (!a.yes) throw new UsageError('erase deletes every event stored on the unit; add --yes to confirm');
-        print(a, await access(a).erase(t), (r) => `erased: ${formatRange(r)}`);
+        print(a, await (await access(a)).erase(t), (r) => `erased: ${formatRange(r)}`);
       },
     }),
   ];

@@ -4,6 +4,7 @@
  * and serial-port patterns from the configuration; loopback is allowed by default.
  */
 import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import type { DeviceTarget } from '../transport/transport.js';
 
 export interface AllowList {
@@ -45,7 +46,11 @@ export class DeviceRegistry {
   /** May an ad-hoc request reach this target? */
   isAllowed(target: DeviceTarget): boolean {
     for (const t of this.devices.values()) if (sameTarget(t, target)) return true;
-    if (target.kind === 'serial') return this.allow.serialPorts.some((p) => (p.endsWith('*') ? target.path.startsWith(p.slice(0, -1)) : p === target.path));
+    if (target.kind === 'serial') {
+      // A path that climbs out of where it seems to point (/dev/ttyUSB0/../../x) never matches.
+      if (target.path.split('/').includes('..') || posix.normalize(target.path) !== target.path) return false;
+      return this.allow.serialPorts.some((p) => (p.endsWith('*') ? target.path.startsWith(p.slice(0, -1)) : p === target.path));
+    }
     const host = target.host.toLowerCase();
     return this.allow.hosts.some((rule) => hostMatches(host, rule.toLowerCase()));
   }

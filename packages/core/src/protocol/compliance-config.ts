@@ -11,7 +11,7 @@
 import { asciiBytes, f32be, indexOfBytes, putF32be, putU16be, tidyFloat32, u16be } from './bytes.js';
 import { COMPLIANCE_LAYOUT, COMPLIANCE_LENGTH } from './conventions.js';
 import { PayloadError, requireLength } from './errors.js';
-import { decodeTextFields, encodeTextFields, patchTextField, type TextField } from './text-fields.js';
+import { decodeTextFields, encodeTextFields, patchTextField, textFieldWidth, type TextField } from './text-fields.js';
 import { geoFullScaleIps } from './units.js';
 import type { ComplianceConfig, GeoRangeName, RecordingMode } from '../model.js';
 
@@ -124,6 +124,7 @@ export function validateComplianceChanges(changes: Record<string, unknown>): Com
     if (v !== undefined && (typeof v !== 'string' || !/^[\x20-\x7e]*$/.test(v))) {
       throw new PayloadError(`${f}: must be printable ASCII text, got ${JSON.stringify(v)}`);
     }
+    if (typeof v === 'string' && v.length > textFieldWidth(f)) throw new PayloadError(`${f}: at most ${textFieldWidth(f)} characters, got ${v.length}`);
   }
   return c;
 }

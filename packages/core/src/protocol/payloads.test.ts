@@ -151,7 +151,7 @@ describe('compliance config: partial writes change only the named fields', () =>
     expect(() => validateComplianceChanges({ colour: 'red' })).toThrow(/colour: not a writable/);
     expect(() => validateComplianceChanges({ project: 'Été' })).toThrow(/project: must be printable ASCII/);
     const raw = encodeComplianceConfig(fc.sample(complianceSettings, 1)[0]!);
-    expect(() => patchComplianceConfig(raw, { project: 'x'.repeat(41) })).toThrow(/at most 40 fit/);
+    expect(() => validateComplianceChanges({ project: 'x'.repeat(41) })).toThrow(/project: at most 40 characters, got 41/);
   });
 
   it('a block without the anchor or labels decodes to nulls, never invented values', () => {

@@ -1,6 +1,12 @@
 /** Transport factories by target kind; plugins register theirs, front ends ask for a target. */
 import type { DeviceTarget, Transport, TransportFactory } from './transport.js';
 
+/** A target of a kind no loaded transport reaches (a deployment without transport-serial, say). */
+export class UnsupportedTarget extends Error {
+  override name = 'UnsupportedTarget';
+  readonly code = 'INVALID_REQUEST';
+}
+
 export class TransportRegistry {
   private readonly factories = new Map<DeviceTarget['kind'], TransportFactory>();
 
@@ -15,7 +21,7 @@ export class TransportRegistry {
 
   create(target: DeviceTarget): Transport {
     const f = this.factories.get(target.kind);
-    if (!f) throw new Error(`no ${target.kind} transport is loaded (add the transport-${target.kind} plugin)`);
+    if (!f) throw new UnsupportedTarget(`this deployment reaches no ${target.kind} units (the transport-${target.kind} plugin is not loaded)`);
     return f.create(target);
   }
 }

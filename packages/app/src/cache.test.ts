@@ -1,34 +1,22 @@
-/** The CLI through the caching relay: repeated calls hit the cache; cache stats and clear. */
+/** The sfm CLI through the kernel-built relay: repeated calls hit the cache; cache stats and clear. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayService, TransportRegistry, type Store } from '@sfm/core';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
-import { tcpTransportFactory } from '@sfm/transport-tcp';
-import { MemoryStore } from '@sfm/store-memory';
-import { SqliteStore } from '@sfm/store-sqlite';
-import { runCli, type CliServices } from '../cli.js';
-import { parseStoreSpec } from '../store-spec.js';
-import type { CliIO } from '../io.js';
+import { runCli, type CliIO } from '@sfm/adapter-cli';
+import { cliServices } from './services.js';
 
 let sim: RunningSimulator;
 let where: string[];
-const transports = new TransportRegistry().register(tcpTransportFactory);
 const dir = mkdtempSync(join(tmpdir(), 'sfm-cli-cache-'));
-const memory = new MemoryStore();
-
-/** As main.ts wires it, but the memory store outlives one run (as a file store would). */
-function services({ store }: { store?: string }): CliServices {
-  const spec = parseStoreSpec(store);
-  const s: Store = spec.kind === 'memory' ? memory : new SqliteStore(spec.path);
-  const relay = new RelayService(transports, s, { client: { frameTimeoutMs: 2000, chunkTimeoutMs: 2000 } });
-  return { access: relay, relay, close: () => (spec.kind === 'memory' ? undefined : s.close()) };
-}
+/** A deployment that loads only what the CLI needs here. */
+const config = join(dir, 'sfm.json');
+writeFileSync(config, JSON.stringify({ plugins: ['transport-tcp', 'store-sqlite'], frame_timeout_s: 2, chunk_timeout_s: 2 }));
 
 async function sfm(...args: string[]) {
   const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIO & { out: string; err: string };
-  const code = await runCli(args, io, { services });
+  const code = await runCli([...args, '--config', config], io, { services: cliServices });
   return { code, out: io.out, err: io.err };
 }
 
@@ -38,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-describe.each([['memory'], [`sqlite:${join(dir, 'cli.db')}`]])('sfm with --store %s', (store) => {
+describe.each([[`sqlite:${join(dir, 'cli.db')}`]])('sfm with --store %s', (store) => {
   it('a repeated call is served from the cache without talking to the unit', async () => {
     expect((await sfm('info', ...where, '--store', store)).code).toBe(0);
     const before = sim.server.stats.connectionsTotal;
@@ -63,8 +51,22 @@ describe.each([['memory'], [`sqlite:${join(dir, 'cli.db')}`]])('sfm with --store
   });
 });
 
-it('--store rejects what it cannot open', async () => {
+it('--store rejects what it cannot open; a store whose plugin is not loaded is refused', async () => {
   const r = await sfm('info', ...where, '--store', 'redis://x');
   expect(r.code).toBe(2);
-  expect(r.err).toMatch(/--store: expected sqlite:PATH or memory/);
+  expect(r.err).toMatch(/store: expected sqlite:PATH or memory/);
+  const m = await sfm('info', ...where, '--store', 'memory');
+  expect(m.code).toBe(2);
+  expect(m.err).toMatch(/plugin "store-memory" is not loaded/);
+});
+
+it('--device names a configured unit', async () => {
+  const named = join(dir, 'named.json');
+  writeFileSync(named, JSON.stringify({ plugins: ['transport-tcp', 'store-memory'], store: 'memory', devices: { north: { host: '127.0.0.1', tcp_port: sim.address.port } } }));
+  const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  expect(await runCli(['status', '--device', 'north', '--json', '--config', named], io, { services: cliServices })).toBe(0);
+  expect(JSON.parse(io.out).memory_total).toBe(983026);
+  const io2 = { ...io, out: '', err: '', stdout: (t: string) => void (io2.out += t), stderr: (t: string) => void (io2.err += t) };
+  expect(await runCli(['status', '--device', 'south', '--config', named], io2, { services: cliServices })).toBe(4);
+  expect(io2.err).toMatch(/unknown device "south"/);
 });

@@ -3,12 +3,10 @@
  * pseudo-terminal pair), with link emulation and an optional control API.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { cmd } from '../command.js';
+
 import { SIM_CLI_DEFAULTS, startSimulator } from '@sfm/simulator';
 import { SerialTransport } from '@sfm/transport-serial';
-import type { CliIO } from '../io.js';
-import { UsageError } from '../io.js';
-import { parseHostPort } from '../host-port.js';
+import { UsageError, cmd, parseHostPort, type CliIO } from '@sfm/adapter-cli';
 
 interface SimArgs {
   listen: string;

@@ -1,0 +1,44 @@
+/**
+ * Waveform ETags: a strong, quoted hash of what makes a waveform immutable — (serial, key,
+ * timestamp). The identity is read from the head of the cached JSON bytes, so a hit is neither
+ * parsed nor re-serialised to find its tag.
+ */
+import { createHash } from 'node:crypto';
+import type { Served, Waveform } from '@sfm/core';
+
+export interface WaveformIdentity {
+  serial: string;
+  key: string;
+  timestamp: string | null;
+}
+
+const JSON_STRING = '"(?:[^"\\\\]|\\\\.)*"';
+// buildWaveform's field order: schema, serial, index, key, timestamp, …
+const HEAD = new RegExp(`^\\{"schema":"sfm\\.waveform\\.v1","serial":(${JSON_STRING}),"index":\\d+,"key":(${JSON_STRING}),"timestamp":(null|${JSON_STRING}),`);
+
+export function waveformIdentity(s: Served<Waveform>): WaveformIdentity {
+  const bytes = s.bytes();
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 512)).toString('utf8');
+  const m = HEAD.exec(head);
+  if (m) return { serial: JSON.parse(m[1]!) as string, key: JSON.parse(m[2]!) as string, timestamp: JSON.parse(m[3]!) as string | null };
+  const w = s.value; // another field order: parse it once
+  return { serial: w.serial, key: w.key, timestamp: w.timestamp };
+}
+
+/** `"<hash>"` for the JSON form, `"<hash>-csv"` for the CSV form. */
+export function waveformEtag(id: WaveformIdentity, format: 'json' | 'csv'): string {
+  const hash = createHash('sha256').update(JSON.stringify([id.serial, id.key, id.timestamp])).digest('base64url').slice(0, 32);
+  return `"${hash}${format === 'csv' ? '-csv' : ''}"`;
+}
+
+/** If-None-Match (RFC 9110 §13.1.2): weak comparison, `*` matches any current representation. */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const want = etag.replace(/^W\//, '');
+  for (const raw of header.split(',')) {
+    const tag = raw.trim();
+    if (tag === '*') return true;
+    if (tag.replace(/^W\//, '') === want) return true;
+  }
+  return false;
+}

@@ -1,0 +1,125 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route table and the component schemas — the same
+ * data the request validator is generated from. Decisions the contract leaves open are written
+ * into the descriptions here, so the served document is the reference.
+ */
+import { COMPONENTS } from './models.js';
+import { errorStatuses, ROUTES, type ErrorStatus, type ParamSpec, type RouteSpec } from './routes.js';
+import { toOpenApiSchema } from './schema.js';
+
+export const API_PREFIX = '/api/sfm';
+
+const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; codes: string[] }> = {
+  400: { name: 'InvalidRequest', codes: ['INVALID_REQUEST'], description: 'Bad or missing parameters or body: an unknown or repeated query parameter, a value out of range, malformed JSON, no unit chosen or several. The message names the field and why.' },
+  401: { name: 'Unauthorized', codes: ['UNAUTHORIZED'], description: 'A write route without the configured bearer token (or with another one). Only when a token is configured.' },
+  403: { name: 'TargetNotAllowed', codes: ['TARGET_NOT_ALLOWED'], description: 'An ad-hoc host or serial port the configuration does not allow; no connection was attempted.' },
+  404: { name: 'NotFound', codes: ['NOT_FOUND'], description: 'Unknown device name, an event index beyond the unit\'s events, a monitor-log record asked for its waveform, or an unknown route.' },
+  409: { name: 'ConfirmationRequired', codes: ['CONFIRMATION_REQUIRED'], description: 'Erase without confirm=true; nothing was sent to the unit.' },
+  413: { name: 'BodyTooLarge', codes: ['INVALID_REQUEST'], description: 'The body is larger than the configured limit.' },
+  415: { name: 'UnsupportedMediaType', codes: ['INVALID_REQUEST'], description: 'A body that is not JSON (send Content-Type: application/json, UTF-8, uncompressed).' },
+  500: { name: 'Internal', codes: ['INTERNAL'], description: 'Something unexpected; the message is "internal error" and the details are only in the server log (find them by X-Request-Id).' },
+  502: { name: 'DeviceFailed', codes: ['DEVICE_UNREACHABLE', 'PROTOCOL_ERROR'], description: 'The unit could not be reached (connection refused, port missing, link dropped) or answered garbage (bad checksum, unexpected SUB, garbled stream).' },
+  503: { name: 'DeviceBusy', codes: ['DEVICE_BUSY'], description: 'The unit\'s request queue is full or the request waited longer than allowed for its turn.' },
+  504: { name: 'DeviceTimeout', codes: ['DEVICE_TIMEOUT'], description: 'The unit stopped answering.' },
+};
+
+const HEADERS = {
+  XRequestId: { description: 'The request id: the one sent in X-Request-Id when it is a sane token (1–128 of A–Z a–z 0–9 . _ : -), else a generated UUID. Log lines carry it.', schema: { type: 'string' } },
+  XCache: { description: 'hit: from the cache; miss: nothing was cached, fetched from the unit; refresh: fetched again (force, a change on the unit, dirty info).', schema: { type: 'string', enum: ['hit', 'miss', 'refresh'] } },
+  Age: { description: 'Whole seconds since the data left the unit.', schema: { type: 'integer', minimum: 0 } },
+  ETag: { description: 'Strong tag of the waveform: a hash of (serial, key, timestamp); the CSV form ends in "-csv".', schema: { type: 'string' } },
+};
+
+const DESCRIPTION = `A caching relay for Instantel MiniMate Plus (Series III) seismographs: each route reaches one unit through a per-unit queue and a cache with a policy per kind of data.
+
+Every path is served both at the root and under the prefix ${API_PREFIX} (dashboards proxy ${API_PREFIX}/*); see servers.
+
+Decisions this API makes where the sfm contract is silent:
+- Device selection: every /device/* route and DELETE /cache/device take exactly one of device=<name>, host=<address> (+ tcp_port, default 12345) or port=<path> (+ baud, default 38400), always as query parameters (POST routes too). tcp_port without host, or baud without port, is 400. Unknown device name → 404; an ad-hoc target the configuration does not allow → 403, before any connection.
+- Validation: unknown query parameters, repeated parameters (arrays) and values out of range are 400 INVALID_REQUEST naming the field and why; booleans are exactly true or false; integers are plain decimal digits. A route without a body accepts none or an empty JSON object.
+- Bodies: JSON objects only (Content-Type application/json or +json, UTF-8); another media type is 415, malformed JSON 400, more than the configured limit 413 — all with code INVALID_REQUEST.
+- Write routes (monitor start/stop, config, call-home write, erase) and DELETE /cache/device need Authorization: Bearer <token> when a token is configured (401 UNAUTHORIZED otherwise, with WWW-Authenticate); without a configured token they are open, and the server then binds only to loopback.
+- An unknown route, or a known path with another method, is 404 NOT_FOUND (the message names the methods the path takes).
+- Responses are JSON (application/json; charset=utf-8) except the CSV waveform; every response carries X-Request-Id, X-Content-Type-Options: nosniff and Cache-Control: no-cache.
+- Write routes answer what the unit reports afterwards: monitor start/stop the MonitorStatus, config the ComplianceConfig, call-home the CallHomeConfig, erase the StorageRange; DELETE /cache/device answers {connection_key, cleared: counts per kind}.`;
+
+function parameter(p: ParamSpec): Record<string, unknown> {
+  const schema = toOpenApiSchema(p.schema);
+  if (p.schema.default !== undefined) schema.default = p.schema.default;
+  return { name: p.name, in: p.in, required: p.in === 'path' || !!p.required, description: p.description, schema };
+}
+
+function operation(r: RouteSpec): Record<string, unknown> {
+  const parameters = r.params.map(parameter);
+  if (r.conditional) {
+    parameters.push({ name: 'If-None-Match', in: 'header', required: false, description: 'ETags the client holds; a match (or *) answers 304 Not Modified.', schema: { type: 'string' } });
+  }
+  const okHeaders: Record<string, unknown> = { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } };
+  if (r.cached) {
+    okHeaders['X-Cache'] = { $ref: '#/components/headers/XCache' };
+    okHeaders.Age = { $ref: '#/components/headers/Age' };
+  }
+  if (r.conditional) okHeaders.ETag = { $ref: '#/components/headers/ETag' };
+  const content: Record<string, unknown> = {};
+  if (r.ok.schema) content['application/json'] = { schema: toOpenApiSchema(r.ok.schema) };
+  for (const [type, description] of Object.entries(r.ok.alternatives ?? {})) content[type] = { schema: { type: 'string', description } };
+  const responses: Record<string, unknown> = { '200': { description: r.ok.description, headers: okHeaders, content } };
+  if (r.conditional) responses['304'] = { description: 'Not Modified: If-None-Match matched the waveform\'s ETag.', headers: okHeaders };
+  for (const s of errorStatuses(r)) responses[String(s)] = { $ref: `#/components/responses/${ERROR_RESPONSES[s].name}` };
+  const op: Record<string, unknown> = {
+    operationId: r.id,
+    summary: r.summary,
+    description: r.auth ? `${r.description} Needs the bearer token when one is configured.` : r.description,
+    tags: [r.tag],
+    parameters,
+    responses,
+  };
+  if (r.body) {
+    op.requestBody = { required: r.body.required, description: r.body.description, content: { 'application/json': { schema: toOpenApiSchema(r.body.schema) } } };
+  }
+  if (r.auth) op.security = [{ bearerAuth: [] }, {}];
+  return op;
+}
+
+export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
+
+/** The OpenAPI 3.1 document of this API. */
+export function buildOpenApi(version: string): OpenApiDocument {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) (paths[r.path] ??= {})[r.method] = operation(r);
+  const responses = Object.fromEntries(
+    (Object.entries(ERROR_RESPONSES) as [string, (typeof ERROR_RESPONSES)[ErrorStatus]][]).map(([status, e]) => [
+      e.name,
+      {
+        description: `${status}: ${e.description} Codes: ${e.codes.join(', ')}.`,
+        headers: { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } },
+        content: {
+          'application/json': {
+            schema: { $ref: '#/components/schemas/Error' },
+            examples: Object.fromEntries(e.codes.map((code) => [code, { value: { error: { code, message: '…' } } }])),
+          },
+        },
+      },
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: { title: 'sfm', version, description: DESCRIPTION, license: { name: 'MIT', identifier: 'MIT' } },
+    servers: [
+      { url: '/', description: 'direct' },
+      { url: API_PREFIX, description: 'the same routes under the prefix dashboards proxy' },
+    ],
+    tags: [
+      { name: 'service', description: 'the server itself' },
+      { name: 'device', description: 'one unit, chosen by device, host or port' },
+      { name: 'cache', description: 'the relay\'s cache' },
+    ],
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([k, v]) => [k, toOpenApiSchema(v)])),
+      responses,
+      headers: HEADERS,
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token from the configuration; required on write routes only when one is configured.' } },
+    },
+  };
+}

@@ -1,0 +1,373 @@
+/**
+ * The routes of the HTTP contract, one schema each, as plain data: method, path, parameters,
+ * body and responses. The request validator (validate.ts) and the served OpenAPI document
+ * (openapi.ts) are both generated from this table; the handlers (app.ts) are keyed by `id`.
+ */
+import { DEFAULT_BAUD, DEFAULT_TCP_PORT } from '@sfm/core';
+import type { ObjectSchema, ScalarSchema, Schema } from './schema.js';
+import { CallHomeChanges, ComplianceChanges, EraseRequest } from './models.js';
+
+export type HttpMethod = 'get' | 'post' | 'delete';
+
+export interface ParamSpec {
+  name: string;
+  in: 'query' | 'path';
+  schema: ScalarSchema & { default?: string | number | boolean };
+  required?: boolean;
+  description: string;
+}
+
+export interface BodySpec {
+  required: boolean;
+  schema: ObjectSchema;
+  description: string;
+}
+
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body; absent for a body in another media type (csv) or none (304). */
+  schema?: Schema;
+  /** Other media types this response may have, with their description. */
+  alternatives?: Record<string, string>;
+}
+
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 502 | 503 | 504;
+
+export interface RouteSpec {
+  /** operationId, and the key of the handler. */
+  id: string;
+  method: HttpMethod;
+  /** OpenAPI form: /device/event/{idx}. */
+  path: string;
+  summary: string;
+  description: string;
+  tag: 'service' | 'device' | 'cache';
+  /** Takes the device selection parameters (device | host+tcp_port | port+baud). */
+  device: boolean;
+  /** Needs the bearer token when one is configured. */
+  auth: boolean;
+  /** Answers from the cache: X-Cache and Age headers. */
+  cached: boolean;
+  params: ParamSpec[];
+  body?: BodySpec;
+  ok: ResponseSpec;
+  /** Extra statuses beyond those implied by device/auth/body. */
+  errors?: ErrorStatus[];
+  /** Answers 304 Not Modified to a matching If-None-Match. */
+  conditional?: boolean;
+}
+
+// --- shared parameters -------------------------------------------------------------------------
+
+const HOST_PATTERN = '^(?:\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.\\-:]+)$';
+// A serial port path: printable ASCII without spaces, and no ".." segment (allow-list patterns
+// match path prefixes, so /dev/ttyUSB0/../.. must not pass as a ttyUSB port).
+const SERIAL_PATH_PATTERN = '^(?!.*(?:^|[/\\\\])\\.\\.(?:[/\\\\]|$))[\\x21-\\x7e]+$';
+
+export const DEVICE_PARAMS: ParamSpec[] = [
+  {
+    name: 'device',
+    in: 'query',
+    schema: { type: 'string', minLength: 1, maxLength: 128 },
+    description: 'A unit from the configured device registry, by name. Give exactly one of device, host or port. 404 NOT_FOUND when no unit has that name.',
+  },
+  {
+    name: 'host',
+    in: 'query',
+    schema: { type: 'string', pattern: HOST_PATTERN, patternText: 'a host name or IP address', maxLength: 253 },
+    description: 'A cellular modem or TCP bridge (host name, IPv4 or IPv6 address; brackets around IPv6 are optional). Must be allowed by the configuration (registered units, allow-listed hosts/CIDRs, loopback by default), else 403 TARGET_NOT_ALLOWED before any connection is attempted.',
+  },
+  {
+    name: 'tcp_port',
+    in: 'query',
+    schema: { type: 'integer', minimum: 1, maximum: 65535, default: DEFAULT_TCP_PORT },
+    description: `TCP port of the modem or bridge (only with host; default ${DEFAULT_TCP_PORT}).`,
+  },
+  {
+    name: 'port',
+    in: 'query',
+    schema: { type: 'string', pattern: SERIAL_PATH_PATTERN, patternText: 'a serial port path (printable ASCII, no spaces, no ".." segment)', maxLength: 255 },
+    description: 'A direct RS-232 port path (e.g. /dev/ttyUSB0). Must be allowed by the configuration, else 403 TARGET_NOT_ALLOWED.',
+  },
+  {
+    name: 'baud',
+    in: 'query',
+    schema: { type: 'integer', minimum: 50, maximum: 4_000_000, default: DEFAULT_BAUD },
+    description: `Baud rate of the serial port (only with port; default ${DEFAULT_BAUD}).`,
+  },
+];
+
+const FORCE: ParamSpec = {
+  name: 'force',
+  in: 'query',
+  schema: { type: 'boolean', default: false },
+  description: 'true: bypass the cache, ask the unit and refresh the cache (X-Cache: refresh).',
+};
+
+const IDX: ParamSpec = {
+  name: 'idx',
+  in: 'path',
+  required: true,
+  schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  description: '0-based event index. An index beyond the unit\'s events answers 404 NOT_FOUND.',
+};
+
+const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
+
+const CACHE_NOTE = 'Responses carry X-Cache (hit, miss or refresh) and Age (whole seconds since the data left the unit).';
+
+// --- the table -----------------------------------------------------------------------------------
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    id: 'health',
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness',
+    description: 'The server is up. Does no device I/O; uptime_s counts whole seconds since this HTTP server started.',
+    tag: 'service',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    ok: { description: 'up', schema: { $ref: 'Health' } },
+  },
+  {
+    id: 'openapi',
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    description: 'The OpenAPI 3.1 document of this API, generated from the same route schemas the server validates requests with.',
+    tag: 'service',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    ok: { description: 'the OpenAPI document', schema: { type: 'object', properties: {}, additionalProperties: true, description: 'OpenAPI 3.1 document' } },
+  },
+  {
+    id: 'info',
+    method: 'get',
+    path: '/device/info',
+    summary: 'Identity and configuration of the unit',
+    description: `POLL, serial (15), full config (01), compliance (1A), event index (08). Cached until config is written through sfm, or force. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    params: device(FORCE),
+    ok: { description: 'the unit', schema: { $ref: 'DeviceInfo' } },
+  },
+  {
+    id: 'connect',
+    method: 'post',
+    path: '/device/connect',
+    summary: 'Connect and refresh the unit\'s identity',
+    description: `Same as GET /device/info with force=true: always asks the unit and refreshes the cache (X-Cache: refresh, Age: 0). Takes no body (an empty JSON object is accepted). ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    params: device(),
+    ok: { description: 'the unit, as it answered now', schema: { $ref: 'DeviceInfo' } },
+  },
+  {
+    id: 'events',
+    method: 'get',
+    path: '/device/events',
+    summary: 'Every stored event',
+    description: `Header, peaks and event-time project text of every event. Append-only cache: a cheap probe (serial + storage range), then only the new events; a unit that was erased or swapped is re-synced. The probe talks to the unit, so X-Cache: hit here means nothing new had to be read. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    params: device(FORCE),
+    ok: { description: 'the events', schema: { $ref: 'EventList' } },
+  },
+  {
+    id: 'event',
+    method: 'get',
+    path: '/device/event/{idx}',
+    summary: 'One event by 0-based index',
+    description: `Served from the events cache when present (no device I/O); otherwise the events are synced first. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    params: device(IDX, FORCE),
+    ok: { description: 'the event', schema: { $ref: 'Event' } },
+  },
+  {
+    id: 'waveform',
+    method: 'get',
+    path: '/device/event/{idx}/waveform',
+    summary: 'Full waveform of an event',
+    description:
+      `The 5A stream in physical units. format=json (default) gives the Waveform document; format=csv streams text/csv: a header line t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi and one line per sample. Immutable: kept for good while (serial, key, timestamp) at that index match. ` +
+      'The strong ETag is a hash of (serial, key, timestamp) — the CSV form\'s ends in "-csv" — and If-None-Match is honoured with 304 Not Modified (checked from the cache without downloading when the waveform is cached). ' +
+      `A monitor-log record has no waveform: 404 NOT_FOUND. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    conditional: true,
+    params: device(IDX, { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'json (default) or csv' }, FORCE),
+    ok: { description: 'the waveform', schema: { $ref: 'Waveform' }, alternatives: { 'text/csv': 'format=csv: t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi, one line per sample' } },
+  },
+  {
+    id: 'status',
+    method: 'get',
+    path: '/device/monitor/status',
+    summary: 'Monitoring, battery, memory, clock',
+    description: `Cached for a TTL (30 s unless configured); dropped by monitor start/stop. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    params: device(FORCE),
+    ok: { description: 'the status', schema: { $ref: 'MonitorStatus' } },
+  },
+  {
+    id: 'monitorStart',
+    method: 'post',
+    path: '/device/monitor/start',
+    summary: 'Start monitoring',
+    description: 'Starts monitoring and waits (polling, up to 60 s) until the unit reports it; answers the status it reported. Drops the cached status. Takes no body (an empty JSON object is accepted).',
+    tag: 'device',
+    device: true,
+    auth: true,
+    cached: false,
+    params: device(),
+    ok: { description: 'the status once monitoring', schema: { $ref: 'MonitorStatus' } },
+  },
+  {
+    id: 'monitorStop',
+    method: 'post',
+    path: '/device/monitor/stop',
+    summary: 'Stop monitoring',
+    description: 'Stops monitoring; answers the status read afterwards. Drops the cached status. Takes no body (an empty JSON object is accepted).',
+    tag: 'device',
+    device: true,
+    auth: true,
+    cached: false,
+    params: device(),
+    ok: { description: 'the status after stopping', schema: { $ref: 'MonitorStatus' } },
+  },
+  {
+    id: 'config',
+    method: 'post',
+    path: '/device/config',
+    summary: 'Change compliance settings',
+    description:
+      'Partial compliance-config write: the body names the fields to change; the rest of the block is read back from the unit and written unchanged. Answers the compliance config as written. Marks the cached device info dirty (the next GET /device/info refetches). ' +
+      'A text value longer than the room the unit has for it answers 400 before anything is written.',
+    tag: 'device',
+    device: true,
+    auth: true,
+    cached: false,
+    params: device(),
+    body: { required: true, schema: ComplianceChanges, description: 'the fields to change' },
+    ok: { description: 'the compliance config now on the unit', schema: { $ref: 'ComplianceConfig' } },
+  },
+  {
+    id: 'callHomeGet',
+    method: 'get',
+    path: '/device/call-home',
+    summary: 'Read the auto-call-home settings',
+    description: 'Not cached: always asks the unit.',
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: false,
+    params: device(),
+    ok: { description: 'the settings', schema: { $ref: 'CallHomeConfig' } },
+  },
+  {
+    id: 'callHomeSet',
+    method: 'post',
+    path: '/device/call-home',
+    summary: 'Change the auto-call-home settings',
+    description: 'The body names the settings to change (time1/time2 may be given in part); the rest is read from the unit and kept. Answers the settings read back. Not cached.',
+    tag: 'device',
+    device: true,
+    auth: true,
+    cached: false,
+    params: device(),
+    body: { required: true, schema: CallHomeChanges, description: 'the settings to change' },
+    ok: { description: 'the settings now on the unit', schema: { $ref: 'CallHomeConfig' } },
+  },
+  {
+    id: 'storageRange',
+    method: 'get',
+    path: '/device/events/storage-range',
+    summary: 'First and last event key',
+    description: 'SUB 06. Not cached: always asks the unit.',
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: false,
+    params: device(),
+    ok: { description: 'the range', schema: { $ref: 'StorageRange' } },
+  },
+  {
+    id: 'erase',
+    method: 'post',
+    path: '/device/events/erase',
+    summary: 'Erase every event on the unit',
+    description:
+      'Needs confirm=true, as a query parameter or as {"confirm": true} in the body; without it 409 CONFIRMATION_REQUIRED and nothing is sent to the unit. Clears the unit\'s cached events and waveforms; answers the (empty) storage range.',
+    tag: 'device',
+    device: true,
+    auth: true,
+    cached: false,
+    params: device({ name: 'confirm', in: 'query', schema: { type: 'boolean' }, description: 'true confirms the erase' }),
+    body: { required: false, schema: EraseRequest, description: 'optional: {"confirm": true}' },
+    ok: { description: 'the storage range after the erase', schema: { $ref: 'StorageRange' } },
+    errors: [409],
+  },
+  {
+    id: 'cacheStats',
+    method: 'get',
+    path: '/cache/stats',
+    summary: 'Cache statistics',
+    description: 'Entries and bytes per kind, hits/misses/refreshes per kind since start, the store kind. No device I/O.',
+    tag: 'cache',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    ok: { description: 'the statistics', schema: { $ref: 'CacheStats' } },
+  },
+  {
+    id: 'cacheClear',
+    method: 'delete',
+    path: '/cache/device',
+    summary: 'Forget one unit',
+    description:
+      'Clears every cached entry of the unit at the selected address (every serial seen there); answers the counts per kind. No device I/O. The same selection rules as the /device routes apply (an ad-hoc target must be allowed).',
+    tag: 'cache',
+    device: true,
+    auth: true,
+    cached: false,
+    params: device(),
+    ok: { description: 'what was removed', schema: { $ref: 'CacheCleared' } },
+  },
+];
+
+/** Express's form of an OpenAPI path: /device/event/{idx} → /device/event/:idx. */
+export function expressPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+/** The statuses a route may answer besides 200, in order. */
+export function errorStatuses(r: RouteSpec): ErrorStatus[] {
+  const s = new Set<ErrorStatus>([400]);
+  if (r.auth) s.add(401);
+  if (r.device) [403, 404].forEach((x) => s.add(x as ErrorStatus));
+  if (r.params.some((p) => p.in === 'path')) s.add(404);
+  for (const e of r.errors ?? []) s.add(e);
+  if (r.body || r.method !== 'get') [413, 415].forEach((x) => s.add(x as ErrorStatus));
+  s.add(500);
+  if (r.device && r.id !== 'cacheClear') [502, 503, 504].forEach((x) => s.add(x as ErrorStatus));
+  return [...s].sort((a, b) => a - b);
+}
