@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import {
@@ -229,20 +230,29 @@ function handlers(deps: HttpDeps, started: number, openapi: () => Buffer): Recor
 
 // --- pipeline ----------------------------------------------------------------------------------
 
+/** The caller's X-Request-Id when it is a sane token, else a new one. */
+export function requestId(incoming: string | undefined): string {
+  return incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** Headers every response carries. */
+export function baseHeaders(res: ServerResponse, reqId: string, closing: boolean): void {
+  res.setHeader('X-Request-Id', reqId);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'no-cache');
+  // Shutting down: finish this request, then let the connection go.
+  if (closing) res.setHeader('Connection', 'close');
+}
+
 function requestContext(deps: HttpDeps, life: Lifecycle): RequestHandler {
   return (req, res, next) => {
     const t0 = performance.now();
     life.enter();
-    const incoming = req.get('x-request-id');
-    const reqId = incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const reqId = requestId(req.get('x-request-id'));
     const log = deps.logger.child({ req_id: reqId });
     res.locals.log = log;
     res.locals.reqId = reqId;
-    res.setHeader('X-Request-Id', reqId);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'no-cache');
-    // Shutting down: finish this request, then let the connection go.
-    if (life.closing) res.setHeader('Connection', 'close');
+    baseHeaders(res, reqId, life.closing);
     let logged = false;
     res.once('close', () => {
       if (logged) return;

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpSettingsError, hostMatches, type HttpDeps, type HttpServerHandle, type HttpSettings, type StartHttpServer } from '@sfm/core';
 import { createApp } from './app.js';
+import { createFastPath } from './fast-path.js';
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and "localhost". */
 export function isLoopback(host: string): boolean {
@@ -40,7 +41,10 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 export const startHttpServer: StartHttpServer = async (deps: HttpDeps): Promise<HttpServerHandle> => {
   checkSettings(deps.settings);
   const { app, lifecycle } = createApp(deps);
-  const server = createServer(app);
+  const fast = createFastPath(deps, lifecycle);
+  const server = createServer((req, res) => {
+    if (!fast(req, res)) app(req, res);
+  });
   await listen(server, deps.settings.host, deps.settings.port);
   const a = server.address() as AddressInfo;
   const address = { host: a.address, port: a.port };

@@ -27,10 +27,15 @@ interface WrkResult {
   errors: number;
 }
 
-function wrk(url: string): WrkResult | { error: string } {
-  const r = spawnSync('wrk', ['-t2', '-c16', `-d${DURATION_S}s`, '--latency', url], { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000 });
-  if (r.error || r.status !== 0) return { error: `wrk failed: ${r.error?.message ?? r.stderr}` };
-  const out = r.stdout;
+/** Runs wrk without blocking: the sfm server under test lives in this process. */
+async function wrk(url: string): Promise<WrkResult | { error: string }> {
+  const child = spawn('wrk', ['-t2', '-c16', `-d${DURATION_S}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  if (code !== 0) return { error: `wrk failed: ${err.trim()}` };
   const ms = (label: string): number => {
     const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (!m) return NaN;
@@ -100,8 +105,8 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
   const rows: { route: string; sfm: WrkResult | { error: string }; peer: WrkResult | { error: string } | null }[] = [];
   try {
     for (const r of routes) {
-      const p = peerError ? null : wrk(`http://127.0.0.1:${peerPort}${r}?host=127.0.0.1&tcp_port=12345`);
-      const s = wrk(`${base}${r}?device=demo`);
+      const p = peerError ? null : await wrk(`http://127.0.0.1:${peerPort}${r}?host=127.0.0.1&tcp_port=12345`);
+      const s = await wrk(`${base}${r}?device=demo`);
       rows.push({ route: r, sfm: s, peer: p });
     }
   } finally {

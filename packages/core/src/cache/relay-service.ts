@@ -134,20 +134,28 @@ export class RelayService implements DeviceAccess {
 
   // --- device info -------------------------------------------------------------------------------
 
-  async info(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<DeviceInfo>> {
+  /**
+   * The cached answers, without device I/O: a hit, or undefined when the unit would have to be
+   * asked. info(), status(), event() and waveform() try these first; front ends may use them as
+   * a fast path.
+   */
+  cachedInfo(target: DeviceTarget): Served<DeviceInfo> | undefined {
     const u = this.knownUnit(target);
-    if (u && !opts.force) {
-      const k = hotKey('device_info', u.connKey, u.serial);
-      const cached = this.store.getInfo(u);
-      if (cached && !cached.dirty) {
-        this.count('device_info', 'hit');
-        const hot = this.hot.get(k);
-        if (hot !== undefined) return servedBytes(hot, 'hit', this.ageS(cached.fetchedAt));
-        const s = served(cached.info, 'hit', this.ageS(cached.fetchedAt));
-        this.hot.set(k, s.bytes());
-        return s;
-      }
-    }
+    if (!u) return undefined;
+    const cached = this.store.getInfo(u);
+    if (!cached || cached.dirty) return undefined;
+    this.count('device_info', 'hit');
+    const k = hotKey('device_info', u.connKey, u.serial);
+    const hot = this.hot.get(k);
+    if (hot !== undefined) return servedBytes(hot, 'hit', this.ageS(cached.fetchedAt));
+    const s = served(cached.info, 'hit', this.ageS(cached.fetchedAt));
+    this.hot.set(k, s.bytes());
+    return s;
+  }
+
+  async info(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<DeviceInfo>> {
+    const hit = opts.force ? undefined : this.cachedInfo(target);
+    if (hit) return hit;
     return this.device(target, `info:${opts.force ? 'force' : ''}`, async (c) => {
       const info = await c.readDeviceInfo();
       const connKey = connectionKey(target);
@@ -237,15 +245,17 @@ export class RelayService implements DeviceAccess {
     });
   }
 
-  async event(target: DeviceTarget, index: number, opts: ReadOptions = {}): Promise<Served<Event>> {
+  cachedEvent(target: DeviceTarget, index: number): Served<Event> | undefined {
     const u = this.knownUnit(target);
-    if (u && !opts.force) {
-      const row = this.store.getEvent(u, index);
-      if (row) {
-        this.count('events', 'hit');
-        return served(row.event, 'hit', this.ageS(row.fetchedAt));
-      }
-    }
+    const row = u && this.store.getEvent(u, index);
+    if (!row) return undefined;
+    this.count('events', 'hit');
+    return served(row.event, 'hit', this.ageS(row.fetchedAt));
+  }
+
+  async event(target: DeviceTarget, index: number, opts: ReadOptions = {}): Promise<Served<Event>> {
+    const hit = opts.force ? undefined : this.cachedEvent(target, index);
+    if (hit) return hit;
     return this.device(target, `event:${opts.force ? 'force' : ''}`, async (c) => {
       const { u: unit, outcome } = await this.syncEvents(c, target, opts.force ?? false);
       this.count('events', outcome);
@@ -272,24 +282,25 @@ export class RelayService implements DeviceAccess {
     });
   }
 
-  async waveform(target: DeviceTarget, index: number, opts: WaveformOptions = {}): Promise<Served<Waveform>> {
+  cachedWaveform(target: DeviceTarget, index: number): Served<Waveform> | undefined {
     const u = this.knownUnit(target);
-    if (u && !opts.force) {
-      const row = this.store.getEvent(u, index);
-      if (row) {
-        // The hot tier first: an immutable waveform needs neither the blob nor a re-serialisation.
-        const hot = this.hot.get(waveformHotKey(u, row.key, row.event.timestamp));
-        if (hot !== undefined) {
-          this.count('waveform', 'hit');
-          return servedBytes<Waveform>(hot, 'hit', this.ageS(row.fetchedAt));
-        }
-        const w = this.store.getWaveform(u, row.key, row.event.timestamp);
-        if (w) {
-          this.count('waveform', 'hit');
-          return servedBytes<Waveform>(this.waveformJson(u, w), 'hit', this.ageS(w.fetchedAt));
-        }
-      }
+    const row = u && this.store.getEvent(u, index);
+    if (!u || !row) return undefined;
+    // The hot tier first: an immutable waveform needs neither the blob nor a re-serialisation.
+    const hot = this.hot.get(waveformHotKey(u, row.key, row.event.timestamp));
+    if (hot !== undefined) {
+      this.count('waveform', 'hit');
+      return servedBytes<Waveform>(hot, 'hit', this.ageS(row.fetchedAt));
     }
+    const w = this.store.getWaveform(u, row.key, row.event.timestamp);
+    if (!w) return undefined;
+    this.count('waveform', 'hit');
+    return servedBytes<Waveform>(this.waveformJson(u, w), 'hit', this.ageS(w.fetchedAt));
+  }
+
+  async waveform(target: DeviceTarget, index: number, opts: WaveformOptions = {}): Promise<Served<Waveform>> {
+    const hit = opts.force ? undefined : this.cachedWaveform(target, index);
+    if (hit) return hit;
     return this.device(target, `waveform:${index}:${opts.force ? 'force' : ''}`, async (c) => {
       // The cheap probe first: the index must name the event the unit holds now.
       const { u: unit } = await this.syncEvents(c, target, false);
@@ -321,15 +332,17 @@ export class RelayService implements DeviceAccess {
 
   // --- monitor status ----------------------------------------------------------------------------
 
-  async status(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<MonitorStatus>> {
+  cachedStatus(target: DeviceTarget): Served<MonitorStatus> | undefined {
     const u = this.knownUnit(target);
-    if (u && !opts.force) {
-      const cached = this.store.getStatus(u);
-      if (cached && this.clock.now() - cached.fetchedAt < this.statusTtlMs) {
-        this.count('monitor_status', 'hit');
-        return served(cached.status, 'hit', this.ageS(cached.fetchedAt));
-      }
-    }
+    const cached = u && this.store.getStatus(u);
+    if (!cached || this.clock.now() - cached.fetchedAt >= this.statusTtlMs) return undefined;
+    this.count('monitor_status', 'hit');
+    return served(cached.status, 'hit', this.ageS(cached.fetchedAt));
+  }
+
+  async status(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<MonitorStatus>> {
+    const hit = opts.force ? undefined : this.cachedStatus(target);
+    if (hit) return hit;
     return this.device(target, `status:${opts.force ? 'force' : ''}`, async (c) => {
       const unit = await this.identify(c, target);
       const had = this.store.getStatus(unit);
