@@ -9,6 +9,7 @@ import pino from 'pino';
 import { Kernel, loadConfig, type Logger } from '@sfm/core';
 import { cmd, type CliIO } from '@sfm/adapter-cli';
 import { PLUGIN_CATALOG } from './catalog.js';
+import { untilSignal } from './signals.js';
 
 interface ServeArgs {
   config?: string;
@@ -57,17 +58,5 @@ export function serveCommand(io: CliIO, waitForExit: () => Promise<void> = until
       await http.close();
       await kernel.stop();
     },
-  });
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
 }

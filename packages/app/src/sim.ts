@@ -3,10 +3,10 @@
  * pseudo-terminal pair), with link emulation and an optional control API.
  */
 import type { Argv, CommandModule } from 'yargs';
-
 import { SIM_CLI_DEFAULTS, startSimulator } from '@sfm/simulator';
 import { SerialTransport } from '@sfm/transport-serial';
 import { UsageError, cmd, parseHostPort, type CliIO } from '@sfm/adapter-cli';
+import { untilSignal } from './signals.js';
 
 interface SimArgs {
   listen: string;
@@ -23,7 +23,7 @@ interface SimArgs {
   seed: number;
 }
 
-export function simCommand(io: CliIO, waitForExit: () => Promise<void> = defaultWait): CommandModule<any, any> {
+export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSignal): CommandModule<any, any> {
   return cmd({
     command: 'sim',
     describe: 'run an emulated MiniMate Plus unit (TCP, serial device, control API)',
@@ -74,17 +74,5 @@ export function simCommand(io: CliIO, waitForExit: () => Promise<void> = default
       await detach?.();
       await sim.close();
     },
-  });
-}
-
-function defaultWait(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
   });
 }

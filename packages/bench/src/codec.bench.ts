@@ -5,7 +5,7 @@
  * several stream sizes, and how time per MB changes with size (1.0 = perfectly linear).
  */
 import {
-  DeviceFrameParser, buildDeviceFrame, decodeWaveformBody, echoHeader, encodeMonitorStatus, encodeWaveformBody, params,
+  DeviceFrameParser, buildDeviceFrame, concatBytes, decodeWaveformBody, echoHeader, encodeMonitorStatus, encodeWaveformBody, params,
   responseSubFor, SUB, type DeviceFrame,
 } from '@sfm/core';
 import { bestOf, report } from './report.js';
@@ -50,13 +50,7 @@ function stream(targetBytes: number, frames: Uint8Array[]): Uint8Array {
       n += p.length;
     }
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function parseAll(bytes: Uint8Array, decodeBodies: boolean): number {
@@ -66,13 +60,7 @@ function parseAll(bytes: Uint8Array, decodeBodies: boolean): number {
   let pendingLen = 0;
   const finishEvent = (): void => {
     if (!decodeBodies || pendingLen === 0) return;
-    const body = new Uint8Array(pendingLen);
-    let o = 0;
-    for (const c of pending) {
-      body.set(c, o);
-      o += c.length;
-    }
-    decodeWaveformBody(body);
+    decodeWaveformBody(concatBytes(pending));
     pending = [];
     pendingLen = 0;
   };
