@@ -4,9 +4,10 @@
  * keep-alive sockets. Closing the store is the caller's job.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { HttpSettingsError, hostMatches, type HttpDeps, type HttpServerHandle, type HttpSettings, type StartHttpServer } from '@sfm/core';
 import { createApp } from './app.js';
+import { errorBody, invalid } from './errors.js';
 import { createFastPath } from './fast-path.js';
 
 /** 127.0.0.0/8, ::1 (also IPv4-mapped) and "localhost". */
@@ -28,6 +29,28 @@ export function checkSettings(s: HttpSettings): void {
   }
 }
 
+/**
+ * What Node's HTTP parser refuses before express sees a request (a request line and headers
+ * over 16 KiB, malformed HTTP, a request not received in time) still gets the contract's
+ * `{ error: { code, message } }` body; Node's own answer has none.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  // Write only when no response has started on this connection (as Node's default does).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const [status, reason, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'request: the request line and headers are larger than the server accepts']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'request: not received in time']
+          : [400, 'Bad Request', 'request: not valid HTTP'];
+    const body = errorBody(invalid(message, status));
+    const head = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n`;
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+  }
+  socket.destroy(err);
+}
+
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -45,6 +68,7 @@ export const startHttpServer: StartHttpServer = async (deps: HttpDeps): Promise<
   const server = createServer((req, res) => {
     if (!fast(req, res)) app(req, res);
   });
+  server.on('clientError', answerClientError);
   await listen(server, deps.settings.host, deps.settings.port);
   const a = server.address() as AddressInfo;
   const address = { host: a.address, port: a.port };

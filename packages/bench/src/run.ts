@@ -7,6 +7,8 @@ import { runLinkOpsBench } from './link-ops.bench.js';
 import { runStoreBench } from './store.bench.js';
 import { runLinkBench } from './link.bench.js';
 import { runHttpBench } from './http.bench.js';
+import { runFuzz } from './fuzz.js';
+import { runLoadBench } from './load.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
@@ -14,6 +16,8 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   store: runStoreBench,
   link: runLinkBench,
   http: runHttpBench,
+  fuzz: runFuzz,
+  load: runLoadBench,
 };
 
 const wanted = process.argv.slice(2);

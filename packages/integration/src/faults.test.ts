@@ -41,6 +41,23 @@ describe('link faults', () => {
     expect(u.sim.server.stats.framesBySub['15']).toBe(2);
   });
 
+  // Regression: the unit uses its 0A context up answering 1F (browse), so a bare retry of a
+  // corrupt "next event key" answered "no more events" and the walk ended early — and the relay
+  // then recorded a complete sync of a truncated list.
+  it('a corrupt reply to "next event key" is retried with the context set again: every event is read', async () => {
+    let first = true;
+    const events = await session(u, (c) => c.readEvents({
+      onEvent: () => {
+        if (first) u.sim.server.corruptNextFrame(0x1f); // the walk's 1F after the first event
+        first = false;
+      },
+    }), QUICK);
+    expect(events.map((e) => e.timestamp)).toEqual(u.sim.unit.events.map((e) => e.timestamp));
+    u.sim.server.corruptNextFrame(0x1f);
+    const keys = await session(u, (c) => c.listKeys(), QUICK);
+    expect(keys.map((k) => k.key)).toEqual(u.sim.unit.events.map((e) => parseInt(e.key, 16)));
+  });
+
   it('a corrupt ack of a write is a ProtocolError and the write is not sent again', async () => {
     u.sim.server.corruptNextFrame(0x7e);
     const err = await session(u, (c) => c.writeCallHome({ enabled: true }), QUICK).catch((e) => e);

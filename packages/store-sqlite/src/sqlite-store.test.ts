@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -301,5 +301,33 @@ describe('schema migrations', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 5);
     expect(check.pragma('journal_mode', { simple: true })).toBe('delete'); // not even switched to WAL
     check.close();
+  });
+});
+
+// Regression: creating the folder and opening the file happened outside the StoreError wrapping,
+// so a bad --store path surfaced as a bare "EEXIST: file already exists, mkdir …" or "unable to
+// open database file" (no path), not as a cache-store error.
+describe('a store path that cannot be used', () => {
+  it('a folder that cannot be created (a file is in the way): StoreError naming the path and why', () => {
+    const base = join(dir, 'blocked');
+    mkdirSync(base, { recursive: true });
+    writeFileSync(join(base, 'afile'), 'not a folder');
+    for (const path of [join(base, 'afile', 'cache.db'), join(base, 'afile', 'sub', 'cache.db')]) {
+      let error: unknown;
+      try {
+        new SqliteStore(path);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as Error).message).toContain(`for the SQLite store at ${path}: a part of that path is a file, not a folder`);
+    }
+  });
+
+  it('a path that is a folder: StoreError naming the path', () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    expect(() => new SqliteStore(folder)).toThrow(StoreError);
+    expect(() => new SqliteStore(folder)).toThrow(`cannot open the SQLite store at ${folder}: unable to open database file`);
   });
 });

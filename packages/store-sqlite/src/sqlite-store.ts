@@ -64,9 +64,14 @@ export class SqliteStore implements Store {
   constructor(path: string = DEFAULT_SQLITE_PATH, opts: SqliteStoreOptions = {}) {
     this.path = path;
     const inMemory = path === ':memory:' || path === '';
-    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (!inMemory) makeFolder(dirname(resolve(path)), path);
     const busy = opts.busyTimeoutMs ?? 5000;
-    const db = new Database(path, { timeout: busy });
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: busy });
+    } catch (e) {
+      throw new StoreError(`cannot open the SQLite store at ${path}: ${(e as Error).message}`, { cause: e });
+    }
     try {
       // Refuse a newer sfm's file before changing anything in it (journal mode included).
       checkSchemaVersion(db);
@@ -306,6 +311,21 @@ export class SqliteStore implements Store {
 
   private live(): void {
     if (this.closed) throw new StoreError(`the SQLite store at ${this.path} is closed`);
+  }
+}
+
+/** Creates the store's folder; a failure names the store and says why in words. */
+function makeFolder(folder: string, path: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR' ? 'a part of that path is a file, not a folder'
+      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'EROFS' ? 'the file system is read-only'
+      : (e as Error).message;
+    throw new StoreError(`cannot create the folder ${folder} for the SQLite store at ${path}: ${why}`, { cause: e });
   }
 }
 

@@ -135,22 +135,25 @@ export class MiniMateClient {
     return this.channel.request(bytes, 0xff - requestSub, timeoutMs, `${this.describe}: ${what}`);
   }
 
-  /** Runs a read; after a protocol error, once more. */
-  private async read<T>(what: string, step: () => Promise<T>): Promise<T> {
+  /** Runs a read; after a protocol error, once more (after `beforeRetry`, which restores what the first try used up). */
+  private async read<T>(what: string, step: () => Promise<T>, beforeRetry?: () => Promise<unknown>): Promise<T> {
     try {
       return await step();
     } catch (e) {
       if (!(e instanceof ProtocolError) || !this.channel.isOpen) throw e;
       this.channel.discardPending();
+      await beforeRetry?.();
       return step();
     }
   }
 
   private async readBlock(sub: number, length: number, p: Uint8Array, what: string): Promise<Uint8Array> {
-    return this.read(what, async () => {
-      if (this.twoStep) await this.exchange(buildReadFrame(sub, 0, p), sub, `${what} probe`);
-      return this.content(await this.exchange(buildReadFrame(sub, length, p), sub, what), length, what);
-    });
+    return this.read(what, () => this.readBlockOnce(sub, length, p, what));
+  }
+
+  private async readBlockOnce(sub: number, length: number, p: Uint8Array, what: string): Promise<Uint8Array> {
+    if (this.twoStep) await this.exchange(buildReadFrame(sub, 0, p), sub, `${what} probe`);
+    return this.content(await this.exchange(buildReadFrame(sub, length, p), sub, what), length, what);
   }
 
   private content(f: DeviceFrame, length: number, what: string): Uint8Array {
@@ -233,6 +236,17 @@ export class MiniMateClient {
     return decodeEventKeyReply(await this.readBlock(sub, EVENT_KEY_REPLY_LENGTH, p, what));
   }
 
+  /**
+   * 1F (browse): the key after `current`, the context key. Answering it uses the unit's context
+   * up, so a bare second 1F would answer "no more events" and end a walk early: the retry after a
+   * protocol error first sets the context again (0A on `current`).
+   */
+  private async nextKey(current: number): Promise<number> {
+    const what = 'next event key';
+    const reply = await this.read(what, () => this.readBlockOnce(SUB.NEXT_EVENT_KEY, EVENT_KEY_REPLY_LENGTH, params(), what), () => this.readHeader(current));
+    return decodeEventKeyReply(reply);
+  }
+
   /** 0A on a key: its header, and the context the next 1F advances from. */
   async readHeader(key: number): Promise<WaveformHeader> {
     const what = `event header ${keyToHex(key)}`;
@@ -287,7 +301,7 @@ export class MiniMateClient {
     if (afterKey !== undefined) {
       const anchor = await this.readHeader(afterKey); // also the 0A context the 1F needs
       checkAnchor?.(anchor);
-      key = await this.keyReply(SUB.NEXT_EVENT_KEY, params(), 'next event key');
+      key = await this.nextKey(afterKey);
     } else {
       key = await this.keyReply(SUB.FIRST_EVENT_KEY, params(), 'first event key');
     }
@@ -296,7 +310,7 @@ export class MiniMateClient {
       if (seen.has(key) || seen.size >= MAX_EVENTS) throw new ProtocolError(`${this.describe}: the event list does not end (key ${keyToHex(key)} again)`);
       seen.add(key);
       await visit(key);
-      key = await this.keyReply(SUB.NEXT_EVENT_KEY, params(), 'next event key');
+      key = await this.nextKey(key);
     }
   }
 

@@ -230,6 +230,51 @@ describe('garbage and truncation', () => {
     );
   });
 
+  // Regression (found by `pnpm fuzz`): payload[3] of a host frame is always 00 (protocol.md §3.1)
+  // and HostFrame has no field for it. A non-zero byte there used to be accepted and dropped, so a
+  // frame reported checksumOk did not recompute from its fields (and a frame damaged only there
+  // was reported with a bad checksum although its fields were right).
+  it('a host frame whose byte 3 is not 00 is a bad header, in every style, whatever its checksum', () => {
+    const P = [0, 0, 0, 0, 0, 0, 0, 0xfe, 0, 0];
+    const stuffed = (bytes: number[]): number[] => bytes.flatMap((b) => (b === 0x10 ? [0x10, 0x10] : [b]));
+    /** A host frame with `byte3` at payload[3], its checksum right (or off by one). */
+    const wire = (style: 'read' | 'write' | 'bulk', sub: number, byte3: number, right: boolean): Uint8Array => {
+      const off = right ? 0 : 1;
+      if (style === 'read') {
+        const payload = [0x10, 0x00, sub, byte3, 0x00, 0x0a, ...P];
+        return Uint8Array.of(0x41, 0x02, ...stuffed([...payload, (sum8(payload) + off) & 0xff]), 0x03);
+      }
+      if (style === 'write') {
+        const payload = [0x10, 0x00, sub, byte3, 0x00, 0x02, ...P, 0x20, 0x21, 0x22];
+        return Uint8Array.of(0x41, 0x02, 0x10, ...payload, (writeFrameChecksum(payload) + off) & 0xff, 0x03);
+      }
+      const p = [0x00, 0x01, 0x11, 0x24, 0x5a, 0, 0, 0, 0, 0, 0];
+      const chk = (0x10 + 0x5a + byte3 + dleAwareWordSum(0x10, 0x04) + sum8(p) + off) & 0xff;
+      return Uint8Array.of(0x41, 0x02, 0x10, 0x10, 0x00, 0x5a, byte3, 0x10, 0x04, ...stuffed([...p, chk]), 0x03);
+    };
+    const styled = fc.oneof(
+      fc.constantFrom(...readSubs).map((sub) => ['read', sub] as const),
+      fc.constantFrom(...writeSubs).map((sub) => ['write', sub] as const),
+      fc.constant(['bulk', SUB.BULK_WAVEFORM] as const),
+    );
+    fc.assert(
+      fc.property(styled, fc.integer({ min: 0, max: 255 }).filter((v) => v !== 0x10), fc.boolean(), fc.constantFrom<ParserDirection>('host-to-device', 'auto'), ([style, sub], byte3, right, direction) => {
+        const good = buildReadFrame(SUB.SERIAL_NUMBER, 0x0a);
+        const items = parseCapture(concat([wire(style, sub, byte3, right), good]), direction);
+        const fs = frames(items) as HostFrame[];
+        for (const f of fs) expect(f.checksumOk, `${style} ${sub} ${byte3}`).toBe(recomputedChecksumOk(f));
+        if (byte3 === 0) {
+          // The control: with 00 there the frame is the builders' frame.
+          expect(fs.map((f) => [f.style, f.sub, f.checksumOk])).toEqual([[style, sub, right], ['read', SUB.SERIAL_NUMBER, true]]);
+        } else {
+          expect(items.find((x) => x.kind === 'error')).toMatchObject({ reason: 'bad-header' });
+          expect(fs.map((f) => [f.style, f.sub, f.checksumOk])).toEqual([['read', SUB.SERIAL_NUMBER, true]]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('noise is reported in bounded runs', () => {
     const p = new FrameParser('device-to-host', { maxNoiseRun: 64 });
     const items = [...p.push(new Uint8Array(1000).fill(0x20)), ...p.end()];

@@ -234,6 +234,9 @@ export class FrameParser {
         this.h = H.Zero;
         return null;
       case H.Zero:
+        // payload[3] is always 00 (protocol.md §3.1); HostFrame has no field for it, so a frame
+        // with another value there could not be told apart from a real one by its fields.
+        if (v !== 0x00) return this.hostFail(out, 'bad-header', `host frame byte 3 is ${hex(v)}, not 00`);
         this.logical[this.logLen++] = v;
         this.h = H.OffHi;
         return null;
