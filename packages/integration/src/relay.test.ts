@@ -121,6 +121,15 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect((await relay.waveform(target, 1, { force: true })).cache).toBe('refresh');
   });
 
+  it('a forced events refresh keeps the cached waveforms (they are identity-checked)', async () => {
+    const w = await relay.waveform(target, 1);
+    expect((await relay.events(target, { force: true })).cache).toBe('refresh');
+    const before = traffic();
+    const again = await relay.waveform(target, 1);
+    expect([again.cache, traffic() - before]).toEqual(['hit', 0]);
+    expect(again.json()).toBe(w.json());
+  });
+
   it('erase through sfm drops events and waveforms; new events reuse the keys, never the old waveform', async () => {
     const old = await relay.waveform(target, 0);
     await relay.erase(target);

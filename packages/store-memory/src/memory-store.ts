@@ -208,11 +208,12 @@ export class MemoryStore implements Store {
     this.put(key, { kind: 'events', connKey: u.connKey, serial: u.serial, size, items: rows.length, rows, sync: nextSync, joined: undefined });
   }
 
-  dropEvents(u: UnitId): { events: number; waveforms: number } {
+  dropEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): { events: number; waveforms: number } {
     this.live();
     const key = lruKey('events', u);
     const events = (this.lru.peek(key) as EventsEntry | undefined)?.rows.length ?? 0;
     this.lru.delete(key);
+    if (opts.keepWaveforms) return { events, waveforms: 0 };
     const prefix = `${KIND_TAG.waveform}${unitPart(u)}`;
     const doomed = [...this.lru.keys()].filter((k) => k.startsWith(prefix));
     for (const k of doomed) this.lru.delete(k);

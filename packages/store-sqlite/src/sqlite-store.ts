@@ -56,7 +56,7 @@ export class SqliteStore implements Store {
   // Every statement, prepared once.
   private readonly q;
   private readonly appendTx: (u: UnitId, events: readonly StoredEvent[], sync: EventSyncState | undefined) => void;
-  private readonly dropTx: (u: UnitId) => { events: number; waveforms: number };
+  private readonly dropTx: (u: UnitId, keepWaveforms: boolean) => { events: number; waveforms: number };
   private readonly writeWaveform: (u: UnitId, w: StoredWaveform, blob: Buffer) => void;
   private readonly clearTx: (connKey: string) => Record<CacheKind, number>;
   private readonly statsOf: () => Record<CacheKind, KindStats>;
@@ -165,10 +165,10 @@ export class SqliteStore implements Store {
       if (sync) q.putSync.run(u.connKey, u.serial, sync.first, sync.last, sync.syncedAt);
     });
 
-    this.dropTx = immediate(db, (u: UnitId) => {
+    this.dropTx = immediate(db, (u: UnitId, keepWaveforms: boolean) => {
       const events = q.dropEvents.run(u.connKey, u.serial).changes;
       q.dropSync.run(u.connKey, u.serial);
-      const waveforms = q.dropWaveforms.run(u.connKey, u.serial).changes;
+      const waveforms = keepWaveforms ? 0 : q.dropWaveforms.run(u.connKey, u.serial).changes;
       return { events, waveforms };
     });
 
@@ -255,9 +255,9 @@ export class SqliteStore implements Store {
     rejecting(() => this.appendTx(u, events, sync));
   }
 
-  dropEvents(u: UnitId): { events: number; waveforms: number } {
+  dropEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): { events: number; waveforms: number } {
     this.live();
-    return this.dropTx(u);
+    return this.dropTx(u, opts.keepWaveforms ?? false);
   }
 
   getWaveform(u: UnitId, key: number, timestamp: string | null): StoredWaveform | undefined {

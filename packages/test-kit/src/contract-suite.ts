@@ -288,6 +288,15 @@ export function storeContractSuite(
         expect(store.eventCount(u1)).toBe(1);
       });
 
+      it('dropEvents with keepWaveforms drops the events and sync but keeps the waveforms', () => {
+        store.appendEvents(u1, storedEvents(0, 3), { first: sampleKey(0), last: sampleKey(2), syncedAt: T0 });
+        store.putWaveform(u1, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
+        expect(store.dropEvents(u1, { keepWaveforms: true })).toEqual({ events: 3, waveforms: 0 });
+        expect(store.eventCount(u1)).toBe(0);
+        expect(store.getEventSync(u1)).toBeUndefined();
+        expectSameWaveform(store.getWaveform(u1, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
+      });
+
       it('dropEvents of an unknown unit returns zeros', () => {
         expect(store.dropEvents(u1)).toEqual({ events: 0, waveforms: 0 });
       });

@@ -112,14 +112,14 @@ export class ReferenceStore implements Store {
     if (sync) unit.sync = { ...sync };
   }
 
-  dropEvents(u: UnitId): { events: number; waveforms: number } {
+  dropEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): { events: number; waveforms: number } {
     this.live();
     const unit = this.peek(u);
     if (!unit) return { events: 0, waveforms: 0 };
-    const counts = { events: unit.events.length, waveforms: unit.waveforms.size };
+    const counts = { events: unit.events.length, waveforms: opts.keepWaveforms ? 0 : unit.waveforms.size };
     unit.events = [];
     delete unit.sync;
-    unit.waveforms.clear();
+    if (!opts.keepWaveforms) unit.waveforms.clear();
     return counts;
   }
 

@@ -195,7 +195,9 @@ export class RelayService implements DeviceAccess {
         if (!(e instanceof EventListChanged) && !(e instanceof StoreError)) throw e;
       }
     }
-    if (hadAny) this.dropUnitEvents(u);
+    // A forced refresh re-reads the list but keeps the waveforms (still identity-checked); an
+    // erase, a wipe or a swap seen by the probe drops them too.
+    if (hadAny) this.dropUnitEvents(u, { keepWaveforms: force });
     await this.fetchEvents(c, u, range, 0, undefined);
     return { u, outcome: hadAny || force ? 'refresh' : 'miss' };
   }
@@ -221,9 +223,9 @@ export class RelayService implements DeviceAccess {
     return { event: toEvent(index, e), key: e.key, geoRange: e.geo_range, fetchedAt: this.clock.now() };
   }
 
-  private dropUnitEvents(u: UnitId): void {
-    this.store.dropEvents(u);
-    this.hot.dropUnit(unitKey(u.connKey, u.serial), ['events', 'waveform']);
+  private dropUnitEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): void {
+    this.store.dropEvents(u, opts);
+    this.hot.dropUnit(unitKey(u.connKey, u.serial), opts.keepWaveforms ? ['events'] : ['events', 'waveform']);
   }
 
   private eventListJson(u: UnitId): Uint8Array {

@@ -97,8 +97,12 @@ export interface Store {
    * when `sync` is given, records the storage range of a now complete sync — in one transaction.
    */
   appendEvents(u: UnitId, events: readonly StoredEvent[], sync?: EventSyncState): void;
-  /** Drops the unit's events, its sync state and its waveforms (an erase or a swapped unit). */
-  dropEvents(u: UnitId): { events: number; waveforms: number };
+  /**
+   * Drops the unit's events, its sync state and — unless `keepWaveforms` — its waveforms (an
+   * erase or a swapped unit drops all; a forced refresh keeps waveforms, which are served only
+   * while their (key, timestamp) identity matches anyway).
+   */
+  dropEvents(u: UnitId, opts?: { keepWaveforms?: boolean }): { events: number; waveforms: number };
 
   /** A waveform, only while its (key, timestamp) identity matches. */
   getWaveform(u: UnitId, key: number, timestamp: string | null): StoredWaveform | undefined;
