@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, type RouteSpec } from './routes.js';
 import type { ObjectSchema, Schema } from './schema.js';
-import { startFixture, type Fixture, type Reply } from './testing/fixture.js';
+import { call, startFixture, type Fixture, type Reply } from './testing/fixture.js';
 
 const RUNS = 120;
 const BODY_LIMIT = 16 * 1024;
@@ -281,18 +281,8 @@ describe('hostile input through HTTP', () => {
   let f: Fixture;
   let simPort = 0;
 
-  async function send(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
-    const h = { ...headers };
-    if (typeof body === 'string' && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
-    const r = await fetch(f.url + path, { method, headers: h, body });
-    const text = await r.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: r.status, headers: r.headers, text, json };
+  function send(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
+    return call(f.url, path, { method, body, headers });
   }
 
   beforeAll(async () => {

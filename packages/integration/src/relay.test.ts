@@ -130,6 +130,14 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(again.json()).toBe(w.json());
   });
 
+  it('Age of a waveform hit counts from the waveform\'s download, not from the event list\'s refresh', async () => {
+    await relay.waveform(target, 1);
+    clock.advance(7_000);
+    await relay.events(target, { force: true });
+    const fromHot = await relay.waveform(target, 1);
+    expect([fromHot.cache, fromHot.ageS]).toEqual(['hit', 7]);
+  });
+
   it('erase through sfm drops events and waveforms; new events reuse the keys, never the old waveform', async () => {
     const old = await relay.waveform(target, 0);
     await relay.erase(target);

@@ -38,7 +38,7 @@ export interface Reply {
 
 export interface CallOptions {
   method?: string;
-  /** A value sent as JSON, or a string sent as is. */
+  /** A value sent as JSON, a string sent as is (JSON by default), or raw bytes sent as is. */
   body?: unknown;
   headers?: Record<string, string>;
   /** Sent as Authorization: Bearer <token>. */
@@ -81,8 +81,10 @@ export function captureLogger(): { logger: Logger; logs: string[] } {
 export async function call(base: string, path: string, opts: CallOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
+  let body: string | Uint8Array | undefined;
+  if (opts.body instanceof Uint8Array) {
+    body = opts.body;
+  } else if (opts.body !== undefined) {
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   }

@@ -5,26 +5,32 @@
  */
 import { LRUCache } from 'lru-cache';
 
+/** A serialized response and when its data left the unit (for Age). */
+export interface HotEntry {
+  bytes: Uint8Array;
+  fetchedAt: number;
+}
+
 export class HotTier {
-  private readonly lru: LRUCache<string, Uint8Array>;
+  private readonly lru: LRUCache<string, HotEntry>;
   private readonly byUnit = new Map<string, Set<string>>();
 
   constructor(maxBytes = 64 * 1024 * 1024) {
-    this.lru = new LRUCache<string, Uint8Array>({
+    this.lru = new LRUCache<string, HotEntry>({
       maxSize: Math.max(1, maxBytes),
-      sizeCalculation: (bytes) => Math.max(1, bytes.byteLength),
+      sizeCalculation: (e) => Math.max(1, e.bytes.byteLength),
       dispose: (_v, key) => {
         this.byUnit.get(unitOf(key))?.delete(key);
       },
     });
   }
 
-  get(key: string): Uint8Array | undefined {
+  get(key: string): HotEntry | undefined {
     return this.lru.get(key);
   }
 
-  set(key: string, bytes: Uint8Array): void {
-    this.lru.set(key, bytes);
+  set(key: string, bytes: Uint8Array, fetchedAt: number): void {
+    this.lru.set(key, { bytes, fetchedAt });
     const u = unitOf(key);
     let s = this.byUnit.get(u);
     if (!s) this.byUnit.set(u, (s = new Set()));

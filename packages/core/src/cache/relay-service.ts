@@ -142,14 +142,18 @@ export class RelayService implements DeviceAccess {
   cachedInfo(target: DeviceTarget): Served<DeviceInfo> | undefined {
     const u = this.knownUnit(target);
     if (!u) return undefined;
+    // The hot entry is dropped whenever the stored info changes or is dirtied, so it can answer alone.
+    const k = hotKey('device_info', u.connKey, u.serial);
+    const hot = this.hot.get(k);
+    if (hot !== undefined) {
+      this.count('device_info', 'hit');
+      return servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
+    }
     const cached = this.store.getInfo(u);
     if (!cached || cached.dirty) return undefined;
     this.count('device_info', 'hit');
-    const k = hotKey('device_info', u.connKey, u.serial);
-    const hot = this.hot.get(k);
-    if (hot !== undefined) return servedBytes(hot, 'hit', this.ageS(cached.fetchedAt));
     const s = served(cached.info, 'hit', this.ageS(cached.fetchedAt));
-    this.hot.set(k, s.bytes());
+    this.hot.set(k, s.bytes(), cached.fetchedAt);
     return s;
   }
 
@@ -231,11 +235,11 @@ export class RelayService implements DeviceAccess {
   private eventListJson(u: UnitId): Uint8Array {
     const k = hotKey('events', u.connKey, u.serial);
     const hot = this.hot.get(k);
-    if (hot !== undefined) return hot;
+    if (hot !== undefined) return hot.bytes;
     const events = this.store.getEventsJson(u) ?? EMPTY_ARRAY;
     const head = Buffer.from(`{"serial":${JSON.stringify(u.serial)},"count":${this.store.eventCount(u)},"events":`);
     const bytes = Buffer.concat([head, events, CLOSE_BRACE]);
-    this.hot.set(k, bytes);
+    this.hot.set(k, bytes, this.clock.now());
     return bytes;
   }
 
@@ -271,7 +275,7 @@ export class RelayService implements DeviceAccess {
 
   private waveformJson(u: UnitId, w: StoredWaveform): Uint8Array {
     const bytes = Buffer.from(JSON.stringify(this.toWaveform(u.serial, w)));
-    this.hot.set(waveformHotKey(u, w.key, w.timestamp), bytes);
+    this.hot.set(waveformHotKey(u, w.key, w.timestamp), bytes, w.fetchedAt);
     return bytes;
   }
 
@@ -292,7 +296,7 @@ export class RelayService implements DeviceAccess {
     const hot = this.hot.get(waveformHotKey(u, row.key, row.event.timestamp));
     if (hot !== undefined) {
       this.count('waveform', 'hit');
-      return servedBytes<Waveform>(hot, 'hit', this.ageS(row.fetchedAt));
+      return servedBytes<Waveform>(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
     }
     const w = this.store.getWaveform(u, row.key, row.event.timestamp);
     if (!w) return undefined;
