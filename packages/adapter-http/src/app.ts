@@ -19,6 +19,7 @@ import {
   type DeviceTarget,
   type HttpDeps,
   type Logger,
+  type ReadOptions,
   type Served,
   type Waveform,
 } from '@sfm/core';
@@ -94,9 +95,15 @@ function sendJson(res: Response, value: unknown, status = 200): void {
 }
 
 function cacheHeaders(res: Response, s: Served<unknown>): void {
+  writeCacheHeaders(res, s);
+  locals(res).cache = s.cache;
+}
+
+/** X-Cache, Age and — on a stale answer — Warning (both HTTP paths). */
+export function writeCacheHeaders(res: ServerResponse, s: Served<unknown>): void {
   res.setHeader('X-Cache', s.cache);
   res.setHeader('Age', String(Math.max(0, Math.floor(s.ageS))));
-  locals(res).cache = s.cache;
+  if (s.warning) res.setHeader('Warning', s.warning);
 }
 
 /** A cached value: its bytes as the relay holds them (a hit is sent without re-serialising). */
@@ -110,7 +117,7 @@ function sendError(res: Response, e: HttpError): void {
     res.destroy();
     return;
   }
-  for (const h of ['X-Cache', 'Age', 'ETag', 'Content-Disposition']) res.removeHeader(h);
+  for (const h of ['X-Cache', 'Age', 'Warning', 'ETag', 'Content-Disposition']) res.removeHeader(h);
   for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
   sendBytes(res, e.status, errorBody(e));
 }
@@ -128,8 +135,9 @@ async function streamPieces(res: Response, pieces: Iterable<string>): Promise<vo
 
 // --- handlers ----------------------------------------------------------------------------------
 
-function force(c: RouteContext): boolean {
-  return c.query.force === true;
+/** The cache options a cached route's query gives. */
+function readOptions(c: RouteContext): ReadOptions {
+  return { force: c.query.force === true, stale: c.query.stale !== false, maxAgeS: c.query.max_age as number | undefined };
 }
 
 function idx(c: RouteContext): number {
@@ -158,14 +166,14 @@ function handlers(deps: HttpDeps, started: number, openapi: () => Buffer): Recor
   return {
     health: async ({ res }) => sendJson(res, { status: 'ok', version: deps.version, uptime_s: Math.floor((performance.now() - started) / 1000), store: relay.store.kind }),
     openapi: async ({ res }) => sendBytes(res, 200, openapi()),
-    info: async (c) => sendServed(c.res, await relay.info(c.target, { force: force(c) })),
+    info: async (c) => sendServed(c.res, await relay.info(c.target, readOptions(c))),
     connect: async (c) => sendServed(c.res, await relay.info(c.target, { force: true })),
-    events: async (c) => sendServed(c.res, await relay.events(c.target, { force: force(c) })),
-    event: async (c) => sendServed(c.res, await relay.event(c.target, idx(c), { force: force(c) })),
+    events: async (c) => sendServed(c.res, await relay.events(c.target, readOptions(c))),
+    event: async (c) => sendServed(c.res, await relay.event(c.target, idx(c), readOptions(c))),
     waveform: async (c) => {
       const format = c.query.format === 'csv' ? 'csv' : 'json';
       // A cached waveform is a hit without device I/O, so its tag is known before anything is sent.
-      const s: Served<Waveform> = await relay.waveform(c.target, idx(c), { force: force(c) });
+      const s: Served<Waveform> = await relay.waveform(c.target, idx(c), readOptions(c));
       const id = waveformIdentity(s);
       const etag = waveformEtag(id, format);
       cacheHeaders(c.res, s);
@@ -184,7 +192,7 @@ function handlers(deps: HttpDeps, started: number, openapi: () => Buffer): Recor
       c.res.setHeader('Content-Disposition', `inline; filename="${file}.csv"`);
       await streamPieces(c.res, c.req.method === 'HEAD' ? [] : waveformCsv(s.value));
     },
-    status: async (c) => sendServed(c.res, await relay.status(c.target, { force: force(c) })),
+    status: async (c) => sendServed(c.res, await relay.status(c.target, readOptions(c))),
     monitorStart: async (c) => sendJson(c.res, await relay.startMonitoring(c.target)),
     monitorStop: async (c) => sendJson(c.res, await relay.stopMonitoring(c.target)),
     config: async (c) => {
@@ -223,8 +231,8 @@ function handlers(deps: HttpDeps, started: number, openapi: () => Buffer): Recor
       }
       sendJson(c.res, await relay.erase(c.target));
     },
-    cacheStats: async ({ res }) => sendJson(res, relay.cacheStats()),
-    cacheClear: async (c) => sendJson(c.res, { connection_key: connectionKey(c.target), cleared: relay.clearDevice(c.target) }),
+    cacheStats: async ({ res }) => sendJson(res, await relay.cacheStats()),
+    cacheClear: async (c) => sendJson(c.res, { connection_key: connectionKey(c.target), cleared: await relay.clearDevice(c.target) }),
   };
 }
 

@@ -186,7 +186,8 @@ describe('invalidations', () => {
     await f.call(`/device/event/0/waveform${q}`);
     await f.call(`/device/monitor/status${q}`);
     const cleared = await f.call(`/cache/device${q}`, { method: 'DELETE', token: T });
-    expect(cleared.json.cleared).toEqual({ device_info: 1, events: 3, waveform: 1, monitor_status: 1 });
+    // A cold waveform request reads the list only up to its index: one event cached.
+    expect(cleared.json.cleared).toEqual({ device_info: 1, events: 1, waveform: 1, monitor_status: 1 });
     expect(xc(await f.call(`/device/info${q}`))).toBe('miss');
     expect(xc(await f.call(`/device/event/0/waveform${q}`))).toBe('miss');
     expect(xc(await f.call(`/device/monitor/status${q}`))).toBe('miss');

@@ -72,7 +72,7 @@ describe('errors', () => {
       [`/device/info${q}&force=true&force=false`, /^force: given 2 times; give it once$/],
       [`/device/info${q}&device=demo`, /^device: given 2 times/],
       [`/device/info${q}&force[]=true`, /^force\[\]: unknown query parameter/],
-      [`/device/info${q}&x=1`, /^x: unknown query parameter \(this route takes device, host, tcp_port, port, baud, force\)$/],
+      [`/device/info${q}&x=1`, /^x: unknown query parameter \(this route takes device, host, tcp_port, port, baud, force, stale\)$/],
       [`/device/info?Device=demo`, /^Device: unknown query parameter/],
       [`/device/call-home${q}&force=true`, /^force: unknown query parameter/],
       ['/health?verbose=true', /^verbose: unknown query parameter \(this route takes none\)$/],
@@ -276,7 +276,7 @@ describe('503 DEVICE_BUSY', () => {
     f.sim.server.stall(1500);
     const holder = f.call(`/device/events${q}&force=true`);
     await new Promise((r) => setTimeout(r, 100));
-    expect(f.relay.cacheStats().device_requests_pending).toBe(1);
+    expect((await f.relay.cacheStats()).device_requests_pending).toBe(1);
     const busy = await f.call(`/device/monitor/status${q}`);
     expectError(busy, 503, 'DEVICE_BUSY', /requests are already waiting for this unit/);
     expect((await holder).status).toBe(504);

@@ -3,7 +3,7 @@
  * status. Messages of known errors are for people (what failed, which field or unit); anything
  * unexpected is "internal error" in the response and in full only in the log.
  */
-import { DeviceError, PayloadError } from '@sfm/core';
+import { DeviceError, InvalidHost, PayloadError, StoreUnavailable } from '@sfm/core';
 import { ValidationError } from './schema.js';
 
 export type ErrorCode =
@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'PROTOCOL_ERROR'
   | 'DEVICE_BUSY'
   | 'DEVICE_TIMEOUT'
+  | 'STORE_UNAVAILABLE'
+  | 'REQUEST_TIMEOUT'
   | 'INTERNAL';
 
 export class HttpError extends Error {
@@ -84,6 +86,8 @@ function parserError(e: unknown, limit: number): HttpError | undefined {
 export function toHttpError(e: unknown, bodyLimit: number): { error: HttpError; internal: boolean } {
   if (e instanceof HttpError) return { error: e, internal: false };
   if (e instanceof ValidationError) return { error: invalid(e.message), internal: false };
+  if (e instanceof StoreUnavailable) return { error: new HttpError(503, 'STORE_UNAVAILABLE', `the cache store is unavailable: ${e.message}`), internal: false };
+  if (e instanceof InvalidHost) return { error: invalid(`host: ${e.message}`), internal: false };
   if (e instanceof DeviceError) {
     return { error: new HttpError(DEVICE_STATUS[e.code] ?? 502, e.code, e.message), internal: false };
   }

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { connectionKey, type HttpDeps, type Served, type Waveform } from '@sfm/core';
-import { baseHeaders, requestId, type Lifecycle } from './app.js';
+import { baseHeaders, requestId, writeCacheHeaders, type Lifecycle } from './app.js';
 import { noneMatch, waveformEtag, waveformIdentity } from './etag.js';
 import { API_PREFIX } from './openapi.js';
 import { ROUTES, type RouteSpec } from './routes.js';
@@ -50,11 +50,12 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
     try {
       const query = validateQuery(route, url);
       if (query.force === true || (id === 'waveform' && query.format === 'csv')) return false;
+      const maxAgeS = query.max_age as number | undefined;
       const params = rawIdx === undefined ? {} : validateParams(route, { idx: decodeURIComponent(rawIdx) });
       target = selectTarget(query, deps.devices).target;
       const relay = deps.relay;
       const idx = params.idx as number;
-      served = id === 'info' ? relay.cachedInfo(target) : id === 'status' ? relay.cachedStatus(target) : id === 'event' ? relay.cachedEvent(target, idx) : relay.cachedWaveform(target, idx);
+      served = id === 'info' ? relay.peekInfo(target) : id === 'status' ? relay.peekStatus(target) : id === 'event' ? relay.peekEvent(target, idx, { maxAgeS }) : relay.peekWaveform(target, idx);
     } catch {
       return false; // express answers with the proper error
     }
@@ -63,8 +64,7 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
     life.enter();
     const reqId = requestId(headerValue(req.headers['x-request-id']));
     baseHeaders(res, reqId, life.closing);
-    res.setHeader('X-Cache', served.cache);
-    res.setHeader('Age', String(Math.max(0, Math.floor(served.ageS))));
+    writeCacheHeaders(res, served);
     let status = 200;
     if (id === 'waveform') {
       const etag = waveformEtag(waveformIdentity(served as Served<Waveform>), 'json');

@@ -189,6 +189,8 @@ const kindCounters = obj('Cache entries of one kind, and outcomes since the serv
   hits: int('served from the cache'),
   misses: int('fetched because nothing was cached'),
   refreshes: int('fetched again (force, a change on the unit, dirty info)'),
+  stale: int('served from the cache because the unit could not be reached'),
+  uncached: int('fetched, but the store could not keep it'),
 });
 
 const CacheStats = obj('What the cache holds and how it served.', {

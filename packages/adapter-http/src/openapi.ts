@@ -14,19 +14,26 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; 
   401: { name: 'Unauthorized', codes: ['UNAUTHORIZED'], description: 'A write route without the configured bearer token (or with another one). Only when a token is configured.' },
   403: { name: 'TargetNotAllowed', codes: ['TARGET_NOT_ALLOWED'], description: 'An ad-hoc host or serial port the configuration does not allow; no connection was attempted.' },
   404: { name: 'NotFound', codes: ['NOT_FOUND'], description: 'Unknown device name, an event index beyond the unit\'s events, a monitor-log record asked for its waveform, or an unknown route.' },
+  408: { name: 'RequestTimeout', codes: ['REQUEST_TIMEOUT'], description: 'The request line, headers or body did not arrive within the configured time (http_headers_timeout_s, http_request_timeout_s).' },
   409: { name: 'ConfirmationRequired', codes: ['CONFIRMATION_REQUIRED'], description: 'Erase without confirm=true; nothing was sent to the unit.' },
   413: { name: 'BodyTooLarge', codes: ['INVALID_REQUEST'], description: 'The body is larger than the configured limit.' },
   415: { name: 'UnsupportedMediaType', codes: ['INVALID_REQUEST'], description: 'A body that is not JSON (send Content-Type: application/json, UTF-8, uncompressed).' },
   500: { name: 'Internal', codes: ['INTERNAL'], description: 'Something unexpected; the message is "internal error" and the details are only in the server log (find them by X-Request-Id).' },
   502: { name: 'DeviceFailed', codes: ['DEVICE_UNREACHABLE', 'PROTOCOL_ERROR'], description: 'The unit could not be reached (connection refused, port missing, link dropped) or answered garbage (bad checksum, unexpected SUB, garbled stream).' },
-  503: { name: 'DeviceBusy', codes: ['DEVICE_BUSY'], description: 'The unit\'s request queue is full or the request waited longer than allowed for its turn.' },
+  503: { name: 'Unavailable', codes: ['DEVICE_BUSY', 'STORE_UNAVAILABLE'], description: 'DEVICE_BUSY: the unit\'s request queue is full, the request waited longer than allowed for its turn, or another sfm process sharing the store held the unit that long. STORE_UNAVAILABLE: the store cannot be read or written (read-only, disk full, database down) and nothing finished could be answered; the message names the cause.' },
   504: { name: 'DeviceTimeout', codes: ['DEVICE_TIMEOUT'], description: 'The unit stopped answering.' },
 };
 
 const HEADERS = {
   XRequestId: { description: 'The request id: the one sent in X-Request-Id when it is a sane token (1–128 of A–Z a–z 0–9 . _ : -), else a generated UUID. Log lines carry it.', schema: { type: 'string' } },
-  XCache: { description: 'hit: from the cache; miss: nothing was cached, fetched from the unit; refresh: fetched again (force, a change on the unit, dirty info).', schema: { type: 'string', enum: ['hit', 'miss', 'refresh'] } },
-  Age: { description: 'Whole seconds since the data left the unit.', schema: { type: 'integer', minimum: 0 } },
+  XCache: {
+    description:
+      'hit: from the cache, no fetch; miss: nothing was cached, fetched from the unit; refresh: fetched again (force, a change on the unit, dirty info); ' +
+      'stale: the unit could not be reached and the cached data is served (with Warning); uncached: fetched from the unit but the store could not keep it.',
+    schema: { type: 'string', enum: ['hit', 'miss', 'refresh', 'stale', 'uncached'] },
+  },
+  Age: { description: 'Whole seconds since the data was last confirmed against the unit (the events list and its events: since the last successful probe).', schema: { type: 'integer', minimum: 0 } },
+  Warning: { description: 'On X-Cache: stale only: 110 - "unit unreachable: <code>" (RFC 7234 / 5861).', schema: { type: 'string' } },
   ETag: { description: 'Strong tag of the waveform: a hash of (serial, key, timestamp); the CSV form ends in "-csv".', schema: { type: 'string' } },
 };
 
@@ -58,6 +65,7 @@ function operation(r: RouteSpec): Record<string, unknown> {
   if (r.cached) {
     okHeaders['X-Cache'] = { $ref: '#/components/headers/XCache' };
     okHeaders.Age = { $ref: '#/components/headers/Age' };
+    okHeaders.Warning = { $ref: '#/components/headers/Warning' };
   }
   if (r.conditional) okHeaders.ETag = { $ref: '#/components/headers/ETag' };
   const content: Record<string, unknown> = {};

@@ -178,7 +178,7 @@ describe('every route, through HTTP', () => {
     expect(r.status).toBe(200);
     expect(r.json.store).toBe('memory');
     expect(keys(r.json.kinds)).toEqual(['device_info', 'events', 'monitor_status', 'waveform']);
-    expect(keys(r.json.kinds.events)).toEqual(['bytes', 'entries', 'hits', 'misses', 'refreshes']);
+    expect(keys(r.json.kinds.events)).toEqual(['bytes', 'entries', 'hits', 'misses', 'refreshes', 'stale', 'uncached']);
     expect(r.json.kinds.events.entries).toBe(3);
     expectShape(r.json, 'CacheStats');
   });

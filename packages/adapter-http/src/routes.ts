@@ -31,7 +31,7 @@ export interface ResponseSpec {
   alternatives?: Record<string, string>;
 }
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 500 | 502 | 503 | 504;
 
 export interface RouteSpec {
   /** operationId, and the key of the handler. */
@@ -104,6 +104,20 @@ const FORCE: ParamSpec = {
   description: 'true: bypass the cache, ask the unit and refresh the cache (X-Cache: refresh).',
 };
 
+const STALE: ParamSpec = {
+  name: 'stale',
+  in: 'query',
+  schema: { type: 'boolean', default: true },
+  description: 'When the unit cannot be reached (refused, timeout, dropped link) and the data is cached, it is served with X-Cache: stale, its true Age and a Warning header (RFC 5861 stale-if-error). false: answer the error instead.',
+};
+
+const MAX_AGE: ParamSpec = {
+  name: 'max_age',
+  in: 'query',
+  schema: { type: 'integer', minimum: 0, maximum: 31_536_000 },
+  description: 'Seconds: when the unit\'s event list was probed within this many seconds, it is served from the cache with no device I/O (X-Cache: hit, Age = seconds since that probe).',
+};
+
 const IDX: ParamSpec = {
   name: 'idx',
   in: 'path',
@@ -114,7 +128,9 @@ const IDX: ParamSpec = {
 
 const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
 
-const CACHE_NOTE = 'Responses carry X-Cache (hit, miss or refresh) and Age (whole seconds since the data left the unit).';
+const CACHE_NOTE =
+  'Responses carry X-Cache (hit, miss, refresh, stale or uncached) and Age (whole seconds since the data was last confirmed against the unit). ' +
+  'A hit needs no device I/O while the serial at the address was confirmed within identity_ttl_s (default 300 s); past it, one serial read confirms it first, and when another unit answers nothing cached for the old one is served.';
 
 // --- the table -----------------------------------------------------------------------------------
 
@@ -155,7 +171,7 @@ export const ROUTES: readonly RouteSpec[] = [
     device: true,
     auth: false,
     cached: true,
-    params: device(FORCE),
+    params: device(FORCE, STALE),
     ok: { description: 'the unit', schema: { $ref: 'DeviceInfo' } },
   },
   {
@@ -176,12 +192,12 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/device/events',
     summary: 'Every stored event',
-    description: `Header, peaks and event-time project text of every event. Append-only cache: a cheap probe (serial + storage range), then only the new events; a unit that was erased or swapped is re-synced. The probe talks to the unit, so X-Cache: hit here means nothing new had to be read. ${CACHE_NOTE}`,
+    description: `Header, peaks and event-time project text of every event. Append-only cache: a cheap probe (serial, storage range SUB 06 and the lifetime record counter SUB 08 — a fixed cost whatever the number of events), then only the new events; a unit that was erased (also by other software, even when refilled to the same storage range) or swapped is re-synced. The probe talks to the unit, so X-Cache: hit here means nothing new had to be read; with max_age a recent probe is enough. ${CACHE_NOTE}`,
     tag: 'device',
     device: true,
     auth: false,
     cached: true,
-    params: device(FORCE),
+    params: device(FORCE, STALE, MAX_AGE),
     ok: { description: 'the events', schema: { $ref: 'EventList' } },
   },
   {
@@ -189,12 +205,12 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/device/event/{idx}',
     summary: 'One event by 0-based index',
-    description: `Served from the events cache when present (no device I/O); otherwise the events are synced first. ${CACHE_NOTE}`,
+    description: `Served from the events cache when present (no device I/O); otherwise the events are synced first, reading only up to this index on a cold cache (a later sync continues from there). Age counts from the list's last probe, as on /device/events. ${CACHE_NOTE}`,
     tag: 'device',
     device: true,
     auth: false,
     cached: true,
-    params: device(IDX, FORCE),
+    params: device(IDX, FORCE, STALE, MAX_AGE),
     ok: { description: 'the event', schema: { $ref: 'Event' } },
   },
   {
@@ -211,7 +227,7 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     conditional: true,
-    params: device(IDX, { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'json (default) or csv' }, FORCE),
+    params: device(IDX, { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'json (default) or csv' }, FORCE, STALE),
     ok: { description: 'the waveform', schema: { $ref: 'Waveform' }, alternatives: { 'text/csv': 'format=csv: t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi, one line per sample' } },
   },
   {
@@ -224,7 +240,7 @@ export const ROUTES: readonly RouteSpec[] = [
     device: true,
     auth: false,
     cached: true,
-    params: device(FORCE),
+    params: device(FORCE, STALE),
     ok: { description: 'the status', schema: { $ref: 'MonitorStatus' } },
   },
   {
@@ -366,8 +382,9 @@ export function errorStatuses(r: RouteSpec): ErrorStatus[] {
   if (r.device) [403, 404].forEach((x) => s.add(x as ErrorStatus));
   if (r.params.some((p) => p.in === 'path')) s.add(404);
   for (const e of r.errors ?? []) s.add(e);
-  if (r.body || r.method !== 'get') [413, 415].forEach((x) => s.add(x as ErrorStatus));
+  if (r.body || r.method !== 'get') [408, 413, 415].forEach((x) => s.add(x as ErrorStatus));
   s.add(500);
-  if (r.device && r.id !== 'cacheClear') [502, 503, 504].forEach((x) => s.add(x as ErrorStatus));
+  if (r.device || r.id === 'cacheStats') s.add(503);
+  if (r.device && r.id !== 'cacheClear') [502, 504].forEach((x) => s.add(x as ErrorStatus));
   return [...s].sort((a, b) => a - b);
 }

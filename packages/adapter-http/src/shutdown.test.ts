@@ -12,7 +12,7 @@ describe('close()', () => {
     try {
       const inFlight = f.call(`/device/info${q}`);
       const t0 = Date.now();
-      while (f.relay.cacheStats().device_requests_pending === 0) {
+      while ((await f.relay.cacheStats()).device_requests_pending === 0) {
         if (Date.now() - t0 > 2000) throw new Error('the request never reached the unit');
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -29,7 +29,7 @@ describe('close()', () => {
       expect(r.json.serial).toBe(f.sim.unit.serial);
       await closing;
       expect(closed).toBe(true);
-      expect(f.relay.cacheStats().device_requests_pending).toBe(0);
+      expect((await f.relay.cacheStats()).device_requests_pending).toBe(0);
     } finally {
       await f.close(); // idempotent
     }
@@ -40,13 +40,13 @@ describe('close()', () => {
     try {
       const abort = new AbortController();
       const gone = fetch(`${f.url}/device/info${q}`, { signal: abort.signal }).catch(() => 'aborted');
-      while (f.relay.cacheStats().device_requests_pending === 0) await new Promise((r) => setTimeout(r, 5));
+      while ((await f.relay.cacheStats()).device_requests_pending === 0) await new Promise((r) => setTimeout(r, 5));
       abort.abort();
       expect(await gone).toBe('aborted');
       await f.server.close();
-      expect(f.relay.cacheStats().device_requests_pending).toBe(0);
+      expect((await f.relay.cacheStats()).device_requests_pending).toBe(0);
       // the work finished and was cached
-      expect(f.relay.cacheStats().kinds.device_info.entries).toBe(1);
+      expect((await f.relay.cacheStats()).kinds.device_info.entries).toBe(1);
     } finally {
       await f.close();
     }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulator, type RunningSimulator } from '@sfm/simulator';
+import { SimulatedUnit, startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { runCli, type CliIO } from '@sfm/adapter-cli';
 import { cliServices } from './services.js';
 
@@ -69,4 +69,47 @@ it('--device names a configured unit', async () => {
   const io2 = { ...io, out: '', err: '', stdout: (t: string) => void (io2.out += t), stderr: (t: string) => void (io2.err += t) };
   expect(await runCli(['status', '--device', 'south', '--config', named], io2, { services: cliServices })).toBe(4);
   expect(io2.err).toMatch(/unknown device "south"/);
+});
+
+describe('the truth rules through the CLI (SQLite file shared by every run)', () => {
+  const truthConfig = join(dir, 'truth.json');
+  const store = `sqlite:${join(dir, 'truth.db')}`;
+  async function cli(...args: string[]) {
+    const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIO & { out: string; err: string };
+    const code = await runCli([...args, '--config', truthConfig, '--store', store], io, { services: cliServices });
+    return { code, out: io.out, err: io.err };
+  }
+
+  it('another unit at the address, an unreachable unit, --max-age and --no-stale', async () => {
+    const unit = await startSimulator({ events: 2, recordTimeS: 1, baud: 0, forwardDelayMs: 0 });
+    // identity_ttl_s 0: every cached answer first confirms who answers at the address.
+    writeFileSync(truthConfig, JSON.stringify({ plugins: ['transport-tcp', 'store-sqlite'], frame_timeout_s: 1, chunk_timeout_s: 1, identity_ttl_s: 0 }));
+    const at = ['--host', 'localhost', '--tcp-port', String(unit.address.port)];
+    try {
+      expect(JSON.parse((await cli('info', ...at, '--json')).out).serial).toBe('BE18189');
+      const again = await cli('info', ...at);
+      expect(again.err).toMatch(/from cache/);
+      expect(unit.server.stats.framesBySub['01']).toBe(1); // the config was read once; the hit only confirmed the serial
+
+      unit.server.replaceUnit(new SimulatedUnit({ serial: 'BE20001', events: 1, recordTimeS: 1 }));
+      const swapped = await cli('info', ...at, '--json');
+      expect([swapped.code, JSON.parse(swapped.out).serial]).toEqual([0, 'BE20001']);
+
+      expect((await cli('events', ...at, '--json')).code).toBe(0);
+      const before = unit.server.stats.connectionsTotal;
+      const recent = await cli('events', ...at, '--max-age', '3600', '--json');
+      expect([recent.code, JSON.parse(recent.out).count, unit.server.stats.connectionsTotal]).toEqual([0, 1, before]);
+
+      await unit.server.setOffline('refuse');
+      const stale = await cli('events', ...at, '--json');
+      expect(stale.code).toBe(0);
+      expect(JSON.parse(stale.out).serial).toBe('BE20001');
+      expect(stale.err).toMatch(/the unit could not be reached: DEVICE_UNREACHABLE — showing the cached copy, \d+ s old/);
+      const strict = await cli('events', ...at, '--no-stale');
+      expect([strict.code, strict.out]).toEqual([3, '']);
+      expect(strict.err).toMatch(/DEVICE_UNREACHABLE/);
+    } finally {
+      await unit.close();
+    }
+  });
 });

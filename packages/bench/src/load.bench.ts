@@ -179,7 +179,7 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     await http.close();
   }
-  const cache = relay.cacheStats();
+  const cache = await relay.cacheStats();
   relay.store.close();
   const sessions = Object.fromEntries(sims.map((s, i) => [`unit${i}`, { max_concurrent: s.server.stats.maxConcurrentSessions, sessions: s.server.stats.connectionsTotal }]));
   await Promise.all(sims.map((s) => s.close()));

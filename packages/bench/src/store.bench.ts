@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayService, TransportRegistry, buildWaveform, keyToHex, type DeviceTarget, type Event, type Store, type StoredEvent, type StoredWaveform, type UnitId } from '@sfm/core';
+import { RelayService, TransportRegistry, buildWaveform, keyToHex, type DeviceTarget, type Event, type Store, type StoredEvent, type StoredWaveform } from '@sfm/core';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { MemoryStore } from '@sfm/store-memory';
 import { report } from './report.js';
@@ -16,7 +16,7 @@ const N_EVENTS = 1000;
 const SAMPLES = 10_240;
 const BUDGET_MS = Number(process.env.BUDGET_S ?? '1.5') * 1000;
 const TARGET: DeviceTarget = { kind: 'tcp', host: '127.0.0.1', port: 12345 };
-const UNIT: UnitId = { connKey: 'tcp:127.0.0.1:12345', serial: 'BE18189' };
+const UNIT = { connKey: 'tcp:127.0.0.1:12345', serial: 'BE18189' };
 
 /** The peer's event shape, in the contract's field names (peer_store_bench.py: event()). */
 function event(i: number): StoredEvent {
@@ -37,11 +37,11 @@ function waveform(index: number): StoredWaveform {
   return { key: e.key, timestamp: e.event.timestamp, index, sampleRate: 1024, pretriggerSamples: 256, geoRange: 'normal', fetchedAt: Date.now(), channels: { Tran: ch(0), Vert: ch(1), Long: ch(2), MicL: ch(3) } };
 }
 
-function rate(fn: () => unknown, maxRuns = Infinity): number {
+async function rate(fn: () => unknown, maxRuns = Infinity): Promise<number> {
   let n = 0;
   const t0 = performance.now();
   for (;;) {
-    fn();
+    await fn();
     n++;
     const dt = performance.now() - t0;
     if (dt >= BUDGET_MS || n >= maxRuns) return (n * 1000) / dt;
@@ -62,36 +62,36 @@ function toWaveform(w: StoredWaveform) {
   });
 }
 
-function fill(store: Store): void {
-  store.rememberSerial(UNIT.connKey, UNIT.serial);
-  store.appendEvents(UNIT, Array.from({ length: N_EVENTS }, (_, i) => event(i)), { first: 0x01110000, last: 0x01110000 + N_EVENTS * 0x400, syncedAt: Date.now() });
-  store.putWaveform(UNIT, waveform(0));
-  store.putStatus(UNIT, status, Date.now());
-  store.putInfo(UNIT, structuredClone(info) as never, Date.now());
+async function fill(store: Store): Promise<void> {
+  // Confirmed far in the future: the relay's hit path never needs the unit here.
+  await store.putIdentity(UNIT.connKey, { serial: UNIT.serial, confirmedAt: Date.now() + 3600_000 });
+  await store.appendEvents(UNIT.serial, Array.from({ length: N_EVENTS }, (_, i) => event(i)), { first: 0x01110000, last: 0x01110000 + N_EVENTS * 0x400, counter: N_EVENTS, complete: true, probedAt: Date.now() });
+  await store.putWaveform(UNIT.serial, waveform(0));
+  await store.putStatus(UNIT.serial, status, Date.now() + 3600_000);
+  await store.putInfo(UNIT.serial, structuredClone(info) as never, Date.now());
 }
 
 /** Store-level: each read produces the JSON text a response sends. */
 async function storeLevel(store: Store): Promise<Record<string, number>> {
-  fill(store);
+  await fill(store);
   const relay = new RelayService(new TransportRegistry(), store);
+  const S = UNIT.serial;
   let next = N_EVENTS;
   let wi = 1;
   const wf0 = waveform(0);
   const out: Record<string, number> = {
-    S1_list_events: rate(() => Buffer.concat([Buffer.from(`{"serial":"BE18189","count":${store.eventCount(UNIT)},"events":`), store.getEventsJson(UNIT)!, Buffer.from('}')])),
+    S1_list_events: await rate(async () => Buffer.concat([Buffer.from(`{"serial":"BE18189","count":${await store.eventCount(S)},"events":`), (await store.getEventsJson(S))!, Buffer.from('}')])),
     // Without the hot tier: read the blob, convert to physical units, serialise.
-    S2_waveform_hit: rate(() => Buffer.from(JSON.stringify(toWaveform(store.getWaveform(UNIT, 0x01110000, event(0).event.timestamp)!)))),
+    S2_waveform_hit: await rate(async () => Buffer.from(JSON.stringify(toWaveform((await store.getWaveform(S, 0x01110000, event(0).event.timestamp))!)))),
     // Bounded so the list stays a realistic size (the memory store would otherwise evict it).
-    S3_append_10: rate(() => {
-      store.appendEvents(UNIT, Array.from({ length: 10 }, () => event(next++)));
-    }, 2000),
-    S4_status_hit: rate(() => Buffer.from(JSON.stringify(store.getStatus(UNIT)!.status))),
+    S3_append_10: await rate(() => store.appendEvents(S, Array.from({ length: 10 }, () => event(next++))), 2000),
+    S4_status_hit: await rate(async () => Buffer.from(JSON.stringify((await store.getStatus(S))!.status))),
     // Bounded (~80 MB of waveforms) so the memory store's byte budget does not evict the rest.
-    S5_waveform_put: rate(() => store.putWaveform(UNIT, { ...wf0, key: 0x02000000 + wi++ }), 1000),
-    S6_info_hit: rate(() => Buffer.from(JSON.stringify(store.getInfo(UNIT)!.info))),
+    S5_waveform_put: await rate(() => store.putWaveform(S, { ...wf0, key: 0x02000000 + wi++ }), 1000),
+    S6_info_hit: await rate(async () => Buffer.from(JSON.stringify((await store.getInfo(S))!.info))),
   };
   Object.assign(out, await relayHits(relay));
-  store.close();
+  await store.close();
   return out;
 }
 

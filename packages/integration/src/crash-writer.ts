@@ -7,10 +7,10 @@
  * builders below.
  */
 import { pathToFileURL } from 'node:url';
-import { FIRST_KEY, keyToHex, type Event, type StoredEvent, type StoredWaveform, type UnitId } from '@sfm/core';
+import { FIRST_KEY, keyToHex, type Event, type StoredEvent, type StoredWaveform } from '@sfm/core';
 import { SqliteStore } from '@sfm/store-sqlite';
 
-export const CRASH_UNIT: UnitId = { connKey: 'tcp:10.99.0.1:12345', serial: 'BE77001' };
+export const CRASH_UNIT = 'BE77001';
 export const BATCH = 10;
 export const SAMPLES = 10_240;
 export const CHANNELS = ['Tran', 'Vert', 'Long', 'MicL'] as const;
@@ -59,20 +59,20 @@ export function crashWaveform(index: number): StoredWaveform {
   };
 }
 
-function main(file: string): void {
+async function main(file: string): Promise<void> {
   const store = new SqliteStore(file);
   const deadline = performance.now() + 20_000;
-  let next = store.eventCount(CRASH_UNIT);
+  let next = await store.eventCount(CRASH_UNIT);
   for (let writes = 1; performance.now() < deadline; writes++) {
     if (writes % 2 === 1) {
-      store.appendEvents(CRASH_UNIT, crashBatch(next));
+      await store.appendEvents(CRASH_UNIT, crashBatch(next));
       next += BATCH;
     } else {
-      store.putWaveform(CRASH_UNIT, crashWaveform(next - BATCH));
+      await store.putWaveform(CRASH_UNIT, crashWaveform(next - BATCH));
     }
     process.stdout.write(`${writes}\n`);
   }
-  store.close();
+  await store.close();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -80,5 +80,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.stderr.write('usage: node crash-writer.js FILE\n');
     process.exit(2);
   }
-  main(process.argv[2]);
+  await main(process.argv[2]);
 }

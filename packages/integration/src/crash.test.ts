@@ -62,41 +62,41 @@ function runAndKill(file: string, afterWrites: number, jitterMs: number): Promis
 const bytesOf = (a: Int16Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** Everything a reopened file must hold; returns what it holds. */
-function verify(file: string, label: string): { events: number; waveforms: number } {
+async function verify(file: string, label: string): Promise<{ events: number; waveforms: number }> {
   // The raw file first, as the next process finds it (the WAL is recovered on open).
   const db = new Database(file);
   let rows: { key: number; timestamp: string }[];
   try {
     expect(db.pragma('integrity_check', { simple: true }), label).toBe('ok');
     expect(db.pragma('foreign_key_check'), label).toEqual([]);
-    rows = db.prepare('SELECT key, timestamp FROM waveforms WHERE conn_key = ? AND serial = ? ORDER BY key').all(CRASH_UNIT.connKey, CRASH_UNIT.serial) as typeof rows;
+    rows = db.prepare('SELECT key, timestamp FROM waveforms WHERE serial = ? ORDER BY key').all(CRASH_UNIT) as typeof rows;
   } finally {
     db.close();
   }
   const store = new SqliteStore(file);
   try {
-    const events = store.getEvents(CRASH_UNIT);
+    const events = await store.getEvents(CRASH_UNIT);
     expect(events.length % BATCH, `${label}: no half batch`).toBe(0);
     events.forEach((e, i) => {
       expect(e.event.index, label).toBe(i);
       expect(e.key).toBe(eventKey(i));
       expect(e.event).toEqual(crashEvent(i));
     });
-    expect(store.eventCount(CRASH_UNIT)).toBe(events.length);
+    expect(await store.eventCount(CRASH_UNIT)).toBe(events.length);
     for (const r of rows) {
       const index = (r.key - FIRST_KEY) / 0x400;
-      const w = store.getWaveform(CRASH_UNIT, r.key, r.timestamp);
+      const w = await store.getWaveform(CRASH_UNIT, r.key, r.timestamp);
       expect(w, `${label}: waveform ${index} decodes`).toBeDefined();
       CHANNELS.forEach((name, c) => {
         expect(w!.channels[name].length, `${label}: waveform ${index} ${name}`).toBe(SAMPLES);
         expect(bytesOf(w!.channels[name]).equals(bytesOf(crashChannel(index, c))), `${label}: waveform ${index} ${name} samples`).toBe(true);
       });
     }
-    const stats = store.stats();
+    const stats = await store.stats();
     expect([stats.events.entries, stats.waveform.entries], `${label}: stats`).toEqual([events.length, rows.length]);
     return { events: events.length, waveforms: rows.length };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -111,7 +111,7 @@ describe('the SQLite store killed with SIGKILL mid-write', () => {
       const jitterMs = round % 2 === 0 ? Math.random() * 3 : 0;
       const { reported, signal } = await runAndKill(file, killAfter, jitterMs);
       expect(signal).toBe('SIGKILL');
-      const held = verify(file, `round ${round} (killed after ${reported} reported writes, asked ${killAfter})`);
+      const held = await verify(file, `round ${round} (killed after ${reported} reported writes, asked ${killAfter})`);
       // Every write it reported was committed; nothing it did not start is there.
       const batches = Math.ceil(reported / 2);
       expect(held.events).toBeGreaterThanOrEqual(before.events + batches * BATCH);
@@ -122,16 +122,16 @@ describe('the SQLite store killed with SIGKILL mid-write', () => {
     // The store works for new writes after the last kill.
     const store = new SqliteStore(file);
     try {
-      const n = store.eventCount(CRASH_UNIT);
-      store.appendEvents(CRASH_UNIT, crashBatch(n), { first: eventKey(0), last: eventKey(n + BATCH - 1), syncedAt: Date.now() });
-      store.putWaveform(CRASH_UNIT, crashWaveform(n));
-      expect(store.eventCount(CRASH_UNIT)).toBe(n + BATCH);
-      expect(store.getEvent(CRASH_UNIT, n + BATCH - 1)?.event).toEqual(crashEvent(n + BATCH - 1));
-      expect(bytesOf(store.getWaveform(CRASH_UNIT, eventKey(n), crashEvent(n).timestamp)!.channels.MicL).equals(bytesOf(crashChannel(n, 3)))).toBe(true);
+      const n = await store.eventCount(CRASH_UNIT);
+      await store.appendEvents(CRASH_UNIT, crashBatch(n), { first: eventKey(0), last: eventKey(n + BATCH - 1), counter: n + BATCH, complete: true, probedAt: Date.now() });
+      await store.putWaveform(CRASH_UNIT, crashWaveform(n));
+      expect(await store.eventCount(CRASH_UNIT)).toBe(n + BATCH);
+      expect((await store.getEvent(CRASH_UNIT, n + BATCH - 1))?.event).toEqual(crashEvent(n + BATCH - 1));
+      expect(bytesOf((await store.getWaveform(CRASH_UNIT, eventKey(n), crashEvent(n).timestamp))!.channels.MicL).equals(bytesOf(crashChannel(n, 3)))).toBe(true);
     } finally {
-      store.close();
+      await store.close();
     }
-    verify(file, 'after new writes');
+    await verify(file, 'after new writes');
     if (process.env.SFM_FAULT_SUMMARY) console.info(`crash: ${JSON.stringify(summary)}`);
   });
 });

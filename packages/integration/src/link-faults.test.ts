@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DeviceError, DeviceUnreachable, HostFrameParser, MiniMateClient, RelayService, SUB, TransportRegistry, buildWaveform, connectionKey,
-  type ClientOptions, type DeviceTarget, type Link, type TransportFactory, type UnitId, type Waveform,
+  type ClientOptions, type DeviceTarget, type Link, type TransportFactory, type Waveform,
 } from '@sfm/core';
 import { startSimulator, type RunningSimulator, type StoredEvent as UnitRecord } from '@sfm/simulator';
 import { TcpTransport, tcpTransportFactory } from '@sfm/transport-tcp';
@@ -118,7 +118,8 @@ interface Ctx {
   sim: RunningSimulator;
   relay: RelayService;
   target: DeviceTarget;
-  u: UnitId;
+  /** The unit's serial (the store keys its data by it). */
+  u: string;
   tap: Tap;
 }
 
@@ -128,7 +129,7 @@ async function setUp(events = 3): Promise<Ctx> {
   const store = new SqliteStore(join(dir, `c${++dbs}`, 'cache.db'));
   const relay = new RelayService(new TransportRegistry().register(tap.factory()), store, { client: CLIENT });
   const target: DeviceTarget = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
-  return { sim, relay, target, u: { connKey: connectionKey(target), serial: SERIAL }, tap };
+  return { sim, relay, target, u: SERIAL, tap };
 }
 
 async function tearDown(c: Ctx): Promise<void> {
@@ -173,33 +174,33 @@ const withoutClock = <T extends { clock: unknown }>(s: T) => ({ ...s, clock: und
  * sample for sample, info (unless dirty) has the unit's compliance, a cached status the unit's
  * monitoring state.
  */
-function expectCacheConsistent(c: Ctx): void {
+async function expectCacheConsistent(c: Ctx): Promise<void> {
   const s = c.relay.store;
   const unitEvents = c.sim.unit.events;
-  const events = s.getEvents(c.u);
+  const events = await s.getEvents(c.u);
   expect(events.length).toBeLessThanOrEqual(unitEvents.length);
   events.forEach((e, i) => {
     expect(e.event.index).toBe(i);
     expect(e.event).toEqual(unitEvents[i]);
   });
-  expect(s.eventCount(c.u)).toBe(events.length);
-  const sync = s.getEventSync(c.u);
-  if (sync) {
+  expect(await s.eventCount(c.u)).toBe(events.length);
+  const sync = await s.getEventSync(c.u);
+  if (sync?.complete) {
     expect(events.length).toBe(unitEvents.length);
     expect([sync.first, sync.last]).toEqual([c.sim.unit.storageRange.first, c.sim.unit.storageRange.last]);
   }
   let waveforms = 0;
   for (const e of events) {
-    const w = s.getWaveform(c.u, e.key, e.event.timestamp);
+    const w = await s.getWaveform(c.u, e.key, e.event.timestamp);
     if (!w) continue;
     waveforms++;
     const rec = unitRecord(c, e.event.index);
     for (const name of ['Tran', 'Vert', 'Long', 'MicL'] as const) expect(w.channels[name]).toEqual(rec.channels[name]);
   }
-  expect(s.stats().waveform.entries).toBe(waveforms); // none orphaned, none half-written
-  const info = s.getInfo(c.u);
+  expect((await s.stats()).waveform.entries).toBe(waveforms); // none orphaned, none half-written
+  const info = await s.getInfo(c.u);
   if (info && !info.dirty) expect(info.info.compliance).toEqual(c.sim.unit.compliance);
-  const status = s.getStatus(c.u);
+  const status = await s.getStatus(c.u);
   if (status) expect(status.status.is_monitoring).toBe(c.sim.unit.isMonitoring);
 }
 
@@ -453,14 +454,14 @@ describe('a fault in the middle of each device operation, through the relay', ()
       expect((result as Error).message).toMatch(/no reply within 200 ms/);
     }
 
-    expectCacheConsistent(c);
+    await expectCacheConsistent(c);
     c.sim.server.clearFaults();
     c.tap.arm({ sub: -1 }, () => undefined);
     // The next request works: the operation again, then what shows the unit's state.
     await op.run(c);
-    expectCacheConsistent(c);
+    await expectCacheConsistent(c);
     await op.check(c);
-    expectCacheConsistent(c);
+    await expectCacheConsistent(c);
   });
 });
 
@@ -492,10 +493,10 @@ describe('the link dropped at every k-th byte of a waveform download', () => {
     const k = Math.ceil(total / (drops + 1));
     let tried = 0;
     for (let at = k; at < total; at += k) {
-      c.relay.clearDevice(c.target);
+      await c.relay.clearDevice(c.target);
       await start();
-      const stats = c.relay.store.stats();
-      const events = c.relay.store.getEventsJson(c.u);
+      const stats = await c.relay.store.stats();
+      const events = await c.relay.store.getEventsJson(c.u);
       c.sim.server.dropAfterBytes(at);
       const err = await c.relay.waveform(c.target, index).then(() => undefined, (e: unknown) => e);
       tried++;
@@ -504,15 +505,15 @@ describe('the link dropped at every k-th byte of a waveform download', () => {
       expect((err as DeviceUnreachable).code).toBe('DEVICE_UNREACHABLE');
       // Nothing cached from the cut download: the store is as it was, except for events a cold
       // sync completed before the cut (each whole, in order).
-      expect(c.relay.store.stats().waveform).toEqual(stats.waveform);
-      if (events !== undefined) expect(c.relay.store.getEventsJson(c.u)).toEqual(events);
-      expectCacheConsistent(c);
+      expect((await c.relay.store.stats()).waveform).toEqual(stats.waveform);
+      if (events !== undefined) expect(await c.relay.store.getEventsJson(c.u)).toEqual(events);
+      await expectCacheConsistent(c);
       // The next request downloads it, equal to the unit's data.
       const w = await c.relay.waveform(c.target, index);
       expect(w.cache).toBe('miss');
       expect(JSON.parse(w.json())).toEqual(unitWaveform(c, index));
-      expectCacheConsistent(c);
-      expect(c.relay.store.stats().waveform.entries).toBe(1);
+      await expectCacheConsistent(c);
+      expect((await c.relay.store.stats()).waveform.entries).toBe(1);
     }
     tally.drops += tried;
     return tried;

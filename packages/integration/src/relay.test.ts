@@ -45,7 +45,7 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
   });
   afterEach(async () => {
     await relay.idle();
-    store.close();
+    await store.close();
     await sim.close();
   });
 
@@ -80,14 +80,15 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect([s2.cache, s2.value.is_monitoring]).toEqual(['miss', false]);
   });
 
-  it('events: cold sync, then a probe of 4 round trips whatever the count, then only the new events', async () => {
+  it('events: cold sync, then a probe of 5 round trips whatever the count, then only the new events', async () => {
     const cold = await relay.events(target);
     expect(cold.cache).toBe('miss');
     expect(cold.value).toEqual({ serial: 'BE18189', count: 4, events: sim.unit.events });
     sim.server.resetStats();
     const again = await relay.events(target);
     expect(again.cache).toBe('hit');
-    expect(sim.server.stats.roundTrips).toBe(4);
+    // session start (POLL ×2), serial, storage range, lifetime counter
+    expect(sim.server.stats.roundTrips).toBe(5);
     expect(JSON.parse(again.json())).toEqual(cold.value);
 
     sim.unit.recordEvent();
@@ -96,7 +97,7 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     const grown = await relay.events(target);
     expect(grown.cache).toBe('refresh');
     expect(grown.value.events).toEqual(sim.unit.events);
-    // Probe (4) + anchor 0A (2) + 1F, then per new event its sequence: nothing for the old ones.
+    // Probe (5) + anchor 0A (2) + 1F, then per new event its sequence: nothing for the old ones.
     expect(sim.server.stats.framesBySub['0C']).toBe(2);
   });
 
@@ -130,12 +131,16 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(again.json()).toBe(w.json());
   });
 
-  it('Age of a waveform hit counts from the waveform\'s download, not from the event list\'s refresh', async () => {
+  it('Age of a waveform hit counts from its last confirmation: its download, or a later probe that found its event unchanged', async () => {
     await relay.waveform(target, 1);
     clock.advance(7_000);
-    await relay.events(target, { force: true });
+    expect((await relay.waveform(target, 1)).ageS).toBe(7);
+    await relay.events(target);
     const fromHot = await relay.waveform(target, 1);
-    expect([fromHot.cache, fromHot.ageS]).toEqual(['hit', 7]);
+    expect([fromHot.cache, fromHot.ageS]).toEqual(['hit', 0]);
+    clock.advance(3_000);
+    expect((await relay.event(target, 1)).ageS).toBe(3);
+    expect((await relay.waveform(target, 1)).ageS).toBe(3);
   });
 
   it('erase through sfm drops events and waveforms; new events reuse the keys, never the old waveform', async () => {
@@ -181,7 +186,7 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     await relay.events(target);
     sim.server.dropAfterBytes(1500);
     await expect(relay.waveform(target, 0)).rejects.toBeInstanceOf(DeviceUnreachable);
-    expect(store.stats().waveform.entries).toBe(0);
+    expect((await store.stats()).waveform.entries).toBe(0);
     sim.server.clearFaults();
     expect((await relay.waveform(target, 0)).cache).toBe('miss');
   });
@@ -232,13 +237,13 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     await relay.events(target);
     await relay.waveform(target, 0);
     await relay.status(target);
-    const s = relay.cacheStats();
+    const s = await relay.cacheStats();
     expect(s.kinds.events).toMatchObject({ entries: 4, misses: 1, hits: 1 });
     expect(s.kinds.events.bytes).toBeGreaterThan(0);
     expect(s.kinds.waveform).toMatchObject({ entries: 1, misses: 1 });
-    const cleared = relay.clearDevice(target);
+    const cleared = await relay.clearDevice(target);
     expect(cleared).toMatchObject({ events: 4, waveform: 1, monitor_status: 1 });
-    expect(relay.cacheStats().kinds.events.entries).toBe(0);
+    expect((await relay.cacheStats()).kinds.events.entries).toBe(0);
     expect((await relay.events(target)).cache).toBe('miss');
   });
 });
@@ -252,14 +257,14 @@ describe('the SQLite cache survives a restart', () => {
       const a = new RelayService(transports, new SqliteStore(file), { client: CLIENT });
       await a.info(target);
       const w = await a.waveform(target, 0);
-      a.store.close();
+      await a.store.close();
       const before = sim.server.stats.bytesOut;
       const b = new RelayService(transports, new SqliteStore(file), { client: CLIENT });
       expect((await b.info(target)).cache).toBe('hit');
       const again = await b.waveform(target, 0);
       expect([again.cache, again.json()]).toEqual(['hit', w.json()]);
       expect(sim.server.stats.bytesOut).toBe(before);
-      b.store.close();
+      await b.store.close();
     } finally {
       await sim.close();
     }

@@ -300,7 +300,7 @@ describe('(e) the CLI --out path', () => {
     mkdirSync(folder);
     const isFolder = await waveform(folder);
     expect(isFolder.code).toBe(2);
-    expect(isFolder.err).toMatch(/--out: .*a-folder is a folder; name a file/);
+    expect(isFolder.err).toMatch(/--out: .*a-folder is a folder; --out writes regular files only/);
     expect(connections()).toBe(before);
     await expect(checkOutputPath(join(dir, 'missing', 'x.csv'))).rejects.toThrow(/does not exist/);
     // control: a good path downloads and writes the file (the unit was erased through HTTP above)

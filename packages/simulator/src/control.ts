@@ -9,7 +9,9 @@
  *   GET  /faults           the pending faults
  *   POST /fault            body {kind: 'drop', after_bytes} | {kind: 'corrupt'} | {kind: 'stall', ms}
  *                          | {kind: 'garble', bytes} | {kind: 'reboot'} | {kind: 'modem-text'} | {kind: 'clear'}
- *   GET  /unit             identity, monitoring, battery, memory, storage range
+ *   GET  /unit             identity, monitoring, battery, memory, storage range, lifetime counter
+ *   POST /swap             body {serial, events?, seed?}: another unit takes this one's place
+ *   POST /offline          body {mode: 'refuse' | 'silent' | null}: the unit unreachable, or back
  *
  * Errors: { error: { code, message } } — 400 INVALID_REQUEST, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED,
  * 409 MEMORY_FULL, 413 INVALID_REQUEST (bodies are limited to 64 KiB).
@@ -19,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { storageRangeView } from '@sfm/core';
 import type { FaultSpec } from './faults.js';
 import type { BoundAddress, SimulatorServer } from './server.js';
-import { UnitMemoryFull } from './unit.js';
+import { SimulatedUnit, UnitMemoryFull } from './unit.js';
 
 export const CONTROL_BODY_LIMIT = 64 * 1024;
 /** Most events one POST /events may record. */
@@ -125,7 +127,7 @@ export function parseFaultSpec(body: unknown): FaultSpec {
 type Handler = (req: IncomingMessage) => Promise<[number, unknown]>;
 
 export async function startControlServer(sim: SimulatorServer, opts: ControlOptions = {}): Promise<ControlServer> {
-  const unit = sim.unit;
+  // The unit is looked up per request: a swap replaces it.
   const routes: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
     '/stats': { GET: async () => [200, sim.stats] },
     '/stats/reset': {
@@ -136,7 +138,7 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
       },
     },
     '/events': {
-      GET: async () => [200, { serial: unit.serial, count: unit.events.length, events: unit.events }],
+      GET: async () => [200, { serial: sim.unit.serial, count: sim.unit.events.length, events: sim.unit.events }],
       POST: async (req) => {
         const b = asObject(await readBody(req));
         const count = b.count ?? 1;
@@ -146,7 +148,7 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
         const events = [];
         for (let i = 0; i < count; i++) {
           try {
-            events.push(unit.recordEvent());
+            events.push(sim.unit.recordEvent());
           } catch (e) {
             if (e instanceof UnitMemoryFull) throw new HttpError(409, 'MEMORY_FULL', `${e.message} (${events.length} of ${count} recorded)`);
             throw e;
@@ -158,8 +160,8 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
     '/erase': {
       POST: async (req) => {
         asObject(await readBody(req));
-        const erased = unit.events.length;
-        unit.erase();
+        const erased = sim.unit.events.length;
+        sim.unit.erase();
         return [200, { erased }];
       },
     },
@@ -170,17 +172,49 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
         return [200, { applied: spec.kind, faults: sim.injectFault(spec) }];
       },
     },
+    '/swap': {
+      POST: async (req) => {
+        const b = asObject(await readBody(req));
+        if (typeof b.serial !== 'string') throw bad(`serial: must be a serial number such as "BE20001", got ${JSON.stringify(b.serial)}`);
+        for (const k of ['events', 'seed'] as const) {
+          if (b[k] !== undefined && (typeof b[k] !== 'number' || !Number.isInteger(b[k]) || (b[k] as number) < 0)) throw bad(`${k}: must be a whole number ≥ 0, got ${JSON.stringify(b[k])}`);
+        }
+        let next: SimulatedUnit;
+        try {
+          const was = sim.unit;
+          next = new SimulatedUnit({
+            serial: b.serial, events: (b.events as number | undefined) ?? 3, seed: (b.seed as number | undefined) ?? 7,
+            now: was.now, monitorSettleMs: was.monitorSettleMs,
+            recordTimeS: was.compliance.record_time_s ?? undefined, sampleRate: was.compliance.sample_rate ?? undefined,
+          });
+        } catch (e) {
+          throw bad(`serial: ${(e as Error).message}`);
+        }
+        sim.replaceUnit(next);
+        return [200, { serial: next.serial, count: next.events.length }];
+      },
+    },
+    '/offline': {
+      POST: async (req) => {
+        const b = asObject(await readBody(req));
+        if (b.mode !== 'refuse' && b.mode !== 'silent' && b.mode !== null) throw bad(`mode: must be "refuse", "silent" or null, got ${JSON.stringify(b.mode)}`);
+        await sim.setOffline(b.mode);
+        return [200, { offline: sim.offline }];
+      },
+    },
     '/unit': {
       GET: async () => [
         200,
         {
-          serial: unit.serial,
-          firmware: unit.firmware,
-          is_monitoring: unit.isMonitoring,
-          battery_v: unit.batteryV,
-          memory_total: unit.memoryTotal,
-          memory_free: unit.memoryFree,
-          storage_range: storageRangeView(unit.storageRange),
+          serial: sim.unit.serial,
+          firmware: sim.unit.firmware,
+          is_monitoring: sim.unit.isMonitoring,
+          battery_v: sim.unit.batteryV,
+          memory_total: sim.unit.memoryTotal,
+          memory_free: sim.unit.memoryFree,
+          storage_range: storageRangeView(sim.unit.storageRange),
+          lifetime_records: sim.unit.lifetimeRecords,
+          offline: sim.offline,
           sessions_active: sim.stats.sessionsActive,
         },
       ],

@@ -118,19 +118,27 @@ class Connection implements SessionHandle {
   }
 }
 
+/**
+ * How an unreachable unit looks from the network: `refuse` — the modem is off (connections are
+ * refused); `silent` — the modem connects but the unit never answers (a dead unit, a cut cable).
+ */
+export type OfflineMode = 'refuse' | 'silent';
+
 export class SimulatorServer {
   readonly faults: FaultInjector;
   private readonly recorder = new StatsRecorder();
   private readonly connections = new Set<Connection>();
   private readonly listeners: Server[] = [];
+  /** Where each listener was bound, so a unit back online listens there again. */
+  private readonly bound: { host: string; port: number }[] = [];
   private readonly link: LinkOptions;
   private readonly modemPreamble: boolean;
   private readonly bootBanner: boolean;
+  private current: SimulatedUnit;
+  private offlineMode: OfflineMode | null = null;
 
-  constructor(
-    readonly unit: SimulatedUnit,
-    opts: SimulatorServerOptions = {},
-  ) {
+  constructor(unit: SimulatedUnit, opts: SimulatorServerOptions = {}) {
+    this.current = unit;
     this.link = { baud: opts.baud, forwardDelayMs: opts.forwardDelayMs };
     // Validate the link options now rather than at the first connection.
     new PacedOutput(() => undefined, this.link).stop();
@@ -139,16 +147,60 @@ export class SimulatorServer {
     this.faults = new FaultInjector(opts.faultSeed);
   }
 
+  /** The unit behind this server (a field swap replaces it). */
+  get unit(): SimulatedUnit {
+    return this.current;
+  }
+
+  /**
+   * Another unit takes this one's place behind the same modem (a field swap): open sessions end,
+   * new connections talk to `unit`.
+   */
+  replaceUnit(unit: SimulatedUnit): void {
+    this.current = unit;
+    for (const c of [...this.connections]) c.destroy();
+  }
+
+  get offline(): OfflineMode | null {
+    return this.offlineMode;
+  }
+
+  /** Takes the unit off the network (`refuse` or `silent`), or back on (null). */
+  async setOffline(mode: OfflineMode | null): Promise<void> {
+    if (mode === this.offlineMode) return;
+    const was = this.offlineMode;
+    this.offlineMode = mode;
+    for (const c of [...this.connections]) c.destroy();
+    if (mode === 'refuse') {
+      await Promise.all(this.listeners.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    } else if (was === 'refuse') {
+      for (const b of this.bound) await this.bind(b.host, b.port);
+    }
+  }
+
   /** Accepts TCP connections on host:port (default 127.0.0.1, port 0 = any free port). */
   async listen(opts: { host?: string; port?: number } = {}): Promise<BoundAddress> {
-    const host = opts.host ?? '127.0.0.1';
+    const a = await this.bind(opts.host ?? '127.0.0.1', opts.port ?? 0);
+    this.bound.push(a);
+    return a;
+  }
+
+  private async bind(host: string, port: number): Promise<BoundAddress> {
     const server = createServer((socket: Socket) => {
       socket.setNoDelay(true);
+      if (this.offlineMode === 'silent') {
+        // Connected, but nothing ever answers: swallow what the host sends.
+        socket.on('data', () => undefined);
+        socket.on('error', () => undefined);
+        this.silent.add(socket);
+        socket.once('close', () => this.silent.delete(socket));
+        return;
+      }
       this.attach(socket, this.modemPreamble);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
+      server.listen(port, host, () => {
         server.off('error', reject);
         resolve();
       });
@@ -157,6 +209,8 @@ export class SimulatorServer {
     const a = server.address() as AddressInfo;
     return { host: a.address, port: a.port };
   }
+
+  private readonly silent = new Set<Socket>();
 
   /** Runs a session over any Duplex stream (a serial port, a pseudo-terminal, a pipe). */
   serveStream(stream: Duplex, opts: ServeStreamOptions = {}): SessionHandle {
@@ -246,6 +300,7 @@ export class SimulatorServer {
   /** Stops listening and ends every session. */
   async close(): Promise<void> {
     for (const c of [...this.connections]) c.destroy();
+    for (const s of this.silent) s.destroy();
     await Promise.all(
       this.listeners.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
     );

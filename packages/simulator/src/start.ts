@@ -25,7 +25,8 @@ export interface StartSimulatorOptions extends SimulatedUnitOptions, SimulatorSe
 }
 
 export interface RunningSimulator {
-  unit: SimulatedUnit;
+  /** The unit behind the server now (a swap replaces it). */
+  readonly unit: SimulatedUnit;
   server: SimulatorServer;
   address: BoundAddress;
   controlAddress: BoundAddress | null;
@@ -46,7 +47,9 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     }
   }
   return {
-    unit,
+    get unit() {
+      return server.unit;
+    },
     server,
     address,
     controlAddress: control?.address ?? null,

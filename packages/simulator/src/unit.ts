@@ -84,6 +84,12 @@ export interface SimulatedUnitOptions {
   /** Bytes of event memory (default 983 026). */
   memoryTotal?: number;
   firmware?: string;
+  /**
+   * Memory taken by each record, rounded up to this many bytes (a multiple of 0x200; default
+   * 0x200). A large slot makes equal-length events take equal room, so an erase followed by as
+   * many events gives back the same storage range — what an outside erase and refill looks like.
+   */
+  recordSlotBytes?: number;
 }
 
 /** A stored full event. */
@@ -134,8 +140,8 @@ export interface MonitorLogOptions {
   stop: Date;
 }
 
-function alignUp(n: number): number {
-  return Math.ceil(n / KEY_ALIGN) * KEY_ALIGN;
+function alignUp(n: number, slot: number): number {
+  return Math.ceil(n / slot) * slot;
 }
 
 function minorOf(firmware: string): number {
@@ -156,10 +162,13 @@ export class SimulatedUnit {
 
   private readonly seed: number;
   private readonly includeMonitorLog: boolean;
+  private readonly slot: number;
   private records: StoredRecord[] = [];
   private nextKey = FIRST_KEY;
   private eventsSynthesized = 0;
   private eventsRecorded = 0;
+  /** SUB 08: every record the unit ever made; an erase leaves it (protocol.md §9.1 note). */
+  private recordsEver = 0;
   private complianceRaw: Uint8Array;
   private eventIndexRaw: Uint8Array;
   private block09Raw: Uint8Array;
@@ -176,6 +185,10 @@ export class SimulatedUnit {
     this.monitorSettleMs = opts.monitorSettleMs ?? DEFAULT_MONITOR_SETTLE_MS;
     this.now = opts.now ?? (() => new Date());
     this.memoryTotal = opts.memoryTotal ?? DEFAULT_MEMORY_TOTAL;
+    this.slot = opts.recordSlotBytes ?? KEY_ALIGN;
+    if (!Number.isInteger(this.slot) || this.slot < KEY_ALIGN || this.slot % KEY_ALIGN !== 0) {
+      throw new RangeError(`recordSlotBytes must be a multiple of ${KEY_ALIGN}, got ${this.slot}`);
+    }
     // Validates the identity fields the encoders will need later.
     encodeSerialNumber({ serial: this.serial, unit_byte: this.unitByte, firmware_minor: this.firmwareMinor });
 
@@ -231,7 +244,7 @@ export class SimulatedUnit {
     const fileData = eventFileData(encodeWaveformBody(channels));
     const key = this.nextKey;
     const endOffset = endOffsetFor(key, fileData.length);
-    const nextKey = alignUp(endOffset);
+    const nextKey = alignUp(endOffset, this.slot);
     this.ensureRoom(nextKey, 'event');
     this.eventsSynthesized++;
     const rec: StoredEvent = {
@@ -257,6 +270,7 @@ export class SimulatedUnit {
     this.records.push(rec);
     this.nextKey = nextKey;
     this.eventsRecorded++;
+    this.recordsEver++;
     return this.summaryOf(rec, this.records.length - 1);
   }
 
@@ -277,6 +291,7 @@ export class SimulatedUnit {
     };
     this.records.push(rec);
     this.nextKey = nextKey;
+    this.recordsEver++;
     return this.summaryOf(rec, this.records.length - 1);
   }
 
@@ -289,7 +304,12 @@ export class SimulatedUnit {
     }
   }
 
-  /** Erase-all: every record dropped, keys restart at 01110000, all memory free. */
+  /** Records the unit ever made (the SUB 08 counter): grows with each, survives an erase. */
+  get lifetimeRecords(): number {
+    return this.recordsEver;
+  }
+
+  /** Erase-all: every record dropped, keys restart at 01110000, all memory free; the lifetime counter stays. */
   erase(): void {
     this.records = [];
     this.nextKey = FIRST_KEY;
@@ -410,13 +430,13 @@ export class SimulatedUnit {
     return encodeFullConfig({ firmware: this.firmware, dsp_version: this.dspVersion, calibration_date: this.calibrationDate });
   }
 
-  /** The 08 block as last written, with the unit's own record count (the unit keeps that field). */
+  /** The 08 block as last written, with the unit's own lifetime record counter (the unit keeps that field). */
   eventIndexBlock(): Uint8Array {
     const out = this.eventIndexRaw.slice();
     const current = decodeEventIndex(out);
-    if (current.event_count !== this.records.length) {
+    if (current.event_count !== this.recordsEver) {
       // event_count is the u32 at +3 (event-index.ts); only that field is the unit's to change.
-      const fresh = encodeEventIndex({ ...current, event_count: this.records.length });
+      const fresh = encodeEventIndex({ ...current, event_count: this.recordsEver });
       out.set(fresh.subarray(3, 7), 3);
     }
     return out;

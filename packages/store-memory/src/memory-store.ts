@@ -1,34 +1,43 @@
 /**
  * MemoryStore: the in-process cache on lru-cache, bounded by bytes (`--store memory`).
  *
- * One LRU holds every kind under one byte budget (`maxSize` + `sizeCalculation`), so a burst of
- * waveforms pushes out what was used least, whatever its kind. Eviction only ever removes a
- * whole thing, so what remains is always consistent:
+ * One LRU holds every kind of every unit (by serial) under one byte budget (`maxSize` +
+ * `sizeCalculation`), so a burst of waveforms pushes out what was used least, whatever its kind.
+ * Eviction only ever removes a whole thing, so what remains is always consistent:
  * - a unit's device info, monitor status and each of its waveforms are one entry each;
- * - a unit's event list is ONE entry together with its sync state: evicting it forgets both, so
+ * - a unit's live list is ONE entry together with its sync state: evicting it forgets both, so
  *   a list never has a hole and a sync state never describes events that are gone.
+ *
+ * Identities (address → serial) sit in a plain Map beside the LRU: they are tiny, and evicting
+ * one would only cost a device round trip to learn it again. Leases are a Map too (core's ProcessLeases).
+ * Nothing outside this process shares the store, so the change feed never has anything to say.
  *
  * Values go in as copies and come out as copies: JSON text for the JSON-shaped kinds (parsed on
  * every read), sliced Int16Arrays for samples. Sizes are charged honestly: JSON text length (and
- * the event list's joined array text, which is kept for getEventsJson), samples' byteLength, plus
+ * the live list's joined array text, which is kept for getEventsJson), samples' byteLength, plus
  * a fixed per-entry overhead for the wrapper objects.
+ *
+ * Every method is `async` and does its work without awaiting, so each call is atomic and a
+ * failure reaches the caller as a rejection.
  */
 import { LRUCache } from 'lru-cache';
-import { StoreError } from '@sfm/core';
+import { ProcessLeases, StoreError } from '@sfm/core';
 import type {
   CacheKind,
+  ChangeListener,
   DeviceInfo,
   EventSyncState,
-  FetchedAt,
   GeoRangeName,
+  Identity,
   KindStats,
+  Millis,
   MonitorStatus,
   Store,
   StoreCapabilities,
   StoredEvent,
   StoredInfo,
+  StoredStatus,
   StoredWaveform,
-  UnitId,
 } from '@sfm/core';
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -41,10 +50,10 @@ export interface MemoryStoreOptions {
 /** Bytes charged for an entry's wrapper object and key, and for each event's row object. */
 const ENTRY_OVERHEAD = 96;
 const EVENT_ROW_OVERHEAD = 48;
-const SYNC_BYTES = 24;
+/** A sync state: five fields in an object. */
+const SYNC_BYTES = 40;
 
 interface EntryBase {
-  readonly connKey: string;
   readonly serial: string;
   /** Charged bytes (what `sizeCalculation` answers). */
   readonly size: number;
@@ -55,7 +64,7 @@ interface EntryBase {
 interface InfoEntry extends EntryBase {
   readonly kind: 'device_info';
   readonly json: string;
-  readonly fetchedAt: FetchedAt;
+  readonly fetchedAt: Millis;
   dirty: boolean;
 }
 
@@ -63,7 +72,7 @@ interface EventRow {
   readonly json: string;
   readonly key: number;
   readonly geoRange: GeoRangeName | null;
-  readonly fetchedAt: FetchedAt;
+  readonly fetchedAt: Millis;
 }
 
 interface EventsEntry extends EntryBase {
@@ -83,7 +92,7 @@ interface WaveformEntry extends EntryBase {
 interface StatusEntry extends EntryBase {
   readonly kind: 'monitor_status';
   readonly json: string;
-  readonly fetchedAt: FetchedAt;
+  readonly fetchedAt: Millis;
 }
 
 type Entry = InfoEntry | EventsEntry | WaveformEntry | StatusEntry;
@@ -92,11 +101,12 @@ const KIND_TAG: Record<CacheKind, string> = { device_info: 'i', events: 'e', wav
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
-  readonly capabilities: StoreCapabilities = { persistent: false, evicts: true };
+  readonly capabilities: StoreCapabilities = { persistent: false, evicts: true, shared: false };
   readonly maxBytes: number;
+  readonly leases: ProcessLeases = new ProcessLeases(() => this.live());
 
   private readonly lru: LRUCache<string, Entry>;
-  private readonly serials = new Map<string, string>();
+  private readonly identities = new Map<string, Identity>();
   private readonly totals: Record<CacheKind, KindStats> = {
     device_info: { entries: 0, bytes: 0 },
     events: { entries: 0, bytes: 0 },
@@ -122,152 +132,153 @@ export class MemoryStore implements Store {
     });
   }
 
-  lastSerialAt(connKey: string): string | undefined {
+  /** Only this process writes here: there is never anything to learn. */
+  pollChanges(): void {}
+
+  /** Never called: no other process shares this store. */
+  onChange(_listener: ChangeListener): void {}
+
+  async getIdentity(connKey: string): Promise<Identity | undefined> {
     this.live();
-    return this.serials.get(connKey);
+    const id = this.identities.get(connKey);
+    return id && { ...id };
   }
 
-  rememberSerial(connKey: string, serial: string): void {
+  async putIdentity(connKey: string, identity: Identity): Promise<void> {
     this.live();
-    this.serials.set(connKey, serial);
+    this.identities.set(connKey, { serial: identity.serial, confirmedAt: identity.confirmedAt });
   }
 
-  getInfo(u: UnitId): StoredInfo | undefined {
+  async getInfo(serial: string): Promise<StoredInfo | undefined> {
     this.live();
-    const e = this.lru.get(lruKey('device_info', u)) as InfoEntry | undefined;
+    const e = this.lru.get(lruKey('device_info', serial)) as InfoEntry | undefined;
     return e && { info: JSON.parse(e.json) as DeviceInfo, fetchedAt: e.fetchedAt, dirty: e.dirty };
   }
 
-  putInfo(u: UnitId, info: DeviceInfo, fetchedAt: FetchedAt): void {
+  async putInfo(serial: string, info: DeviceInfo, fetchedAt: Millis): Promise<void> {
     this.live();
     const json = JSON.stringify(info);
-    this.put(lruKey('device_info', u), { kind: 'device_info', connKey: u.connKey, serial: u.serial, size: json.length + ENTRY_OVERHEAD, items: 1, json, fetchedAt, dirty: false });
+    this.put(lruKey('device_info', serial), { kind: 'device_info', serial, size: json.length + ENTRY_OVERHEAD, items: 1, json, fetchedAt, dirty: false });
   }
 
-  markInfoDirty(u: UnitId): boolean {
+  async markInfoDirty(serial: string): Promise<boolean> {
     this.live();
-    const e = this.lru.peek(lruKey('device_info', u)) as InfoEntry | undefined;
+    const e = this.lru.peek(lruKey('device_info', serial)) as InfoEntry | undefined;
     if (!e) return false;
     e.dirty = true; // same size: changing the flag in place keeps the accounting
     return true;
   }
 
-  getEventSync(u: UnitId): EventSyncState | undefined {
+  async getEventSync(serial: string): Promise<EventSyncState | undefined> {
     this.live();
-    const sync = this.events(u)?.sync;
+    const sync = this.events(serial)?.sync;
     return sync && { ...sync };
   }
 
-  getEvents(u: UnitId): StoredEvent[] {
+  async putEventSync(serial: string, sync: EventSyncState): Promise<void> {
     this.live();
-    return (this.events(u)?.rows ?? []).map(toStoredEvent);
+    this.writeList(serial, [], { ...sync });
   }
 
-  getEvent(u: UnitId, index: number): StoredEvent | undefined {
+  async getEvents(serial: string): Promise<StoredEvent[]> {
     this.live();
-    const rows = this.events(u)?.rows;
+    return (this.events(serial)?.rows ?? []).map(toStoredEvent);
+  }
+
+  async getEvent(serial: string, index: number): Promise<StoredEvent | undefined> {
+    this.live();
+    const rows = this.events(serial)?.rows;
     if (!rows || !Number.isInteger(index) || index < 0 || index >= rows.length) return undefined;
     return toStoredEvent(rows[index]!);
   }
 
-  getEventsJson(u: UnitId): Uint8Array | undefined {
+  async getEventsJson(serial: string): Promise<Uint8Array | undefined> {
     this.live();
-    const e = this.events(u);
+    const e = this.events(serial);
     if (!e || e.rows.length === 0) return undefined;
     // A copy: callers must not be able to change what the store holds.
     return Buffer.from((e.joined ??= Buffer.from(`[${e.rows.map((r) => r.json).join(',')}]`)));
   }
 
-  eventCount(u: UnitId): number {
+  async eventCount(serial: string): Promise<number> {
     this.live();
-    return this.events(u)?.rows.length ?? 0;
+    return this.events(serial)?.rows.length ?? 0;
   }
 
-  appendEvents(u: UnitId, events: readonly StoredEvent[], sync?: EventSyncState): void {
+  async appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
     this.live();
-    const key = lruKey('events', u);
-    const prev = this.lru.peek(key) as EventsEntry | undefined;
-    const have = prev?.rows.length ?? 0;
+    const have = (this.lru.peek(lruKey('events', serial)) as EventsEntry | undefined)?.rows.length ?? 0;
     events.forEach((e, i) => {
       if (e.event.index !== have + i) {
         throw new StoreError(`appendEvents: event ${i} of the batch has index ${e.event.index}, expected ${have + i} (the unit has ${have} cached)`);
       }
     });
     if (events.length === 0 && !sync) return;
-    // Everything that can throw (serialising) happens before the list is touched.
+    // Serialising (which can throw) happens before the list is touched.
     const added: EventRow[] = events.map((e) => ({ json: JSON.stringify(e.event), key: e.key, geoRange: e.geoRange, fetchedAt: e.fetchedAt }));
-    let textBytes = 0;
-    for (const r of added) textBytes += 2 * r.json.length + 1 + EVENT_ROW_OVERHEAD;
-    // The replaced entry's rows are reused: rows never change, and the old entry is dropped by
-    // the set below, so nobody else sees the longer array.
-    const rows = prev ? prev.rows : [];
-    const prevBytes = prev ? prev.size - ENTRY_OVERHEAD - (prev.sync ? SYNC_BYTES : 0) : 0;
-    rows.push(...added);
-    const nextSync = sync ? { ...sync } : prev?.sync;
-    const size = ENTRY_OVERHEAD + prevBytes + textBytes + (nextSync ? SYNC_BYTES : 0);
-    this.put(key, { kind: 'events', connKey: u.connKey, serial: u.serial, size, items: rows.length, rows, sync: nextSync, joined: undefined });
+    this.writeList(serial, added, sync && { ...sync });
   }
 
-  dropEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): { events: number; waveforms: number } {
+  async dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {
     this.live();
-    const key = lruKey('events', u);
+    const key = lruKey('events', serial);
     const events = (this.lru.peek(key) as EventsEntry | undefined)?.rows.length ?? 0;
     this.lru.delete(key);
     if (opts.keepWaveforms) return { events, waveforms: 0 };
-    const prefix = `${KIND_TAG.waveform}${unitPart(u)}`;
-    const doomed = [...this.lru.keys()].filter((k) => k.startsWith(prefix));
-    for (const k of doomed) this.lru.delete(k);
-    return { events, waveforms: doomed.length };
+    return { events, waveforms: this.deleteWaveformsOf(serial) };
   }
 
-  getWaveform(u: UnitId, key: number, timestamp: string | null): StoredWaveform | undefined {
+  async getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
     this.live();
-    const e = this.lru.get(waveformKey(u, key)) as WaveformEntry | undefined;
+    const e = this.lru.get(waveformKey(serial, key)) as WaveformEntry | undefined;
     if (!e || e.w.timestamp !== timestamp) return undefined;
     return copyWaveform(e.w);
   }
 
-  putWaveform(u: UnitId, w: StoredWaveform): void {
+  async putWaveform(serial: string, w: StoredWaveform): Promise<void> {
     this.live();
     const copy = copyWaveform(w);
     const c = copy.channels;
     const size = c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + (copy.timestamp?.length ?? 0) + ENTRY_OVERHEAD;
     // One waveform per key: a new timestamp at the same key replaces the stale one.
-    this.put(waveformKey(u, w.key), { kind: 'waveform', connKey: u.connKey, serial: u.serial, size, items: 1, w: copy });
+    this.put(waveformKey(serial, w.key), { kind: 'waveform', serial, size, items: 1, w: copy });
   }
 
-  getStatus(u: UnitId): { status: MonitorStatus; fetchedAt: FetchedAt } | undefined {
+  async getStatus(serial: string): Promise<StoredStatus | undefined> {
     this.live();
-    const e = this.lru.get(lruKey('monitor_status', u)) as StatusEntry | undefined;
+    const e = this.lru.get(lruKey('monitor_status', serial)) as StatusEntry | undefined;
     return e && { status: JSON.parse(e.json) as MonitorStatus, fetchedAt: e.fetchedAt };
   }
 
-  putStatus(u: UnitId, status: MonitorStatus, fetchedAt: FetchedAt): void {
+  async putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void> {
     this.live();
     const json = JSON.stringify(status);
-    this.put(lruKey('monitor_status', u), { kind: 'monitor_status', connKey: u.connKey, serial: u.serial, size: json.length + ENTRY_OVERHEAD, items: 1, json, fetchedAt });
+    this.put(lruKey('monitor_status', serial), { kind: 'monitor_status', serial, size: json.length + ENTRY_OVERHEAD, items: 1, json, fetchedAt });
   }
 
-  deleteStatus(u: UnitId): boolean {
+  async deleteStatus(serial: string): Promise<boolean> {
     this.live();
-    return this.lru.delete(lruKey('monitor_status', u));
+    return this.lru.delete(lruKey('monitor_status', serial));
   }
 
-  clearConnection(connKey: string): Record<CacheKind, number> {
+  async clearConnection(connKey: string): Promise<Record<CacheKind, number>> {
     this.live();
     const counts: Record<CacheKind, number> = { device_info: 0, events: 0, waveform: 0, monitor_status: 0 };
-    const doomed: string[] = [];
-    for (const [k, e] of this.lru.entries()) {
-      if (e.connKey !== connKey) continue;
-      counts[e.kind] += e.items;
-      doomed.push(k);
+    const id = this.identities.get(connKey);
+    this.identities.delete(connKey);
+    if (!id) return counts;
+    for (const kind of ['device_info', 'events', 'monitor_status'] as const) {
+      const key = lruKey(kind, id.serial);
+      const e = this.lru.peek(key);
+      if (!e) continue;
+      counts[kind] = e.items;
+      this.lru.delete(key);
     }
-    for (const k of doomed) this.lru.delete(k);
-    this.serials.delete(connKey);
+    counts.waveform = this.deleteWaveformsOf(id.serial);
     return counts;
   }
 
-  stats(): Record<CacheKind, KindStats> {
+  async stats(): Promise<Record<CacheKind, KindStats>> {
     this.live();
     const t = this.totals;
     return {
@@ -278,11 +289,40 @@ export class MemoryStore implements Store {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.lru.clear();
-    this.serials.clear();
+    this.identities.clear();
+    this.leases.clear();
+  }
+
+  /**
+   * Replaces the unit's list entry by one with `added` appended and, when given, `sync` as its sync
+   * state. The rows array is reused: rows never change, and the old entry leaves the LRU here, so
+   * nobody else sees the longer array.
+   */
+  private writeList(serial: string, added: readonly EventRow[], sync: EventSyncState | undefined): void {
+    const key = lruKey('events', serial);
+    const prev = this.lru.peek(key) as EventsEntry | undefined;
+    const rows = prev ? prev.rows : [];
+    const prevRowBytes = prev ? prev.size - ENTRY_OVERHEAD - (prev.sync ? SYNC_BYTES : 0) : 0;
+    let addedBytes = 0;
+    // Each row's text twice: its own JSON and its share of the joined array text (plus a comma).
+    for (const r of added) addedBytes += 2 * r.json.length + 1 + EVENT_ROW_OVERHEAD;
+    rows.push(...added);
+    const nextSync = sync ?? prev?.sync;
+    const size = ENTRY_OVERHEAD + prevRowBytes + addedBytes + (nextSync ? SYNC_BYTES : 0);
+    // Only new rows change the array text; a new sync state alone keeps it.
+    const joined = added.length === 0 ? prev?.joined : undefined;
+    this.put(key, { kind: 'events', serial, size, items: rows.length, rows, sync: nextSync, joined });
+  }
+
+  private deleteWaveformsOf(serial: string): number {
+    const prefix = waveformPrefix(serial);
+    const doomed = [...this.lru.keys()].filter((k) => k.startsWith(prefix));
+    for (const k of doomed) this.lru.delete(k);
+    return doomed.length;
   }
 
   /** Stores an entry, or — when it alone exceeds the budget — drops what the key held. */
@@ -297,8 +337,8 @@ export class MemoryStore implements Store {
     t.bytes += e.size;
   }
 
-  private events(u: UnitId): EventsEntry | undefined {
-    return this.lru.get(lruKey('events', u)) as EventsEntry | undefined;
+  private events(serial: string): EventsEntry | undefined {
+    return this.lru.get(lruKey('events', serial)) as EventsEntry | undefined;
   }
 
   private live(): void {
@@ -306,17 +346,21 @@ export class MemoryStore implements Store {
   }
 }
 
-/** The unit part of a key: length-prefixed, so no connKey/serial pair can mimic another. */
-function unitPart(u: UnitId): string {
-  return `${u.connKey.length}:${u.connKey}${u.serial.length}:${u.serial}`;
+/** The serial part of a key: length-prefixed, so no serial is a prefix of another's keys. */
+function serialPart(serial: string): string {
+  return `${serial.length}:${serial}`;
 }
 
-function lruKey(kind: CacheKind, u: UnitId): string {
-  return KIND_TAG[kind] + unitPart(u);
+function lruKey(kind: CacheKind, serial: string): string {
+  return KIND_TAG[kind] + serialPart(serial);
 }
 
-function waveformKey(u: UnitId, key: number): string {
-  return `${KIND_TAG.waveform}${unitPart(u)}#${key}`;
+function waveformPrefix(serial: string): string {
+  return `${KIND_TAG.waveform}${serialPart(serial)}#`;
+}
+
+function waveformKey(serial: string, key: number): string {
+  return `${waveformPrefix(serial)}${key}`;
 }
 
 function toStoredEvent(r: EventRow): StoredEvent {

@@ -99,12 +99,156 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'v2: data per serial, identities per address, sync state with counter and completeness, leases, change log',
+    up(db) {
+      db.exec(`
+        ALTER TABLE unit_serial RENAME TO v1_unit_serial;
+        ALTER TABLE device_info RENAME TO v1_device_info;
+        ALTER TABLE event_sync RENAME TO v1_event_sync;
+        ALTER TABLE events RENAME TO v1_events;
+        ALTER TABLE waveforms RENAME TO v1_waveforms;
+        ALTER TABLE monitor_status RENAME TO v1_monitor_status;
+        DROP TABLE kind_totals;
+
+        -- Which serial answers at each address, and when that was last confirmed (0: never).
+        CREATE TABLE identities (
+          conn_key     TEXT NOT NULL PRIMARY KEY,
+          serial       TEXT NOT NULL,
+          confirmed_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE device_info (
+          serial     TEXT NOT NULL PRIMARY KEY,
+          json       TEXT NOT NULL,                 -- the contract's DeviceInfo
+          fetched_at INTEGER NOT NULL,              -- ms since the epoch
+          dirty      INTEGER NOT NULL DEFAULT 0 CHECK (dirty IN (0, 1))
+        ) WITHOUT ROWID;
+
+        -- Where the unit's list stood at the probe that started the last sync.
+        CREATE TABLE event_sync (
+          serial    TEXT NOT NULL PRIMARY KEY,
+          first_key INTEGER NOT NULL,
+          last_key  INTEGER NOT NULL,
+          counter   INTEGER,                        -- SUB 08 lifetime counter (NULL: none given)
+          complete  INTEGER NOT NULL CHECK (complete IN (0, 1)),
+          probed_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- The live list, in (unit, index) order so a unit's list is one range scan.
+        CREATE TABLE events (
+          serial     TEXT NOT NULL,
+          idx        INTEGER NOT NULL CHECK (idx >= 0),
+          key        INTEGER NOT NULL,
+          timestamp  TEXT,
+          geo_range  TEXT CHECK (geo_range IN ('normal', 'sensitive')),
+          fetched_at INTEGER NOT NULL,
+          json       TEXT NOT NULL,                 -- the contract's Event, compact
+          PRIMARY KEY (serial, idx)
+        ) WITHOUT ROWID;
+
+        -- At most one waveform per event key; the timestamp is its identity check.
+        CREATE TABLE waveforms (
+          serial     TEXT NOT NULL,
+          key        INTEGER NOT NULL,
+          timestamp  TEXT,
+          fetched_at INTEGER NOT NULL,
+          data       BLOB NOT NULL,                 -- waveform-blob.ts layout
+          PRIMARY KEY (serial, key)
+        );
+
+        CREATE TABLE monitor_status (
+          serial     TEXT NOT NULL PRIMARY KEY,
+          json       TEXT NOT NULL,
+          fetched_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Per-unit locks across processes (core's UnitLocks renews them while it works).
+        CREATE TABLE leases (
+          lock_key   TEXT NOT NULL PRIMARY KEY,
+          owner      TEXT NOT NULL,
+          host       TEXT NOT NULL,
+          pid        INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- What each write changed, so other processes drop exactly that from their hot tier.
+        CREATE TABLE change_log (
+          scope TEXT NOT NULL PRIMARY KEY,
+          seq   INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX change_log_seq ON change_log (seq);
+        CREATE TABLE change_seq (n INTEGER NOT NULL);
+        INSERT INTO change_seq (n) VALUES (0);
+
+        -- v1 kept a copy per (address, serial): keep the newest per serial.
+        INSERT INTO identities (conn_key, serial, confirmed_at) SELECT conn_key, serial, 0 FROM v1_unit_serial;
+        INSERT INTO device_info (serial, json, fetched_at, dirty)
+          SELECT serial, json, fetched_at, dirty FROM v1_device_info d
+          WHERE conn_key = (SELECT conn_key FROM v1_device_info x WHERE x.serial = d.serial ORDER BY fetched_at DESC, conn_key LIMIT 1);
+        INSERT INTO event_sync (serial, first_key, last_key, counter, complete, probed_at)
+          SELECT serial, first_key, last_key, NULL, 1, synced_at FROM v1_event_sync s
+          WHERE conn_key = (SELECT conn_key FROM v1_event_sync x WHERE x.serial = s.serial ORDER BY synced_at DESC, conn_key LIMIT 1);
+        INSERT INTO events (serial, idx, key, timestamp, geo_range, fetched_at, json)
+          SELECT e.serial, idx, key, timestamp, geo_range, fetched_at, json FROM v1_events e
+          WHERE conn_key = coalesce(
+            (SELECT conn_key FROM v1_event_sync x WHERE x.serial = e.serial ORDER BY synced_at DESC, conn_key LIMIT 1),
+            (SELECT min(conn_key) FROM v1_events x WHERE x.serial = e.serial));
+        INSERT INTO waveforms (serial, key, timestamp, fetched_at, data)
+          SELECT serial, key, timestamp, fetched_at, data FROM v1_waveforms w
+          WHERE conn_key = (SELECT conn_key FROM v1_waveforms x WHERE x.serial = w.serial AND x.key = w.key ORDER BY fetched_at DESC, conn_key LIMIT 1);
+        INSERT INTO monitor_status (serial, json, fetched_at)
+          SELECT serial, json, fetched_at FROM v1_monitor_status m
+          WHERE conn_key = (SELECT conn_key FROM v1_monitor_status x WHERE x.serial = m.serial ORDER BY fetched_at DESC, conn_key LIMIT 1);
+
+        DROP TABLE v1_unit_serial;
+        DROP TABLE v1_device_info;
+        DROP TABLE v1_event_sync;
+        DROP TABLE v1_events;
+        DROP TABLE v1_waveforms;
+        DROP TABLE v1_monitor_status;
+
+        ${kindTotals()}
+      `);
+    },
+  },
 ];
 
 /** Bytes charged per row in stats() on top of its JSON text or blob (keys, numbers, b-tree). */
 export const ROW_OVERHEAD_BYTES = 32;
 /** Bytes charged for a unit's event sync state. */
 export const SYNC_BYTES = 24;
+
+/**
+ * Entries and bytes per kind, kept by triggers in the writing transaction, so stats() is one
+ * small read however much is cached (and exact across connections). Counted from the tables as
+ * they are when created.
+ */
+function kindTotals(): string {
+  return `
+        CREATE TABLE kind_totals (
+          kind    TEXT NOT NULL PRIMARY KEY,
+          entries INTEGER NOT NULL,
+          bytes   INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO kind_totals (kind, entries, bytes) VALUES
+          ('device_info', (SELECT count(*) FROM device_info), (SELECT coalesce(sum(octet_length(json) + ${ROW_OVERHEAD_BYTES}), 0) FROM device_info)),
+          ('events', (SELECT count(*) FROM events),
+            (SELECT coalesce(sum(octet_length(json) + ${ROW_OVERHEAD_BYTES}), 0) FROM events) + ${SYNC_BYTES} * (SELECT count(*) FROM event_sync)),
+          ('waveform', (SELECT count(*) FROM waveforms), (SELECT coalesce(sum(length(data) + ${ROW_OVERHEAD_BYTES}), 0) FROM waveforms)),
+          ('monitor_status', (SELECT count(*) FROM monitor_status), (SELECT coalesce(sum(octet_length(json) + ${ROW_OVERHEAD_BYTES}), 0) FROM monitor_status));
+        ${totalsTriggers('device_info', 'device_info', 'octet_length(#.json)')}
+        ${totalsTriggers('events', 'events', 'octet_length(#.json)')}
+        ${totalsTriggers('waveforms', 'waveform', 'length(#.data)')}
+        ${totalsTriggers('monitor_status', 'monitor_status', 'octet_length(#.json)')}
+        -- A sync state counts as bytes of the events kind (it is part of a unit's event list).
+        CREATE TRIGGER event_sync_totals_insert AFTER INSERT ON event_sync BEGIN
+          UPDATE kind_totals SET bytes = bytes + ${SYNC_BYTES} WHERE kind = 'events';
+        END;
+        CREATE TRIGGER event_sync_totals_delete AFTER DELETE ON event_sync BEGIN
+          UPDATE kind_totals SET bytes = bytes - ${SYNC_BYTES} WHERE kind = 'events';
+        END;`;
+}
 
 /** Triggers keeping `kind_totals` right for one table (`#` stands for NEW or OLD in `size`). */
 function totalsTriggers(table: string, kind: string, size: string): string {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, type UnitId } from '@sfm/core';
+import { StoreError, StoreUnavailable } from '@sfm/core';
 import { sampleInfo, sampleKey, sampleStatus, sampleWaveform, storedEvent, storedEvents, storeContractSuite } from '@sfm/test-kit';
+import { encodeWaveformBlob } from './waveform-blob.js';
 import { DEFAULT_SQLITE_PATH, MIGRATIONS, SCHEMA_VERSION, SqliteStore, migrate, type Migration } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-store-sqlite-'));
@@ -13,33 +14,39 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshPath = (): string => join(dir, `t${++n}`, 'sfm.db');
 
-storeContractSuite('sqlite (file)', () => new SqliteStore(freshPath()), { describe, it, expect, beforeEach, afterEach });
+storeContractSuite('sqlite (file)', () => new SqliteStore(freshPath()), { describe, it, expect, beforeEach, afterEach }, {
+  makeSharedPair: async () => {
+    const path = freshPath();
+    return [new SqliteStore(path), new SqliteStore(path)];
+  },
+});
 storeContractSuite('sqlite (:memory:)', () => new SqliteStore(':memory:'), { describe, it, expect, beforeEach, afterEach });
 
-const u: UnitId = { connKey: 'tcp:10.20.0.7:12345', serial: 'BE18189' };
+const ADDR = 'tcp:10.20.0.7:12345';
+const S = 'BE18189';
 const T0 = 1_775_000_000_000;
 
 /** Everything of every kind for one unit, as the relay would leave it. */
-function fill(s: SqliteStore): void {
-  s.rememberSerial(u.connKey, u.serial);
-  s.putInfo(u, sampleInfo(u.serial), T0);
-  s.markInfoDirty(u);
-  s.appendEvents(u, storedEvents(0, 50, T0), { first: sampleKey(0), last: sampleKey(49), syncedAt: T0 + 1 });
-  s.putWaveform(u, sampleWaveform(sampleKey(7), '2026-04-09T07:00:07', 10240, { index: 7 }));
-  s.putStatus(u, sampleStatus(), T0 + 2);
+async function fill(s: SqliteStore): Promise<void> {
+  await s.putIdentity(ADDR, { serial: S, confirmedAt: T0 });
+  await s.putInfo(S, sampleInfo(S), T0);
+  await s.markInfoDirty(S);
+  await s.appendEvents(S, storedEvents(0, 50, T0), { first: sampleKey(0), last: sampleKey(49), counter: 61, complete: true, probedAt: T0 + 1 });
+  await s.putWaveform(S, sampleWaveform(sampleKey(7), '2026-04-09T07:00:07', 10240, { index: 7 }));
+  await s.putStatus(S, sampleStatus(), T0 + 2);
 }
 
-function expectFilled(s: SqliteStore): void {
-  expect(s.lastSerialAt(u.connKey)).toBe(u.serial);
-  expect(s.getInfo(u)).toEqual({ info: sampleInfo(u.serial), fetchedAt: T0, dirty: true });
-  expect(s.eventCount(u)).toBe(50);
-  expect(s.getEvents(u)).toEqual(storedEvents(0, 50, T0));
-  expect(s.getEventSync(u)).toEqual({ first: sampleKey(0), last: sampleKey(49), syncedAt: T0 + 1 });
-  const w = s.getWaveform(u, sampleKey(7), '2026-04-09T07:00:07');
+async function expectFilled(s: SqliteStore): Promise<void> {
+  expect(await s.getIdentity(ADDR)).toEqual({ serial: S, confirmedAt: T0 });
+  expect(await s.getInfo(S)).toEqual({ info: sampleInfo(S), fetchedAt: T0, dirty: true });
+  expect(await s.eventCount(S)).toBe(50);
+  expect(await s.getEvents(S)).toEqual(storedEvents(0, 50, T0));
+  expect(await s.getEventSync(S)).toEqual({ first: sampleKey(0), last: sampleKey(49), counter: 61, complete: true, probedAt: T0 + 1 });
+  const w = await s.getWaveform(S, sampleKey(7), '2026-04-09T07:00:07');
   const want = sampleWaveform(sampleKey(7), '2026-04-09T07:00:07', 10240, { index: 7 });
   expect(w && { ...w, channels: null }).toEqual({ ...want, channels: null });
   for (const ch of ['Tran', 'Vert', 'Long', 'MicL'] as const) expect(Buffer.from(w!.channels[ch].buffer, w!.channels[ch].byteOffset, w!.channels[ch].byteLength).equals(Buffer.from(want.channels[ch].buffer))).toBe(true);
-  expect(s.getStatus(u)).toEqual({ status: sampleStatus(), fetchedAt: T0 + 2 });
+  expect(await s.getStatus(S)).toEqual({ status: sampleStatus(), fetchedAt: T0 + 2 });
 }
 
 /** A second, plain connection to inspect the file. */
@@ -48,11 +55,11 @@ function raw(path: string): Database.Database {
 }
 
 describe('SqliteStore', () => {
-  it("is kind 'sqlite', persistent and not evicting; opens with WAL, NORMAL sync, busy timeout and foreign keys", () => {
+  it("is kind 'sqlite', persistent, shared and not evicting; opens with WAL, NORMAL sync, busy timeout and foreign keys", () => {
     const s = new SqliteStore(freshPath());
     try {
       expect(s.kind).toBe('sqlite');
-      expect(s.capabilities).toEqual({ persistent: true, evicts: false });
+      expect(s.capabilities).toEqual({ persistent: true, evicts: false, shared: true });
       const db = s['db'];
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
@@ -86,37 +93,37 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('keeps everything across a close and a reopen of the same file', () => {
+  it('keeps everything across a close and a reopen of the same file', async () => {
     const path = freshPath();
     const a = new SqliteStore(path);
-    fill(a);
-    const before = a.stats();
-    a.close();
+    await fill(a);
+    const before = await a.stats();
+    await a.close();
     const b = new SqliteStore(path);
     try {
-      expectFilled(b);
-      expect(b.stats()).toEqual(before);
+      await expectFilled(b);
+      expect(await b.stats()).toEqual(before);
       // and keeps going where it stopped
-      b.appendEvents(u, [storedEvent(50)]);
-      expect(b.eventCount(u)).toBe(51);
+      await b.appendEvents(S, [storedEvent(50)]);
+      expect(await b.eventCount(S)).toBe(51);
     } finally {
-      b.close();
+      await b.close();
     }
   });
 
-  it('close() folds the WAL into the database file', () => {
+  it('close() folds the WAL into the database file', async () => {
     const path = freshPath();
     const s = new SqliteStore(path);
-    fill(s);
+    await fill(s);
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
-    s.close();
+    await s.close();
     expect(!existsSync(`${path}-wal`) || statSync(`${path}-wal`).size === 0).toBe(true);
   });
 
-  it('an abandoned connection (never closed) leaves committed data readable and the file intact', () => {
+  it('an abandoned connection (never closed) leaves committed data readable and the file intact', async () => {
     const path = freshPath();
     const crashed = new SqliteStore(path);
-    fill(crashed);
+    await fill(crashed);
     // A snapshot of the files as a crash would leave them: database plus WAL, never checkpointed.
     const copy = join(dir, `crash-copy-${n}.db`);
     copyFileSync(path, copy);
@@ -124,44 +131,44 @@ describe('SqliteStore', () => {
 
     const second = new SqliteStore(path); // a second connection while the first is still open
     try {
-      expectFilled(second);
+      await expectFilled(second);
       expect(second['db'].pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {
-      second.close();
+      await second.close();
     }
     const recovered = new SqliteStore(copy);
     try {
-      expectFilled(recovered);
+      await expectFilled(recovered);
       expect(recovered['db'].pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {
-      recovered.close();
+      await recovered.close();
     }
     crashed['db'].close(); // let go of the file handle without the store's checkpoint
   });
 
-  it('two connections to one file see each other’s committed writes', () => {
+  it('two connections to one file see each other’s committed writes', async () => {
     const path = freshPath();
     const a = new SqliteStore(path);
     const b = new SqliteStore(path);
     try {
-      a.appendEvents(u, storedEvents(0, 3));
-      expect(b.eventCount(u)).toBe(3);
-      b.appendEvents(u, storedEvents(3, 2));
-      expect(new TextDecoder().decode(a.getEventsJson(u))).toBe(JSON.stringify(storedEvents(0, 5).map((e) => e.event)));
-      expect(() => a.appendEvents(u, [storedEvent(3)])).toThrow(StoreError);
+      await a.appendEvents(S, storedEvents(0, 3));
+      expect(await b.eventCount(S)).toBe(3);
+      await b.appendEvents(S, storedEvents(3, 2));
+      expect(new TextDecoder().decode(await a.getEventsJson(S))).toBe(JSON.stringify(storedEvents(0, 5).map((e) => e.event)));
+      await expect(a.appendEvents(S, [storedEvent(3)])).rejects.toBeInstanceOf(StoreError);
     } finally {
-      a.close();
-      b.close();
+      await a.close();
+      await b.close();
     }
   });
 
-  it('stores events as contract-Event JSON text and waveforms as a compact BLOB', () => {
+  it('stores events as contract-Event JSON text and waveforms as a compact BLOB', async () => {
     const path = freshPath();
     const s = new SqliteStore(path);
-    s.appendEvents(u, storedEvents(0, 3, T0));
+    await s.appendEvents(S, storedEvents(0, 3, T0));
     const w = sampleWaveform(sampleKey(1), '2026-04-09T07:00:01', 10240, { index: 1 });
-    s.putWaveform(u, w);
-    s.close();
+    await s.putWaveform(S, w);
+    await s.close();
     const db = raw(path);
     try {
       const events = db.prepare('SELECT idx, key, timestamp, geo_range, fetched_at, typeof(json) AS t, json FROM events ORDER BY idx').all() as Array<Record<string, unknown>>;
@@ -175,36 +182,60 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('builds getEventsJson in SQL for a long list, exactly', () => {
+  it('builds getEventsJson in SQL for a long list, exactly', async () => {
     const s = new SqliteStore(':memory:');
     try {
       const all = storedEvents(0, 1000);
-      for (let i = 0; i < 1000; i += 100) s.appendEvents(u, all.slice(i, i + 100));
-      expect(new TextDecoder().decode(s.getEventsJson(u))).toBe(JSON.stringify(all.map((e) => e.event)));
-      expect(s.eventCount(u)).toBe(1000);
+      for (let i = 0; i < 1000; i += 100) await s.appendEvents(S, all.slice(i, i + 100));
+      expect(new TextDecoder().decode(await s.getEventsJson(S))).toBe(JSON.stringify(all.map((e) => e.event)));
+      expect(await s.eventCount(S)).toBe(1000);
     } finally {
-      s.close();
+      await s.close();
     }
   });
 
-  it('rolls back a batch a constraint rejects halfway and reports it as StoreError', () => {
+  it('rolls back a batch a constraint rejects halfway and reports it as StoreError', async () => {
     const s = new SqliteStore(':memory:');
     try {
       const bad = storedEvent(1);
       (bad as { geoRange: string }).geoRange = 'bogus';
-      expect(() => s.appendEvents(u, [storedEvent(0), bad], { first: 1, last: 2, syncedAt: T0 })).toThrow(StoreError);
-      expect(s.eventCount(u)).toBe(0);
-      expect(s.getEventSync(u)).toBeUndefined();
-      expect(() => s.putWaveform(u, { ...sampleWaveform(1, null, 4), geoRange: 'bogus' as never })).toThrow(StoreError);
-      expect(s.stats().waveform.entries).toBe(0);
+      await expect(s.appendEvents(S, [storedEvent(0), bad], { first: 1, last: 2, counter: 2, complete: true, probedAt: T0 })).rejects.toBeInstanceOf(StoreError);
+      expect(await s.eventCount(S)).toBe(0);
+      expect(await s.getEventSync(S)).toBeUndefined();
+      await expect(s.putWaveform(S, { ...sampleWaveform(1, null, 4), geoRange: 'bogus' as never })).rejects.toBeInstanceOf(StoreError);
+      expect((await s.stats()).waveform.entries).toBe(0);
     } finally {
-      s.close();
+      await s.close();
+    }
+  });
+
+  it('a read-only or full database is StoreUnavailable naming the cause; reads still work', async () => {
+    const s = new SqliteStore(freshPath());
+    try {
+      await fill(s);
+      s['db'].pragma('query_only = 1');
+      const ro = await s.putStatus(S, sampleStatus(), T0).catch((e: unknown) => e);
+      expect(ro).toBeInstanceOf(StoreUnavailable);
+      expect((ro as Error).message).toMatch(/the database is read-only/);
+      expect((await s.getStatus(S))?.fetchedAt).toBe(T0 + 2);
+      s['db'].pragma('query_only = 0');
+      // A disk that fills up: no more pages than the file has now.
+      const pages = s['db'].pragma('page_count', { simple: true }) as number;
+      s['db'].pragma(`max_page_count = ${pages}`);
+      const full = await s.putWaveform(S, sampleWaveform(sampleKey(9), 'T', 200_000, { index: 9 })).catch((e: unknown) => e);
+      expect(full).toBeInstanceOf(StoreUnavailable);
+      expect((full as Error).message).toMatch(/the disk is full/);
+      // nothing half-written
+      expect(await s.getWaveform(S, sampleKey(9), 'T')).toBeUndefined();
+      await expectFilled(s);
+    } finally {
+      await s.close();
     }
   });
 });
 
 describe('stats kept by triggers', () => {
-  it('always equal a full recount of the tables, through every kind of write', () => {
+  it('always equal a full recount of the tables, through every kind of write', async () => {
     const s = new SqliteStore(':memory:');
     const recount = (): Record<string, { entries: number; bytes: number }> => {
       const db = s['db'];
@@ -221,28 +252,30 @@ describe('stats kept by triggers', () => {
         monitor_status: one('SELECT count(*), coalesce(sum(octet_length(json)), 0) + 32 * count(*) FROM monitor_status'),
       };
     };
-    const units: UnitId[] = [u, { connKey: u.connKey, serial: 'BE2' }, { connKey: 'serial:/dev/ttyS0:38400', serial: 'BE18189' }];
-    const op = fc.record({ t: fc.nat(7), u: fc.nat(2), k: fc.nat(3), n: fc.nat(5), len: fc.nat(50), s: fc.boolean() });
+    const serials = [S, 'BE2', 'BE3'];
+    const addrs = [ADDR, 'serial:/dev/ttyS0:38400'];
+    const op = fc.record({ t: fc.nat(8), u: fc.nat(2), k: fc.nat(3), n: fc.nat(5), len: fc.nat(50), s: fc.boolean() });
     try {
-      fc.assert(
-        fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
           for (const o of ops) {
-            const x = units[o.u]!;
-            if (o.t === 0) s.putInfo(x, sampleInfo(x.serial, { firmware: 'é'.repeat(o.n) }), T0);
-            else if (o.t === 1) s.appendEvents(x, storedEvents(s.eventCount(x), o.n), o.s ? { first: 0, last: o.n, syncedAt: T0 } : undefined);
-            else if (o.t === 2) s.putWaveform(x, sampleWaveform(sampleKey(o.k), o.s ? null : 'T', o.len));
-            else if (o.t === 3) s.putStatus(x, sampleStatus({ clock: o.s ? null : 'x'.repeat(o.n) }), T0);
-            else if (o.t === 4) s.deleteStatus(x);
-            else if (o.t === 5) s.dropEvents(x);
-            else if (o.t === 6) s.clearConnection(x.connKey);
-            else s.markInfoDirty(x);
-            expect(s.stats()).toEqual(recount());
+            const x = serials[o.u]!;
+            if (o.t === 0) await s.putInfo(x, sampleInfo(x, { firmware: 'é'.repeat(o.n) }), T0);
+            else if (o.t === 1) await s.appendEvents(x, storedEvents(await s.eventCount(x), o.n), o.s ? { first: 0, last: o.n, counter: o.n, complete: true, probedAt: T0 } : undefined);
+            else if (o.t === 2) await s.putWaveform(x, sampleWaveform(sampleKey(o.k), o.s ? null : 'T', o.len));
+            else if (o.t === 3) await s.putStatus(x, sampleStatus({ clock: o.s ? null : 'x'.repeat(o.n) }), T0);
+            else if (o.t === 4) await s.deleteStatus(x);
+            else if (o.t === 5) await s.dropEvents(x, { keepWaveforms: o.s });
+            else if (o.t === 6) await s.putIdentity(addrs[o.k % 2]!, { serial: x, confirmedAt: T0 });
+            else if (o.t === 7) await s.clearConnection(addrs[o.k % 2]!);
+            else await s.markInfoDirty(x);
+            expect(await s.stats()).toEqual(recount());
           }
         }),
         { numRuns: 30 },
       );
     } finally {
-      s.close();
+      await s.close();
     }
   });
 });
@@ -255,7 +288,7 @@ describe('schema migrations', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
-      expect(tables).toEqual(['device_info', 'event_sync', 'events', 'kind_totals', 'monitor_status', 'unit_serial', 'waveforms']);
+      expect(tables).toEqual(['change_log', 'change_seq', 'device_info', 'event_sync', 'events', 'identities', 'kind_totals', 'leases', 'monitor_status', 'waveforms']);
       expect(migrate(db)).toBe(MIGRATIONS.length);
     } finally {
       db.close();
@@ -279,6 +312,37 @@ describe('schema migrations', () => {
       expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'c'").pluck().get()).toBe(0);
     } finally {
       db.close();
+    }
+  });
+
+  it('a cache written by the previous sfm (schema v1) opens with its data, now kept per serial', async () => {
+    const path = freshPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.slice(0, 1));
+    const ev = (conn: string, idx: number, at: number) =>
+      old.prepare('INSERT INTO events (conn_key, serial, idx, key, timestamp, geo_range, fetched_at, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(conn, S, idx, sampleKey(idx), storedEvent(idx).event.timestamp, 'normal', at, JSON.stringify(storedEvent(idx).event));
+    old.prepare('INSERT INTO unit_serial VALUES (?, ?)').run(ADDR, S);
+    old.prepare('INSERT INTO device_info VALUES (?, ?, ?, ?, 0)').run(ADDR, S, JSON.stringify(sampleInfo(S)), T0);
+    old.prepare('INSERT INTO device_info VALUES (?, ?, ?, ?, 1)').run('tcp:old-name:12345', S, JSON.stringify(sampleInfo(S, { firmware: 'old' })), T0 - 1000);
+    for (let i = 0; i < 3; i++) ev(ADDR, i, T0);
+    ev('tcp:old-name:12345', 0, T0 - 1000);
+    old.prepare('INSERT INTO event_sync VALUES (?, ?, ?, ?, ?)').run(ADDR, S, sampleKey(0), sampleKey(3), T0 + 5);
+    old.prepare('INSERT INTO waveforms VALUES (?, ?, ?, ?, ?, ?)').run(ADDR, S, sampleKey(1), storedEvent(1).event.timestamp, T0, encodeWaveformBlob(sampleWaveform(sampleKey(1), storedEvent(1).event.timestamp, 16, { index: 1 })));
+    old.close();
+
+    const s = new SqliteStore(path);
+    try {
+      expect(await s.getIdentity(ADDR)).toEqual({ serial: S, confirmedAt: 0 }); // to be confirmed by one serial read
+      expect(await s.getInfo(S)).toEqual({ info: sampleInfo(S), fetchedAt: T0, dirty: false }); // the newest copy
+      expect(await s.getEvents(S)).toEqual(storedEvents(0, 3, T0));
+      expect(await s.getEventSync(S)).toEqual({ first: sampleKey(0), last: sampleKey(3), counter: null, complete: true, probedAt: T0 + 5 });
+      expect(await s.getWaveform(S, sampleKey(1), storedEvent(1).event.timestamp)).not.toBeUndefined();
+      expect((await s.stats()).events.entries).toBe(3);
+      expect(s['db'].pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      await s.close();
     }
   });
 

@@ -1,35 +1,44 @@
 /**
- * SqliteStore: the persistent cache on better-sqlite3 (synchronous, in-process).
+ * SqliteStore: the persistent cache on better-sqlite3 (in-process; the async Store methods answer
+ * at once).
  *
  * - WAL journal, synchronous = NORMAL (a commit survives a process crash; a power cut may lose
  *   the last commits but never corrupts), busy_timeout 5 s, foreign keys on.
- * - Every statement is prepared once, in the constructor; every multi-row write is one
- *   transaction (BEGIN IMMEDIATE, so a read-then-write never meets a stale snapshot).
- * - Events are kept as the contract's Event JSON text, one row each, so the whole list is served
- *   as one string built by SQL (`group_concat`) with no parsing in JavaScript.
- * - Waveforms are one BLOB each (raw int16 samples plus a 40-byte header): ~82 KB for
- *   4 × 10 240 samples, read back as Int16Array views with no per-sample work.
- * - stats() reads totals that triggers keep in the writing transactions, so it costs the same
- *   whatever the cache holds.
+ * - Every statement is prepared once, in the constructor; every write is one transaction (BEGIN
+ *   IMMEDIATE, so a read-then-write never meets a stale snapshot) that also records what it
+ *   changed in `change_log`.
+ * - Several processes may share the file (`sfm serve` and the CLI). `pollChanges()` asks
+ *   `PRAGMA data_version` whether another connection committed since, and only then reads which
+ *   units and addresses changed.
+ * - Leases (per-unit locks across processes) are rows taken in an IMMEDIATE transaction.
+ * - Events are kept as the contract's Event JSON text, one row each, so a whole list is served as
+ *   one string built by SQL (`group_concat`) with no parsing in JavaScript.
+ * - Waveforms are one BLOB each (raw int16 samples plus a 40-byte header), read back as
+ *   Int16Array views with no per-sample work.
+ * - A file system that refuses (read-only, full, I/O error, locked too long) is StoreUnavailable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { CACHE_KINDS, StoreError } from '@sfm/core';
+import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core';
 import type {
   CacheKind,
+  ChangeListener,
   DeviceInfo,
   EventSyncState,
-  FetchedAt,
   GeoRangeName,
+  Identity,
   KindStats,
+  LeaseHolder,
+  LeaseStore,
+  Millis,
   MonitorStatus,
   Store,
   StoreCapabilities,
   StoredEvent,
   StoredInfo,
+  StoredStatus,
   StoredWaveform,
-  UnitId,
 } from '@sfm/core';
 import { checkSchemaVersion, migrate } from './schema.js';
 import { decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
@@ -41,36 +50,41 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-type U = [connKey: string, serial: string];
 type EventRow = [idx: number, key: number, geoRange: GeoRangeName | null, fetchedAt: number, json: string];
+type SyncRow = [first: number, last: number, counter: number | null, complete: number, probedAt: number];
+type LeaseRow = [owner: string, host: string, pid: number, expiresAt: number];
+
+/** SQLite result codes that mean "the storage refuses now", not "this input is wrong". */
+const UNAVAILABLE = /^SQLITE_(READONLY|FULL|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM|NOLFS|PROTOCOL)/;
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
-  readonly capabilities: StoreCapabilities = { persistent: true, evicts: false };
+  readonly capabilities: StoreCapabilities;
   /** The database file (or ':memory:'). */
   readonly path: string;
+  readonly leases: LeaseStore;
 
   private readonly db: Database.Database;
   private closed = false;
+  private readonly listeners: ChangeListener[] = [];
+  private dataVersion: number;
+  private seenSeq: number;
 
-  // Every statement, prepared once.
   private readonly q;
-  private readonly appendTx: (u: UnitId, events: readonly StoredEvent[], sync: EventSyncState | undefined) => void;
-  private readonly dropTx: (u: UnitId, keepWaveforms: boolean) => { events: number; waveforms: number };
-  private readonly writeWaveform: (u: UnitId, w: StoredWaveform, blob: Buffer) => void;
-  private readonly clearTx: (connKey: string) => Record<CacheKind, number>;
-  private readonly statsOf: () => Record<CacheKind, KindStats>;
+  private readonly tx;
 
   constructor(path: string = DEFAULT_SQLITE_PATH, opts: SqliteStoreOptions = {}) {
     this.path = path;
     const inMemory = path === ':memory:' || path === '';
+    // A ':memory:' database lives and dies with this connection: nothing to share.
+    this.capabilities = { persistent: !inMemory, evicts: false, shared: !inMemory };
     if (!inMemory) makeFolder(dirname(resolve(path)), path);
     const busy = opts.busyTimeoutMs ?? 5000;
     let db: Database.Database;
     try {
       db = new Database(path, { timeout: busy });
     } catch (e) {
-      throw new StoreError(`cannot open the SQLite store at ${path}: ${(e as Error).message}`, { cause: e });
+      throw new StoreUnavailable(`cannot open the SQLite store at ${path}: ${(e as Error).message}`, { cause: e });
     }
     try {
       // Refuse a newer sfm's file before changing anything in it (journal mode included).
@@ -82,228 +96,325 @@ export class SqliteStore implements Store {
       migrate(db);
     } catch (e) {
       db.close();
-      throw e instanceof StoreError ? e : new StoreError(`cannot open the SQLite store at ${path}: ${(e as Error).message}`, { cause: e });
+      if (e instanceof StoreError) throw e;
+      throw unavailableOr(e, `cannot open the SQLite store at ${path}`);
     }
     this.db = db;
 
-    const unit = 'conn_key = ? AND serial = ?';
     this.q = {
-      lastSerial: db.prepare<[string], string>('SELECT serial FROM unit_serial WHERE conn_key = ?').pluck(),
-      rememberSerial: db.prepare<[string, string]>(
-        'INSERT INTO unit_serial (conn_key, serial) VALUES (?, ?) ON CONFLICT (conn_key) DO UPDATE SET serial = excluded.serial',
+      getIdentity: db.prepare<[string], [string, number]>('SELECT serial, confirmed_at FROM identities WHERE conn_key = ?').raw(),
+      putIdentity: db.prepare<[string, string, number]>(
+        `INSERT INTO identities (conn_key, serial, confirmed_at) VALUES (?, ?, ?)
+         ON CONFLICT (conn_key) DO UPDATE SET serial = excluded.serial, confirmed_at = excluded.confirmed_at`,
       ),
 
-      getInfo: db.prepare<U, [string, number, number]>(`SELECT json, fetched_at, dirty FROM device_info WHERE ${unit}`).raw(),
-      putInfo: db.prepare<[...U, string, number]>(
-        `INSERT INTO device_info (conn_key, serial, json, fetched_at, dirty) VALUES (?, ?, ?, ?, 0)
-         ON CONFLICT (conn_key, serial) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at, dirty = 0`,
+      getInfo: db.prepare<[string], [string, number, number]>('SELECT json, fetched_at, dirty FROM device_info WHERE serial = ?').raw(),
+      putInfo: db.prepare<[string, string, number]>(
+        `INSERT INTO device_info (serial, json, fetched_at, dirty) VALUES (?, ?, ?, 0)
+         ON CONFLICT (serial) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at, dirty = 0`,
       ),
-      markDirty: db.prepare<U>(`UPDATE device_info SET dirty = 1 WHERE ${unit}`),
+      markDirty: db.prepare<[string]>('UPDATE device_info SET dirty = 1 WHERE serial = ?'),
 
-      getSync: db.prepare<U, [number, number, number]>(`SELECT first_key, last_key, synced_at FROM event_sync WHERE ${unit}`).raw(),
-      putSync: db.prepare<[...U, number, number, number]>(
-        `INSERT INTO event_sync (conn_key, serial, first_key, last_key, synced_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (conn_key, serial) DO UPDATE SET first_key = excluded.first_key, last_key = excluded.last_key, synced_at = excluded.synced_at`,
+      getSync: db.prepare<[string], SyncRow>('SELECT first_key, last_key, counter, complete, probed_at FROM event_sync WHERE serial = ?').raw(),
+      putSync: db.prepare<[string, number, number, number | null, number, number]>(
+        `INSERT INTO event_sync (serial, first_key, last_key, counter, complete, probed_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (serial) DO UPDATE SET first_key = excluded.first_key, last_key = excluded.last_key, counter = excluded.counter,
+           complete = excluded.complete, probed_at = excluded.probed_at`,
       ),
-      dropSync: db.prepare<U>(`DELETE FROM event_sync WHERE ${unit}`),
+      dropSync: db.prepare<[string]>('DELETE FROM event_sync WHERE serial = ?'),
 
-      getEvents: db.prepare<U, EventRow>(`SELECT idx, key, geo_range, fetched_at, json FROM events WHERE ${unit} ORDER BY idx`).raw(),
-      getEvent: db.prepare<[...U, number], EventRow>(`SELECT idx, key, geo_range, fetched_at, json FROM events WHERE ${unit} AND idx = ?`).raw(),
+      getEvents: db.prepare<[string], EventRow>('SELECT idx, key, geo_range, fetched_at, json FROM events WHERE serial = ? ORDER BY idx').raw(),
+      getEvent: db.prepare<[string, number], EventRow>('SELECT idx, key, geo_range, fetched_at, json FROM events WHERE serial = ? AND idx = ?').raw(),
       // CAST AS BLOB hands back the UTF-8 bytes as they are, skipping a conversion to a JS string.
-      eventsJson: db.prepare<U, Buffer | null>(`SELECT CAST('[' || group_concat(json, ',' ORDER BY idx) || ']' AS BLOB) FROM events WHERE ${unit}`).pluck(),
+      eventsJson: db.prepare<[string], Buffer | null>(`SELECT CAST('[' || group_concat(json, ',' ORDER BY idx) || ']' AS BLOB) FROM events WHERE serial = ?`).pluck(),
       // Indexes run 0..n-1 without gaps (appendEvents enforces it), so the count is max + 1: one
       // b-tree descent instead of a walk over the unit's events.
-      lastIndex: db.prepare<U, number | null>(`SELECT max(idx) FROM events WHERE ${unit}`).pluck(),
-      insertEvent: db.prepare<[...U, number, number, string | null, GeoRangeName | null, number, string]>(
-        'INSERT INTO events (conn_key, serial, idx, key, timestamp, geo_range, fetched_at, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      lastIndex: db.prepare<[string], number | null>('SELECT max(idx) FROM events WHERE serial = ?').pluck(),
+      insertEvent: db.prepare<[string, number, number, string | null, GeoRangeName | null, number, string]>(
+        'INSERT INTO events (serial, idx, key, timestamp, geo_range, fetched_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      dropEvents: db.prepare<U>(`DELETE FROM events WHERE ${unit}`),
+      dropEvents: db.prepare<[string]>('DELETE FROM events WHERE serial = ?'),
 
-      getWaveform: db.prepare<[...U, number, string | null], [Buffer, number]>(
-        `SELECT data, fetched_at FROM waveforms WHERE ${unit} AND key = ? AND timestamp IS ?`,
+      getWaveform: db.prepare<[string, number, string | null], [Buffer, number]>(
+        'SELECT data, fetched_at FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ?',
       ).raw(),
-      putWaveform: db.prepare<[...U, number, string | null, number, Buffer]>(
-        `INSERT INTO waveforms (conn_key, serial, key, timestamp, fetched_at, data) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (conn_key, serial, key) DO UPDATE SET timestamp = excluded.timestamp, fetched_at = excluded.fetched_at, data = excluded.data`,
+      putWaveform: db.prepare<[string, number, string | null, number, Buffer]>(
+        `INSERT INTO waveforms (serial, key, timestamp, fetched_at, data) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (serial, key) DO UPDATE SET timestamp = excluded.timestamp, fetched_at = excluded.fetched_at, data = excluded.data`,
       ),
-      dropWaveforms: db.prepare<U>(`DELETE FROM waveforms WHERE ${unit}`),
+      dropWaveforms: db.prepare<[string]>('DELETE FROM waveforms WHERE serial = ?'),
 
-      getStatus: db.prepare<U, [string, number]>(`SELECT json, fetched_at FROM monitor_status WHERE ${unit}`).raw(),
-      putStatus: db.prepare<[...U, string, number]>(
-        `INSERT INTO monitor_status (conn_key, serial, json, fetched_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (conn_key, serial) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at`,
+      getStatus: db.prepare<[string], [string, number]>('SELECT json, fetched_at FROM monitor_status WHERE serial = ?').raw(),
+      putStatus: db.prepare<[string, string, number]>(
+        `INSERT INTO monitor_status (serial, json, fetched_at) VALUES (?, ?, ?)
+         ON CONFLICT (serial) DO UPDATE SET json = excluded.json, fetched_at = excluded.fetched_at`,
       ),
-      deleteStatus: db.prepare<U>(`DELETE FROM monitor_status WHERE ${unit}`),
-
-      clear: {
-        serial: db.prepare<[string]>('DELETE FROM unit_serial WHERE conn_key = ?'),
-        info: db.prepare<[string]>('DELETE FROM device_info WHERE conn_key = ?'),
-        sync: db.prepare<[string]>('DELETE FROM event_sync WHERE conn_key = ?'),
-        events: db.prepare<[string]>('DELETE FROM events WHERE conn_key = ?'),
-        waveforms: db.prepare<[string]>('DELETE FROM waveforms WHERE conn_key = ?'),
-        status: db.prepare<[string]>('DELETE FROM monitor_status WHERE conn_key = ?'),
-      },
+      deleteStatus: db.prepare<[string]>('DELETE FROM monitor_status WHERE serial = ?'),
+      dropIdentity: db.prepare<[string]>('DELETE FROM identities WHERE conn_key = ?'),
+      dropInfo: db.prepare<[string]>('DELETE FROM device_info WHERE serial = ?'),
 
       totals: db.prepare<[], [CacheKind, number, number]>('SELECT kind, entries, bytes FROM kind_totals').raw(),
 
+      nextSeq: db.prepare<[], number>('UPDATE change_seq SET n = n + 1 RETURNING n').pluck(),
+      logChange: db.prepare<[string, number]>('INSERT INTO change_log (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq'),
+      maxSeq: db.prepare<[], number>('SELECT n FROM change_seq').pluck(),
+      changesSince: db.prepare<[number], [string, number]>('SELECT scope, seq FROM change_log WHERE seq > ? ORDER BY seq').raw(),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+
+      getLease: db.prepare<[string], LeaseRow>('SELECT owner, host, pid, expires_at FROM leases WHERE lock_key = ?').raw(),
+      putLease: db.prepare<[string, string, string, number, number]>(
+        `INSERT INTO leases (lock_key, owner, host, pid, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at`,
+      ),
+      renewLease: db.prepare<[number, string, string]>('UPDATE leases SET expires_at = ? WHERE lock_key = ? AND owner = ?'),
+      releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE lock_key = ? AND owner = ?'),
+
       checkpoint: db.prepare('PRAGMA wal_checkpoint(TRUNCATE)'),
     };
-
     const q = this.q;
-    const lastIndex = (u: UnitId): number => q.lastIndex.get(u.connKey, u.serial) ?? -1;
+    const touch = (scope: string): void => {
+      q.logChange.run(scope, q.nextSeq.get()!);
+    };
+    const lastIndex = (serial: string): number => q.lastIndex.get(serial) ?? -1;
 
-    this.appendTx = immediate(db, (u: UnitId, events: readonly StoredEvent[], sync: EventSyncState | undefined) => {
-      const next = lastIndex(u) + 1;
-      events.forEach((e, i) => {
-        if (e.event.index !== next + i) {
-          throw new StoreError(`appendEvents: event ${i} of the batch has index ${e.event.index}, expected ${next + i} (the unit has ${next} cached)`);
+    this.tx = {
+      putIdentity: immediate(db, (connKey: string, id: Identity) => {
+        q.putIdentity.run(connKey, id.serial, id.confirmedAt);
+        touch(addressScope(connKey));
+      }),
+      putInfo: immediate(db, (serial: string, json: string, at: number) => {
+        q.putInfo.run(serial, json, at);
+        touch(unitScope(serial));
+      }),
+      markDirty: immediate(db, (serial: string) => {
+        const changed = q.markDirty.run(serial).changes > 0;
+        if (changed) touch(unitScope(serial));
+        return changed;
+      }),
+      putSync: immediate(db, (serial: string, s: EventSyncState) => {
+        q.putSync.run(serial, s.first, s.last, s.counter, s.complete ? 1 : 0, s.probedAt);
+        touch(unitScope(serial));
+      }),
+      append: immediate(db, (serial: string, events: readonly StoredEvent[], sync: EventSyncState | undefined) => {
+        const next = lastIndex(serial) + 1;
+        events.forEach((e, i) => {
+          if (e.event.index !== next + i) {
+            throw new StoreError(`appendEvents: event ${i} of the batch has index ${e.event.index}, expected ${next + i} (the unit has ${next} cached)`);
+          }
+        });
+        for (const e of events) {
+          q.insertEvent.run(serial, e.event.index, e.key, e.event.timestamp, e.geoRange, e.fetchedAt, JSON.stringify(e.event));
         }
-      });
-      for (const e of events) {
-        q.insertEvent.run(u.connKey, u.serial, e.event.index, e.key, e.event.timestamp, e.geoRange, e.fetchedAt, JSON.stringify(e.event));
-      }
-      if (sync) q.putSync.run(u.connKey, u.serial, sync.first, sync.last, sync.syncedAt);
-    });
-
-    this.dropTx = immediate(db, (u: UnitId, keepWaveforms: boolean) => {
-      const events = q.dropEvents.run(u.connKey, u.serial).changes;
-      q.dropSync.run(u.connKey, u.serial);
-      const waveforms = keepWaveforms ? 0 : q.dropWaveforms.run(u.connKey, u.serial).changes;
-      return { events, waveforms };
-    });
-
-    this.writeWaveform = (u, w, blob) => {
-      q.putWaveform.run(u.connKey, u.serial, w.key, w.timestamp, w.fetchedAt, blob);
+        if (sync) q.putSync.run(serial, sync.first, sync.last, sync.counter, sync.complete ? 1 : 0, sync.probedAt);
+        if (events.length > 0 || sync) touch(unitScope(serial));
+      }),
+      drop: immediate(db, (serial: string, keepWaveforms: boolean) => {
+        const events = q.dropEvents.run(serial).changes;
+        const syncs = q.dropSync.run(serial).changes;
+        const waveforms = keepWaveforms ? 0 : q.dropWaveforms.run(serial).changes;
+        if (events + syncs + waveforms > 0) touch(unitScope(serial));
+        return { events, waveforms };
+      }),
+      putWaveform: immediate(db, (serial: string, w: StoredWaveform, blob: Buffer) => {
+        q.putWaveform.run(serial, w.key, w.timestamp, w.fetchedAt, blob);
+        touch(unitScope(serial));
+      }),
+      putStatus: immediate(db, (serial: string, json: string, at: number) => {
+        q.putStatus.run(serial, json, at);
+        touch(unitScope(serial));
+      }),
+      deleteStatus: immediate(db, (serial: string) => {
+        const changed = q.deleteStatus.run(serial).changes > 0;
+        if (changed) touch(unitScope(serial));
+        return changed;
+      }),
+      clear: immediate(db, (connKey: string): Record<CacheKind, number> => {
+        const id = q.getIdentity.get(connKey);
+        const counts: Record<CacheKind, number> = { device_info: 0, events: 0, waveform: 0, monitor_status: 0 };
+        if (!id) return counts;
+        const serial = id[0];
+        q.dropIdentity.run(connKey);
+        q.dropSync.run(serial);
+        counts.device_info = q.dropInfo.run(serial).changes;
+        counts.events = q.dropEvents.run(serial).changes;
+        counts.waveform = q.dropWaveforms.run(serial).changes;
+        counts.monitor_status = q.deleteStatus.run(serial).changes;
+        touch(addressScope(connKey));
+        touch(unitScope(serial));
+        return counts;
+      }),
+      tryLease: immediate(db, (key: string, h: LeaseHolder, now: number, takeOverFrom: string | undefined) => {
+        const row = q.getLease.get(key);
+        if (row && row[3] > now && row[0] !== h.owner && row[0] !== takeOverFrom) {
+          return { acquired: false as const, heldBy: { owner: row[0], host: row[1], pid: row[2], expiresAt: row[3] } };
+        }
+        q.putLease.run(key, h.owner, h.host, h.pid, h.expiresAt);
+        return { acquired: true as const };
+      }),
     };
 
-    this.clearTx = immediate(db, (connKey: string) => {
-      const c = q.clear;
-      c.serial.run(connKey);
-      c.sync.run(connKey);
-      return {
-        device_info: c.info.run(connKey).changes,
-        events: c.events.run(connKey).changes,
-        waveform: c.waveforms.run(connKey).changes,
-        monitor_status: c.status.run(connKey).changes,
-      };
-    });
+    this.dataVersion = q.dataVersion.get()!;
+    this.seenSeq = q.maxSeq.get()!;
 
-    this.statsOf = () => {
+    const store = this;
+    this.leases = {
+      tryAcquire: (key, holder, o) => store.run(() => store.tx.tryLease(key, holder, o.now, o.takeOverFrom)),
+      renew: (key, owner, expiresAt) => store.run(() => q.renewLease.run(expiresAt, key, owner).changes > 0),
+      release: (key, owner) => store.run(() => void q.releaseLease.run(key, owner)),
+    };
+  }
+
+  /** Runs a statement for an async method: errors become StoreError / StoreUnavailable rejections. */
+  private run<T>(fn: () => T): Promise<T> {
+    try {
+      this.live();
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(this.translate(e));
+    }
+  }
+
+  private translate(e: unknown): unknown {
+    if (e instanceof StoreError) return e;
+    if (e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CONSTRAINT')) {
+      return new StoreError(`the store cannot keep this: ${e.message}`, { cause: e });
+    }
+    return unavailableOr(e, `the SQLite store at ${this.path}`);
+  }
+
+  pollChanges(): void {
+    if (this.closed) return;
+    let version: number;
+    try {
+      version = this.q.dataVersion.get()!;
+      if (version === this.dataVersion) return;
+      this.dataVersion = version;
+      const rows = this.q.changesSince.all(this.seenSeq);
+      if (rows.length === 0) return;
+      this.seenSeq = rows[rows.length - 1]![1];
+      const scopes = rows.map((r) => r[0]);
+      for (const l of this.listeners) l(scopes);
+    } catch (e) {
+      throw this.translate(e);
+    }
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  getIdentity(connKey: string): Promise<Identity | undefined> {
+    return this.run(() => {
+      const row = this.q.getIdentity.get(connKey);
+      return row && { serial: row[0], confirmedAt: row[1] };
+    });
+  }
+
+  putIdentity(connKey: string, identity: Identity): Promise<void> {
+    return this.run(() => this.tx.putIdentity(connKey, identity));
+  }
+
+  getInfo(serial: string): Promise<StoredInfo | undefined> {
+    return this.run(() => {
+      const row = this.q.getInfo.get(serial);
+      return row && { info: JSON.parse(row[0]) as DeviceInfo, fetchedAt: row[1], dirty: row[2] === 1 };
+    });
+  }
+
+  putInfo(serial: string, info: DeviceInfo, fetchedAt: Millis): Promise<void> {
+    return this.run(() => this.tx.putInfo(serial, JSON.stringify(info), fetchedAt));
+  }
+
+  markInfoDirty(serial: string): Promise<boolean> {
+    return this.run(() => this.tx.markDirty(serial));
+  }
+
+  getEventSync(serial: string): Promise<EventSyncState | undefined> {
+    return this.run(() => {
+      const row = this.q.getSync.get(serial);
+      return row && { first: row[0], last: row[1], counter: row[2], complete: row[3] === 1, probedAt: row[4] };
+    });
+  }
+
+  putEventSync(serial: string, sync: EventSyncState): Promise<void> {
+    return this.run(() => this.tx.putSync(serial, sync));
+  }
+
+  getEvents(serial: string): Promise<StoredEvent[]> {
+    return this.run(() => this.q.getEvents.all(serial).map(toStoredEvent));
+  }
+
+  getEvent(serial: string, index: number): Promise<StoredEvent | undefined> {
+    return this.run(() => {
+      if (!Number.isInteger(index) || index < 0) return undefined;
+      const row = this.q.getEvent.get(serial, index);
+      return row && toStoredEvent(row);
+    });
+  }
+
+  getEventsJson(serial: string): Promise<Uint8Array | undefined> {
+    return this.run(() => this.q.eventsJson.get(serial) ?? undefined);
+  }
+
+  eventCount(serial: string): Promise<number> {
+    return this.run(() => (this.q.lastIndex.get(serial) ?? -1) + 1);
+  }
+
+  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
+    return this.run(() => this.tx.append(serial, events, sync));
+  }
+
+  dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {
+    return this.run(() => this.tx.drop(serial, opts.keepWaveforms ?? false));
+  }
+
+  getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
+    return this.run(() => {
+      const row = this.q.getWaveform.get(serial, key, timestamp);
+      return row && decodeWaveformBlob(row[0], key, timestamp, row[1]);
+    });
+  }
+
+  putWaveform(serial: string, w: StoredWaveform): Promise<void> {
+    return this.run(() => this.tx.putWaveform(serial, w, encodeWaveformBlob(w)));
+  }
+
+  getStatus(serial: string): Promise<StoredStatus | undefined> {
+    return this.run(() => {
+      const row = this.q.getStatus.get(serial);
+      return row && { status: JSON.parse(row[0]) as MonitorStatus, fetchedAt: row[1] };
+    });
+  }
+
+  putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void> {
+    return this.run(() => this.tx.putStatus(serial, JSON.stringify(status), fetchedAt));
+  }
+
+  deleteStatus(serial: string): Promise<boolean> {
+    return this.run(() => this.tx.deleteStatus(serial));
+  }
+
+  clearConnection(connKey: string): Promise<Record<CacheKind, number>> {
+    return this.run(() => this.tx.clear(connKey));
+  }
+
+  stats(): Promise<Record<CacheKind, KindStats>> {
+    return this.run(() => {
       const out = {} as Record<CacheKind, KindStats>;
       for (const kind of CACHE_KINDS) out[kind] = { entries: 0, bytes: 0 };
-      for (const [kind, entries, bytes] of q.totals.all()) out[kind] = { entries, bytes };
+      for (const [kind, entries, bytes] of this.q.totals.all()) out[kind] = { entries, bytes };
       return out;
-    };
+    });
   }
 
-  lastSerialAt(connKey: string): string | undefined {
-    this.live();
-    return this.q.lastSerial.get(connKey);
-  }
-
-  rememberSerial(connKey: string, serial: string): void {
-    this.live();
-    this.q.rememberSerial.run(connKey, serial);
-  }
-
-  getInfo(u: UnitId): StoredInfo | undefined {
-    this.live();
-    const row = this.q.getInfo.get(u.connKey, u.serial);
-    return row && { info: JSON.parse(row[0]) as DeviceInfo, fetchedAt: row[1], dirty: row[2] === 1 };
-  }
-
-  putInfo(u: UnitId, info: DeviceInfo, fetchedAt: FetchedAt): void {
-    this.live();
-    this.q.putInfo.run(u.connKey, u.serial, JSON.stringify(info), fetchedAt);
-  }
-
-  markInfoDirty(u: UnitId): boolean {
-    this.live();
-    return this.q.markDirty.run(u.connKey, u.serial).changes > 0;
-  }
-
-  getEventSync(u: UnitId): EventSyncState | undefined {
-    this.live();
-    const row = this.q.getSync.get(u.connKey, u.serial);
-    return row && { first: row[0], last: row[1], syncedAt: row[2] };
-  }
-
-  getEvents(u: UnitId): StoredEvent[] {
-    this.live();
-    return this.q.getEvents.all(u.connKey, u.serial).map(toStoredEvent);
-  }
-
-  getEvent(u: UnitId, index: number): StoredEvent | undefined {
-    this.live();
-    if (!Number.isInteger(index) || index < 0) return undefined;
-    const row = this.q.getEvent.get(u.connKey, u.serial, index);
-    return row && toStoredEvent(row);
-  }
-
-  getEventsJson(u: UnitId): Uint8Array | undefined {
-    this.live();
-    return this.q.eventsJson.get(u.connKey, u.serial) ?? undefined;
-  }
-
-  eventCount(u: UnitId): number {
-    this.live();
-    return (this.q.lastIndex.get(u.connKey, u.serial) ?? -1) + 1;
-  }
-
-  appendEvents(u: UnitId, events: readonly StoredEvent[], sync?: EventSyncState): void {
-    this.live();
-    rejecting(() => this.appendTx(u, events, sync));
-  }
-
-  dropEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): { events: number; waveforms: number } {
-    this.live();
-    return this.dropTx(u, opts.keepWaveforms ?? false);
-  }
-
-  getWaveform(u: UnitId, key: number, timestamp: string | null): StoredWaveform | undefined {
-    this.live();
-    const row = this.q.getWaveform.get(u.connKey, u.serial, key, timestamp);
-    return row && decodeWaveformBlob(row[0], key, timestamp, row[1]);
-  }
-
-  putWaveform(u: UnitId, w: StoredWaveform): void {
-    this.live();
-    const blob = encodeWaveformBlob(w);
-    rejecting(() => this.writeWaveform(u, w, blob));
-  }
-
-  getStatus(u: UnitId): { status: MonitorStatus; fetchedAt: FetchedAt } | undefined {
-    this.live();
-    const row = this.q.getStatus.get(u.connKey, u.serial);
-    return row && { status: JSON.parse(row[0]) as MonitorStatus, fetchedAt: row[1] };
-  }
-
-  putStatus(u: UnitId, status: MonitorStatus, fetchedAt: FetchedAt): void {
-    this.live();
-    this.q.putStatus.run(u.connKey, u.serial, JSON.stringify(status), fetchedAt);
-  }
-
-  deleteStatus(u: UnitId): boolean {
-    this.live();
-    return this.q.deleteStatus.run(u.connKey, u.serial).changes > 0;
-  }
-
-  clearConnection(connKey: string): Record<CacheKind, number> {
-    this.live();
-    return this.clearTx(connKey);
-  }
-
-  stats(): Record<CacheKind, KindStats> {
-    this.live();
-    return this.statsOf();
-  }
-
-  /** Folds the WAL back into the database file and closes it; later calls throw StoreError. */
-  close(): void {
+  /** Folds the WAL back into the database file and closes it; later calls reject with StoreError. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
       if (!this.db.memory) this.q.checkpoint.get();
+    } catch {
+      // A checkpoint the file system refuses leaves the WAL beside the file: still consistent.
     } finally {
       this.db.close();
     }
@@ -312,6 +423,24 @@ export class SqliteStore implements Store {
   private live(): void {
     if (this.closed) throw new StoreError(`the SQLite store at ${this.path} is closed`);
   }
+}
+
+/** A storage failure as StoreUnavailable (naming the cause); anything else as it is. */
+function unavailableOr(e: unknown, where: string): unknown {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+    return new StoreUnavailable(`${where}: ${describeCode(code)} (${(e as Error).message})`, { cause: e });
+  }
+  return e;
+}
+
+function describeCode(code: string): string {
+  if (code.startsWith('SQLITE_READONLY')) return 'the database is read-only';
+  if (code === 'SQLITE_FULL') return 'the disk is full';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'the database stayed locked by another process';
+  if (code.startsWith('SQLITE_IOERR')) return 'the disk reported an I/O error';
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return 'the database file is damaged';
+  return 'the database cannot be used';
 }
 
 /** Creates the store's folder; a failure names the store and says why in words. */
@@ -331,18 +460,6 @@ function makeFolder(folder: string, path: string): void {
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return { event: JSON.parse(row[4]), key: row[1], geoRange: row[2], fetchedAt: row[3] };
-}
-
-/** Runs a write; a constraint the input breaks (say, an unknown geo range) is a StoreError. */
-function rejecting<R>(write: () => R): R {
-  try {
-    return write();
-  } catch (e) {
-    if (e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CONSTRAINT')) {
-      throw new StoreError(`the store cannot keep this: ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
 }
 
 /** A write transaction taking the write lock at BEGIN (IMMEDIATE). */

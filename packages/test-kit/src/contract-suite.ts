@@ -1,22 +1,38 @@
 /**
  * The Store contract suite (keyv style): every store plugin's test file calls
- * `storeContractSuite(name, makeStore, { describe, it, expect, beforeEach, afterEach })` with its
- * runner's functions, so the same rules are checked for every implementation under any runner
- * with a jest-like `expect`.
+ * `storeContractSuite(name, makeStore, { describe, it, expect, beforeEach, afterEach }, options)`
+ * with its runner's functions, so the same rules are checked for every implementation under any
+ * runner with a jest-like `expect`.
  *
  * The rules checked here beyond the interface's own comments (they are the contract):
- * - `clearConnection` also forgets the serial remembered at that address.
+ * - Every method answers with a promise; a failure is a rejection with a StoreError, never a
+ *   synchronous throw.
+ * - Data is keyed by serial alone; an address only names a serial through its identity.
+ *   `clearConnection(connKey)` forgets that address's identity and every entry of the serial it
+ *   named (info, live list and sync state, waveforms, status); other addresses keep their
+ *   identities, even one naming the same serial.
  * - A unit holds at most one waveform per event key: `putWaveform` replaces the one with the same
  *   key whatever its timestamp; `getWaveform` answers only while (key, timestamp) both match.
- * - `appendEvents([], sync)` records a sync with no new events; `appendEvents([])` is a no-op.
+ * - `appendEvents(serial, [], sync)` records a sync with no new events; `appendEvents(serial, [])`
+ *   is a no-op; `putEventSync` replaces the sync state and never touches events.
+ * - Leases: taken when free, expired (`now >= expiresAt`), already the caller's (its holder record
+ *   is replaced, so its expiry moves) or held by `takeOverFrom`. `renew` and `release` act only for
+ *   the current owner; ownership alone decides `renew` (an expired lease nobody took renews).
  * - stats: `entries` counts info rows, events, waveforms and statuses; `bytes` is > 0 exactly when
- *   a kind holds something (an event sync state counts as holding something).
- * - `close()` twice is fine; any other call after it throws StoreError.
+ *   a kind holds something (an event sync state counts as holding something). Identities and
+ *   leases are not cache kinds.
+ * - Change feed (`capabilities.shared`, checked with two stores on one backing): by the time
+ *   `pollChanges()` returns, the listener has been told, as scope lists (not 'all'), of every
+ *   write another store made since the last poll (`unit:<serial>` for a unit's data,
+ *   `addr:<connKey>` for an identity, both for `clearConnection`); reads are not changes; a poll
+ *   with nothing new calls nothing. A store that is not shared still answers `pollChanges()` and
+ *   `onChange()` without throwing; whether a store reports its own writes to itself is open.
+ * - `close()` twice is fine; any other call after it (leases included) rejects with StoreError.
  */
 import fc from 'fast-check';
-import { CACHE_KINDS, StoreError } from '@sfm/core';
-import type { CacheKind, EventSyncState, Store, StoredWaveform, UnitId } from '@sfm/core';
-import { sampleInfo, sampleKey, sampleStatus, sampleWaveform, storedEvent, storedEvents } from './fixtures.js';
+import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core';
+import type { CacheKind, EventSyncState, LeaseHolder, Store, StoredWaveform } from '@sfm/core';
+import { sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleWaveform, storedEvent, storedEvents } from './fixtures.js';
 import { ReferenceStore } from './reference-store.js';
 
 /** The subset of a jest-like `expect(…)` the suite uses. */
@@ -27,6 +43,7 @@ export interface ContractMatchers {
   toBeGreaterThan(expected: number): void;
   toBeLessThanOrEqual(expected: number): void;
   toBeInstanceOf(expected: any): void;
+  toContain(expected: unknown): void;
   readonly not: ContractMatchers;
 }
 
@@ -42,35 +59,57 @@ export interface ContractTestApi {
 }
 
 export interface ContractSuiteOptions {
-  /** Runs of the model-based property test (default 100). */
+  /**
+   * Runs of the model-based property test against ReferenceStore (default 100). 0 leaves it out:
+   * only for ReferenceStore itself, which would be compared with itself.
+   */
   modelRuns?: number;
+  /**
+   * Two stores on one backing (two SqliteStore objects on one file), as two processes would
+   * open it. Required exactly when the store's `capabilities.shared` is true: the change feed
+   * and cross-store leases are checked with it.
+   */
+  makeSharedPair?: () => Promise<[Store, Store]>;
 }
 
 const A = 'tcp:10.20.0.7:12345';
 const B = 'serial:/dev/ttyUSB0:38400';
+const C = 'tcp:unit-7.example.net:12345';
 const S1 = 'BE18189';
 const S2 = 'BE20001';
+/** S1 followed by one more character: a store keying by prefix would mix the two up. */
+const S1_LONGER = 'BE181890';
 const T0 = 1_775_000_000_000;
+const NO_COUNTS: Record<CacheKind, number> = { device_info: 0, events: 0, waveform: 0, monitor_status: 0 };
 
-export function storeContractSuite(
-  name: string,
-  makeStore: () => Store | Promise<Store>,
-  api: ContractTestApi,
-  options: ContractSuiteOptions = {},
-): void {
+/** A StoreError by class, or by name for a second copy of core. */
+function isStoreError(e: unknown): boolean {
+  return e instanceof StoreError || (e instanceof Error && e.name === 'StoreError');
+}
+
+export function storeContractSuite(name: string, makeStore: () => Store | Promise<Store>, api: ContractTestApi, options: ContractSuiteOptions = {}): void {
   const { describe, it, expect, beforeEach, afterEach } = api;
-  const u1: UnitId = { connKey: A, serial: S1 };
+  const modelRuns = options.modelRuns ?? 100;
+  const makeSharedPair = options.makeSharedPair;
 
-  /** Asserts `fn` throws a StoreError (by class, or by name for a second copy of core). */
-  const expectStoreError = (fn: () => unknown): void => {
-    let thrown: unknown;
+  /** Asserts `call` returns a promise that rejects with a StoreError (and does not throw). */
+  const expectStoreError = async (call: () => Promise<unknown>): Promise<void> => {
+    let pending: Promise<unknown> | undefined;
+    let thrownSynchronously: unknown;
     try {
-      fn();
+      pending = call();
     } catch (e) {
-      thrown = e;
+      thrownSynchronously = e;
     }
-    expect(thrown).toBeInstanceOf(Error);
-    expect(thrown instanceof StoreError || (thrown as Error).name === 'StoreError').toBe(true);
+    expect(thrownSynchronously).toBeUndefined();
+    let rejection: unknown;
+    try {
+      await pending;
+    } catch (e) {
+      rejection = e;
+    }
+    expect(rejection).toBeInstanceOf(Error);
+    expect(isStoreError(rejection)).toBe(true);
   };
 
   /** Bit-exact comparison of two waveforms (channels compared as Int16Array bytes). */
@@ -87,229 +126,313 @@ export function storeContractSuite(
     }
   };
 
+  const decodeJson = (bytes: Uint8Array | undefined): unknown => JSON.parse(new TextDecoder().decode(bytes));
+
+  /** Every kind for one unit, distinguishable by `tag`. */
+  const fill = async (s: Store, serial: string, n: number, tag: number): Promise<void> => {
+    await s.putInfo(serial, sampleInfo(serial, { event_count: n }), T0 + tag);
+    await s.appendEvents(serial, storedEvents(0, n, T0 + tag), sampleSync(n, { probedAt: T0 + tag }));
+    await s.putWaveform(serial, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: tag }));
+    await s.putStatus(serial, sampleStatus({ battery_v: tag }), T0 + tag);
+  };
+  const check = async (s: Store, serial: string, n: number, tag: number): Promise<void> => {
+    expect(await s.getInfo(serial)).toEqual({ info: sampleInfo(serial, { event_count: n }), fetchedAt: T0 + tag, dirty: false });
+    expect(await s.eventCount(serial)).toBe(n);
+    expect(await s.getEvents(serial)).toEqual(storedEvents(0, n, T0 + tag));
+    expect(await s.getEventSync(serial)).toEqual(sampleSync(n, { probedAt: T0 + tag }));
+    expectSameWaveform(await s.getWaveform(serial, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: tag }));
+    expect(await s.getStatus(serial)).toEqual({ status: sampleStatus({ battery_v: tag }), fetchedAt: T0 + tag });
+  };
+  const expectNothingOf = async (s: Store, serial: string): Promise<void> => {
+    expect(await s.getInfo(serial)).toBeUndefined();
+    expect(await s.eventCount(serial)).toBe(0);
+    expect(await s.getEvents(serial)).toEqual([]);
+    expect(await s.getEventsJson(serial)).toBeUndefined();
+    expect(await s.getEventSync(serial)).toBeUndefined();
+    expect(await s.getWaveform(serial, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
+    expect(await s.getStatus(serial)).toBeUndefined();
+  };
+
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     beforeEach(async () => {
       store = await makeStore();
     });
-    afterEach(() => {
-      store.close();
+    afterEach(async () => {
+      await store.close();
     });
 
-    it('names its kind and capabilities', () => {
+    it('names its kind and capabilities; it is shared exactly when a shared pair is given to the suite', () => {
       expect(typeof store.kind).toBe('string');
       expect(store.kind.length).toBeGreaterThan(0);
       expect(typeof store.capabilities.persistent).toBe('boolean');
       expect(typeof store.capabilities.evicts).toBe('boolean');
+      expect(store.capabilities.shared).toBe(makeSharedPair !== undefined);
     });
 
-    describe('serial at an address', () => {
-      it('is undefined for an unknown address, then the last remembered serial', () => {
-        expect(store.lastSerialAt(A)).toBeUndefined();
-        store.rememberSerial(A, S1);
-        expect(store.lastSerialAt(A)).toBe(S1);
-        store.rememberSerial(A, S2);
-        expect(store.lastSerialAt(A)).toBe(S2);
-        expect(store.lastSerialAt(B)).toBeUndefined();
-        store.rememberSerial(B, S1);
-        expect(store.lastSerialAt(B)).toBe(S1);
-        expect(store.lastSerialAt(A)).toBe(S2);
+    describe('identity', () => {
+      it('is undefined for an unknown address, round-trips, a later put replaces it, addresses are independent', async () => {
+        expect(await store.getIdentity(A)).toBeUndefined();
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        expect(await store.getIdentity(A)).toEqual({ serial: S1, confirmedAt: T0 });
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 + 60_000 });
+        expect(await store.getIdentity(A)).toEqual({ serial: S1, confirmedAt: T0 + 60_000 });
+        await store.putIdentity(A, { serial: S2, confirmedAt: T0 + 120_000 });
+        expect(await store.getIdentity(A)).toEqual({ serial: S2, confirmedAt: T0 + 120_000 });
+        expect(await store.getIdentity(B)).toBeUndefined();
+        await store.putIdentity(B, { serial: S1, confirmedAt: T0 + 1 });
+        expect(await store.getIdentity(B)).toEqual({ serial: S1, confirmedAt: T0 + 1 });
+        expect(await store.getIdentity(A)).toEqual({ serial: S2, confirmedAt: T0 + 120_000 });
+      });
+
+      it('addresses are compared exactly (no prefix or case folding)', async () => {
+        await store.putIdentity('tcp:10.0.0.1:1', { serial: S1, confirmedAt: T0 });
+        for (const lookalike of ['tcp:10.0.0.1:12', 'TCP:10.0.0.1:1', 'tcp:10.0.0.1', 'tcp:10.0.0.1:1 ']) {
+          expect(await store.getIdentity(lookalike)).toBeUndefined();
+          expect(await store.clearConnection(lookalike)).toEqual(NO_COUNTS);
+        }
+        expect(await store.getIdentity('tcp:10.0.0.1:1')).toEqual({ serial: S1, confirmedAt: T0 });
+      });
+
+      it('is not cache data: it changes no stats', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        const s = await store.stats();
+        for (const k of CACHE_KINDS) expect(s[k]).toEqual({ entries: 0, bytes: 0 });
       });
     });
 
     describe('device_info', () => {
-      it('is undefined when nothing is cached', () => {
-        expect(store.getInfo(u1)).toBeUndefined();
+      it('is undefined when nothing is cached', async () => {
+        expect(await store.getInfo(S1)).toBeUndefined();
       });
 
-      it('round-trips with fetchedAt and dirty = false; a second put replaces', () => {
-        store.putInfo(u1, sampleInfo(S1), T0);
-        expect(store.getInfo(u1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: false });
+      it('round-trips with fetchedAt and dirty = false; a second put replaces', async () => {
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        expect(await store.getInfo(S1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: false });
         const changed = sampleInfo(S1, { event_count: 99, firmware: 'S338.18' });
-        store.putInfo(u1, changed, T0 + 5);
-        expect(store.getInfo(u1)).toEqual({ info: changed, fetchedAt: T0 + 5, dirty: false });
+        await store.putInfo(S1, changed, T0 + 5);
+        expect(await store.getInfo(S1)).toEqual({ info: changed, fetchedAt: T0 + 5, dirty: false });
       });
 
-      it('markInfoDirty returns false and caches nothing when nothing is cached', () => {
-        expect(store.markInfoDirty(u1)).toBe(false);
-        expect(store.getInfo(u1)).toBeUndefined();
-        expect(store.stats().device_info.entries).toBe(0);
+      it('markInfoDirty returns false and caches nothing when nothing is cached', async () => {
+        expect(await store.markInfoDirty(S1)).toBe(false);
+        expect(await store.getInfo(S1)).toBeUndefined();
+        expect((await store.stats()).device_info.entries).toBe(0);
       });
 
-      it('markInfoDirty marks the cached info; putInfo clears the mark', () => {
-        store.putInfo(u1, sampleInfo(S1), T0);
-        expect(store.markInfoDirty(u1)).toBe(true);
-        expect(store.getInfo(u1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: true });
-        expect(store.markInfoDirty(u1)).toBe(true);
-        store.putInfo(u1, sampleInfo(S1), T0 + 1);
-        expect(store.getInfo(u1)?.dirty).toBe(false);
+      it('markInfoDirty marks the cached info; putInfo clears the mark', async () => {
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        expect(await store.markInfoDirty(S1)).toBe(true);
+        expect(await store.getInfo(S1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: true });
+        expect(await store.markInfoDirty(S1)).toBe(true);
+        await store.putInfo(S1, sampleInfo(S1), T0 + 1);
+        expect((await store.getInfo(S1))?.dirty).toBe(false);
       });
 
-      it('keeps unicode text and nulls as given', () => {
+      it('keeps unicode text and nulls as given', async () => {
         const info = sampleInfo(S1, { firmware: null, dsp_version: null });
         info.compliance.operator = 'Zoë Müller — 検査員 ✓';
         info.compliance.notes = null;
-        store.putInfo(u1, info, T0);
-        expect(store.getInfo(u1)?.info).toEqual(info);
+        await store.putInfo(S1, info, T0);
+        expect((await store.getInfo(S1))?.info).toEqual(info);
       });
     });
 
     describe('events', () => {
-      it('an unknown unit has none: [], undefined, 0, no JSON, no sync', () => {
-        expect(store.getEvents(u1)).toEqual([]);
-        expect(store.getEvent(u1, 0)).toBeUndefined();
-        expect(store.eventCount(u1)).toBe(0);
-        expect(store.getEventsJson(u1)).toBeUndefined();
-        expect(store.getEventSync(u1)).toBeUndefined();
+      it('an unknown unit has none: [], undefined, 0, no JSON, no sync', async () => {
+        expect(await store.getEvents(S1)).toEqual([]);
+        expect(await store.getEvent(S1, 0)).toBeUndefined();
+        expect(await store.eventCount(S1)).toBe(0);
+        expect(await store.getEventsJson(S1)).toBeUndefined();
+        expect(await store.getEventSync(S1)).toBeUndefined();
       });
 
-      it('appends in order across calls; getEvents, getEvent and eventCount agree', () => {
+      it('appends in order across calls; getEvents, getEvent and eventCount agree', async () => {
         const all = storedEvents(0, 7, T0);
-        store.appendEvents(u1, all.slice(0, 3));
-        store.appendEvents(u1, all.slice(3, 4));
-        store.appendEvents(u1, all.slice(4));
-        expect(store.eventCount(u1)).toBe(7);
-        expect(store.getEvents(u1)).toEqual(all);
-        for (const e of all) expect(store.getEvent(u1, e.event.index)).toEqual(e);
+        await store.appendEvents(S1, all.slice(0, 3));
+        await store.appendEvents(S1, all.slice(3, 4));
+        await store.appendEvents(S1, all.slice(4));
+        expect(await store.eventCount(S1)).toBe(7);
+        expect(await store.getEvents(S1)).toEqual(all);
+        for (const e of all) expect(await store.getEvent(S1, e.event.index)).toEqual(e);
       });
 
-      it('keeps every StoredEvent field: key, null geoRange, fetchedAt, null timestamp', () => {
+      it('keeps every StoredEvent field: key, null geoRange, fetchedAt, null timestamp', async () => {
         const e0 = storedEvent(0, 0x01110000, T0, null);
         e0.event.timestamp = null;
         e0.event.peaks.mic_psi = null;
         const e1 = storedEvent(1, 0xfffffc00, T0 + 1, 'sensitive');
-        store.appendEvents(u1, [e0, e1]);
-        expect(store.getEvent(u1, 0)).toEqual(e0);
-        expect(store.getEvent(u1, 1)).toEqual(e1);
+        await store.appendEvents(S1, [e0, e1]);
+        expect(await store.getEvent(S1, 0)).toEqual(e0);
+        expect(await store.getEvent(S1, 1)).toEqual(e1);
       });
 
-      it('getEvent is undefined outside 0..count-1', () => {
-        store.appendEvents(u1, storedEvents(0, 2));
-        expect(store.getEvent(u1, 2)).toBeUndefined();
-        expect(store.getEvent(u1, -1)).toBeUndefined();
-        expect(store.getEvent(u1, 0.5)).toBeUndefined();
-        expect(store.getEvent(u1, Number.NaN)).toBeUndefined();
+      it('getEvent is undefined outside 0..count-1', async () => {
+        await store.appendEvents(S1, storedEvents(0, 2));
+        expect(await store.getEvent(S1, 2)).toBeUndefined();
+        expect(await store.getEvent(S1, -1)).toBeUndefined();
+        expect(await store.getEvent(S1, 0.5)).toBeUndefined();
+        expect(await store.getEvent(S1, Number.NaN)).toBeUndefined();
       });
 
-      it('getEventsJson is one JSON array of the contract Events in index order', () => {
+      it('getEventsJson is one JSON array of the contract Events in index order, byte for byte', async () => {
         const all = storedEvents(0, 25, T0);
-        store.appendEvents(u1, all.slice(0, 10));
-        store.appendEvents(u1, all.slice(10));
-        const bytes = store.getEventsJson(u1);
+        await store.appendEvents(S1, all.slice(0, 10));
+        await store.appendEvents(S1, all.slice(10));
+        const bytes = await store.getEventsJson(S1);
         expect(bytes).toBeInstanceOf(Uint8Array);
         const json = new TextDecoder().decode(bytes);
         expect(JSON.parse(json)).toEqual(all.map((e) => e.event));
         expect(json).toBe(JSON.stringify(all.map((e) => e.event)));
       });
 
-      it('getEventsJson carries unicode text exactly', () => {
+      it('getEventsJson carries unicode text exactly', async () => {
         const e = storedEvent(0);
         e.event.project.notes = 'Zoë — 発破 №3 "quoted" \\ back\nslash';
-        store.appendEvents(u1, [e]);
-        expect(JSON.parse(new TextDecoder().decode(store.getEventsJson(u1)))).toEqual([e.event]);
+        await store.appendEvents(S1, [e]);
+        expect(decodeJson(await store.getEventsJson(S1))).toEqual([e.event]);
       });
 
-      it('a batch that does not continue the sequence throws StoreError and writes nothing', () => {
-        const sync: EventSyncState = { first: sampleKey(0), last: sampleKey(9), syncedAt: T0 };
-        expectStoreError(() => store.appendEvents(u1, [storedEvent(1)])); // must start at 0
-        expectStoreError(() => store.appendEvents(u1, [storedEvent(0), storedEvent(2)], sync)); // a gap
-        expect(store.eventCount(u1)).toBe(0);
-        expect(store.getEventSync(u1)).toBeUndefined();
-        expect(store.getEventsJson(u1)).toBeUndefined();
+      it('a batch that does not continue the sequence rejects with StoreError and writes nothing', async () => {
+        const sync = sampleSync(9);
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(1)])); // must start at 0
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(0), storedEvent(2)], sync)); // a gap
+        expect(await store.eventCount(S1)).toBe(0);
+        expect(await store.getEventSync(S1)).toBeUndefined();
+        expect(await store.getEventsJson(S1)).toBeUndefined();
 
-        store.appendEvents(u1, storedEvents(0, 3));
-        expectStoreError(() => store.appendEvents(u1, [storedEvent(3), storedEvent(5)], sync)); // gap inside
-        expectStoreError(() => store.appendEvents(u1, [storedEvent(2)])); // a repeat
-        expectStoreError(() => store.appendEvents(u1, [storedEvent(4)])); // skips one
-        expectStoreError(() => store.appendEvents(u1, [storedEvent(3), storedEvent(4), storedEvent(4)], sync)); // repeat at the end
-        expect(store.eventCount(u1)).toBe(3);
-        expect(store.getEvents(u1)).toEqual(storedEvents(0, 3));
-        expect(store.getEventSync(u1)).toBeUndefined();
-        expect(store.stats().events.entries).toBe(3);
-        store.appendEvents(u1, [storedEvent(3)]);
-        expect(store.eventCount(u1)).toBe(4);
+        await store.appendEvents(S1, storedEvents(0, 3));
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(3), storedEvent(5)], sync)); // gap inside
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(2)])); // a repeat
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(4)])); // skips one
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(3), storedEvent(4), storedEvent(4)], sync)); // repeat at the end
+        expect(await store.eventCount(S1)).toBe(3);
+        expect(await store.getEvents(S1)).toEqual(storedEvents(0, 3));
+        expect(await store.getEventSync(S1)).toBeUndefined();
+        expect((await store.stats()).events.entries).toBe(3);
+        await store.appendEvents(S1, [storedEvent(3)]);
+        expect(await store.eventCount(S1)).toBe(4);
       });
 
-      it('appendEvents with a sync state stores both; a later sync replaces it', () => {
-        const sync1: EventSyncState = { first: sampleKey(0), last: sampleKey(2), syncedAt: T0 };
-        store.appendEvents(u1, storedEvents(0, 3), sync1);
-        expect(store.eventCount(u1)).toBe(3);
-        expect(store.getEventSync(u1)).toEqual(sync1);
-        store.appendEvents(u1, storedEvents(3, 2));
-        expect(store.getEventSync(u1)).toEqual(sync1);
-        const sync2: EventSyncState = { first: sampleKey(0), last: sampleKey(4), syncedAt: T0 + 60_000 };
-        store.appendEvents(u1, [], sync2);
-        expect(store.getEventSync(u1)).toEqual(sync2);
-        expect(store.eventCount(u1)).toBe(5);
+      it('appendEvents with a sync state stores both; a later sync replaces it', async () => {
+        const sync1 = sampleSync(3, { probedAt: T0 });
+        await store.appendEvents(S1, storedEvents(0, 3), sync1);
+        expect(await store.eventCount(S1)).toBe(3);
+        expect(await store.getEventSync(S1)).toEqual(sync1);
+        await store.appendEvents(S1, storedEvents(3, 2));
+        expect(await store.getEventSync(S1)).toEqual(sync1);
+        const sync2 = sampleSync(5, { probedAt: T0 + 60_000 });
+        await store.appendEvents(S1, [], sync2);
+        expect(await store.getEventSync(S1)).toEqual(sync2);
+        expect(await store.eventCount(S1)).toBe(5);
       });
 
-      it('a sync with no events records an empty, synced list; an empty append is a no-op', () => {
-        store.appendEvents(u1, []);
-        expect(store.getEventSync(u1)).toBeUndefined();
-        expect(store.stats().events).toEqual({ entries: 0, bytes: 0 });
-        const sync: EventSyncState = { first: 0, last: 0, syncedAt: T0 };
-        store.appendEvents(u1, [], sync);
-        expect(store.getEventSync(u1)).toEqual(sync);
-        expect(store.eventCount(u1)).toBe(0);
-        expect(store.getEvents(u1)).toEqual([]);
-        expect(store.getEventsJson(u1)).toBeUndefined();
+      it('a sync with no events records an empty, synced list; an empty append is a no-op', async () => {
+        await store.appendEvents(S1, []);
+        expect(await store.getEventSync(S1)).toBeUndefined();
+        expect((await store.stats()).events).toEqual({ entries: 0, bytes: 0 });
+        const sync: EventSyncState = { first: 0, last: 0, counter: null, complete: true, probedAt: T0 };
+        await store.appendEvents(S1, [], sync);
+        expect(await store.getEventSync(S1)).toEqual(sync);
+        expect(await store.eventCount(S1)).toBe(0);
+        expect(await store.getEvents(S1)).toEqual([]);
+        expect(await store.getEventsJson(S1)).toBeUndefined();
+        const s = await store.stats();
+        expect(s.events.entries).toBe(0);
+        expect(s.events.bytes).toBeGreaterThan(0); // the sync state is held
       });
 
-      it("dropEvents drops the unit's events, sync and waveforms, returns the counts, spares other units", () => {
-        const u2: UnitId = { connKey: A, serial: S2 };
-        const u3: UnitId = { connKey: B, serial: S1 };
-        for (const u of [u1, u2, u3]) {
-          store.appendEvents(u, storedEvents(0, 4), { first: sampleKey(0), last: sampleKey(3), syncedAt: T0 });
-          store.putWaveform(u, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
-          store.putWaveform(u, sampleWaveform(sampleKey(1), '2026-04-09T07:00:01', 64));
+      it('putEventSync records every field of the sync state and replaces it, without touching events', async () => {
+        await store.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
+        const before = await store.stats();
+        const partial: EventSyncState = { first: sampleKey(0), last: sampleKey(40), counter: null, complete: false, probedAt: T0 + 1 };
+        await store.putEventSync(S1, partial);
+        expect(await store.getEventSync(S1)).toEqual(partial);
+        const confirmed: EventSyncState = { first: sampleKey(0), last: sampleKey(40), counter: 0xffff_fff0, complete: true, probedAt: T0 + 2 };
+        await store.putEventSync(S1, confirmed);
+        expect(await store.getEventSync(S1)).toEqual(confirmed);
+        expect(await store.eventCount(S1)).toBe(3);
+        expect(await store.getEvents(S1)).toEqual(storedEvents(0, 3));
+        expect(decodeJson(await store.getEventsJson(S1))).toEqual(storedEvents(0, 3).map((e) => e.event));
+        expect((await store.stats()).events.entries).toBe(before.events.entries);
+        // the list still continues where it was
+        await store.appendEvents(S1, [storedEvent(3)]);
+        expect(await store.getEventSync(S1)).toEqual(confirmed);
+      });
+
+      it('putEventSync on a unit with no list records an empty, synced list', async () => {
+        const sync = sampleSync(0, { counter: 7 });
+        await store.putEventSync(S1, sync);
+        expect(await store.getEventSync(S1)).toEqual(sync);
+        expect(await store.eventCount(S1)).toBe(0);
+        expect(await store.getEventsJson(S1)).toBeUndefined();
+        await store.appendEvents(S1, storedEvents(0, 2));
+        expect(await store.eventCount(S1)).toBe(2);
+        expect(await store.getEventSync(S1)).toEqual(sync);
+      });
+
+      it("dropEvents drops the unit's list, sync and waveforms, returns the counts, spares other units", async () => {
+        for (const serial of [S1, S2, S1_LONGER]) {
+          await store.appendEvents(serial, storedEvents(0, 4), sampleSync(4));
+          await store.putWaveform(serial, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
+          await store.putWaveform(serial, sampleWaveform(sampleKey(1), '2026-04-09T07:00:01', 64));
         }
-        store.putInfo(u1, sampleInfo(S1), T0);
-        store.putStatus(u1, sampleStatus(), T0);
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        await store.putStatus(S1, sampleStatus(), T0);
 
-        expect(store.dropEvents(u1)).toEqual({ events: 4, waveforms: 2 });
-        expect(store.eventCount(u1)).toBe(0);
-        expect(store.getEvents(u1)).toEqual([]);
-        expect(store.getEventsJson(u1)).toBeUndefined();
-        expect(store.getEventSync(u1)).toBeUndefined();
-        expect(store.getWaveform(u1, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
-        expect(store.getWaveform(u1, sampleKey(1), '2026-04-09T07:00:01')).toBeUndefined();
+        expect(await store.dropEvents(S1)).toEqual({ events: 4, waveforms: 2 });
+        expect(await store.eventCount(S1)).toBe(0);
+        expect(await store.getEvents(S1)).toEqual([]);
+        expect(await store.getEventsJson(S1)).toBeUndefined();
+        expect(await store.getEventSync(S1)).toBeUndefined();
+        expect(await store.getWaveform(S1, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
+        expect(await store.getWaveform(S1, sampleKey(1), '2026-04-09T07:00:01')).toBeUndefined();
         // info and status are not events
-        expect(store.getInfo(u1)).not.toBeUndefined();
-        expect(store.getStatus(u1)).not.toBeUndefined();
+        expect(await store.getInfo(S1)).not.toBeUndefined();
+        expect(await store.getStatus(S1)).not.toBeUndefined();
         // other units keep theirs
-        for (const u of [u2, u3]) {
-          expect(store.eventCount(u)).toBe(4);
-          expect(store.getEventSync(u)).not.toBeUndefined();
-          expect(store.getWaveform(u, sampleKey(1), '2026-04-09T07:00:01')).not.toBeUndefined();
+        for (const serial of [S2, S1_LONGER]) {
+          expect(await store.eventCount(serial)).toBe(4);
+          expect(await store.getEventSync(serial)).toEqual(sampleSync(4));
+          expect(await store.getWaveform(serial, sampleKey(1), '2026-04-09T07:00:01')).not.toBeUndefined();
         }
-        expect(store.dropEvents(u1)).toEqual({ events: 0, waveforms: 0 });
+        expect(await store.dropEvents(S1)).toEqual({ events: 0, waveforms: 0 });
         // the list starts again from index 0
-        store.appendEvents(u1, storedEvents(0, 1));
-        expect(store.eventCount(u1)).toBe(1);
+        await store.appendEvents(S1, storedEvents(0, 1));
+        expect(await store.eventCount(S1)).toBe(1);
       });
 
-      it('dropEvents with keepWaveforms drops the events and sync but keeps the waveforms', () => {
-        store.appendEvents(u1, storedEvents(0, 3), { first: sampleKey(0), last: sampleKey(2), syncedAt: T0 });
-        store.putWaveform(u1, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
-        expect(store.dropEvents(u1, { keepWaveforms: true })).toEqual({ events: 3, waveforms: 0 });
-        expect(store.eventCount(u1)).toBe(0);
-        expect(store.getEventSync(u1)).toBeUndefined();
-        expectSameWaveform(store.getWaveform(u1, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
+      it('dropEvents with keepWaveforms drops the list and sync but keeps the waveforms', async () => {
+        await store.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
+        await store.putWaveform(S1, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
+        expect(await store.dropEvents(S1, { keepWaveforms: true })).toEqual({ events: 3, waveforms: 0 });
+        expect(await store.eventCount(S1)).toBe(0);
+        expect(await store.getEventSync(S1)).toBeUndefined();
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
+        expect((await store.stats()).waveform.entries).toBe(1);
       });
 
-      it('dropEvents of an unknown unit returns zeros', () => {
-        expect(store.dropEvents(u1)).toEqual({ events: 0, waveforms: 0 });
+      it('dropEvents drops a sync state held without events', async () => {
+        await store.putEventSync(S1, sampleSync(0));
+        expect(await store.dropEvents(S1)).toEqual({ events: 0, waveforms: 0 });
+        expect(await store.getEventSync(S1)).toBeUndefined();
+        expect((await store.stats()).events).toEqual({ entries: 0, bytes: 0 });
+      });
+
+      it('dropEvents of an unknown unit returns zeros', async () => {
+        expect(await store.dropEvents(S1)).toEqual({ events: 0, waveforms: 0 });
+        expect(await store.dropEvents(S1, { keepWaveforms: true })).toEqual({ events: 0, waveforms: 0 });
       });
     });
 
     describe('waveform', () => {
-      it('round-trips bit-exact, every field', () => {
+      it('round-trips bit-exact, every field', async () => {
         const w = sampleWaveform(sampleKey(3), '2026-04-09T07:00:03', 10240, { index: 3, sampleRate: 2048, pretriggerSamples: 512, geoRange: 'sensitive', fetchedAt: T0 + 7 });
-        store.putWaveform(u1, w);
-        expectSameWaveform(store.getWaveform(u1, w.key, w.timestamp), w);
+        await store.putWaveform(S1, w);
+        expectSameWaveform(await store.getWaveform(S1, w.key, w.timestamp), w);
       });
 
-      it('keeps extreme, odd-length, unequal and empty channels exactly', () => {
+      it('keeps extreme, odd-length, unequal and empty channels exactly', async () => {
         const w = sampleWaveform(0xfffffc00, null, 3);
         w.channels.Tran = Int16Array.from([-32768, 32767, 0, -1, 1]);
         w.channels.Vert = new Int16Array(0);
@@ -317,194 +440,276 @@ export function storeContractSuite(
         // a view at an odd element offset into a bigger buffer
         const big = Int16Array.from([9, 9, -2, -3, -4, 9]);
         w.channels.MicL = big.subarray(2, 5);
-        store.putWaveform(u1, w);
-        const got = store.getWaveform(u1, 0xfffffc00, null);
+        await store.putWaveform(S1, w);
+        const got = await store.getWaveform(S1, 0xfffffc00, null);
         expectSameWaveform(got, { ...w, channels: { ...w.channels, MicL: Int16Array.from([-2, -3, -4]) } });
       });
 
-      it('answers only while (key, timestamp) match', () => {
+      it('answers only while (key, timestamp) match', async () => {
         const w = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 32);
-        store.putWaveform(u1, w);
-        expect(store.getWaveform(u1, sampleKey(0), '2026-04-09T07:00:01')).toBeUndefined();
-        expect(store.getWaveform(u1, sampleKey(0), null)).toBeUndefined();
-        expect(store.getWaveform(u1, sampleKey(1), '2026-04-09T07:00:00')).toBeUndefined();
-        expectSameWaveform(store.getWaveform(u1, sampleKey(0), '2026-04-09T07:00:00'), w);
+        await store.putWaveform(S1, w);
+        expect(await store.getWaveform(S1, sampleKey(0), '2026-04-09T07:00:01')).toBeUndefined();
+        expect(await store.getWaveform(S1, sampleKey(0), null)).toBeUndefined();
+        expect(await store.getWaveform(S1, sampleKey(1), '2026-04-09T07:00:00')).toBeUndefined();
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(0), '2026-04-09T07:00:00'), w);
 
         const n = sampleWaveform(sampleKey(5), null, 32);
-        store.putWaveform(u1, n);
-        expectSameWaveform(store.getWaveform(u1, sampleKey(5), null), n);
-        expect(store.getWaveform(u1, sampleKey(5), '2026-04-09T07:00:05')).toBeUndefined();
+        await store.putWaveform(S1, n);
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(5), null), n);
+        expect(await store.getWaveform(S1, sampleKey(5), '2026-04-09T07:00:05')).toBeUndefined();
       });
 
-      it('a second put of the same identity replaces it', () => {
+      it('a second put of the same identity replaces it', async () => {
         const a = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 32, { seed: 1 });
         const b = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 48, { seed: 2, fetchedAt: T0 + 9 });
-        store.putWaveform(u1, a);
-        store.putWaveform(u1, b);
-        expectSameWaveform(store.getWaveform(u1, b.key, b.timestamp), b);
-        expect(store.stats().waveform.entries).toBe(1);
+        await store.putWaveform(S1, a);
+        await store.putWaveform(S1, b);
+        expectSameWaveform(await store.getWaveform(S1, b.key, b.timestamp), b);
+        expect((await store.stats()).waveform.entries).toBe(1);
       });
 
-      it('a put with the same key and a new timestamp replaces the stale one', () => {
+      it('a put with the same key and a new timestamp replaces the stale one', async () => {
         const old = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 32);
         const fresh = sampleWaveform(sampleKey(0), '2026-05-01T10:00:00', 32, { seed: 3 });
-        store.putWaveform(u1, old);
-        store.putWaveform(u1, fresh);
-        expect(store.getWaveform(u1, old.key, old.timestamp)).toBeUndefined();
-        expectSameWaveform(store.getWaveform(u1, fresh.key, fresh.timestamp), fresh);
-        expect(store.stats().waveform.entries).toBe(1);
+        await store.putWaveform(S1, old);
+        await store.putWaveform(S1, fresh);
+        expect(await store.getWaveform(S1, old.key, old.timestamp)).toBeUndefined();
+        expectSameWaveform(await store.getWaveform(S1, fresh.key, fresh.timestamp), fresh);
+        expect((await store.stats()).waveform.entries).toBe(1);
       });
     });
 
     describe('monitor_status', () => {
-      it('put, get, replace, delete', () => {
-        expect(store.getStatus(u1)).toBeUndefined();
-        expect(store.deleteStatus(u1)).toBe(false);
-        store.putStatus(u1, sampleStatus(), T0);
-        expect(store.getStatus(u1)).toEqual({ status: sampleStatus(), fetchedAt: T0 });
+      it('put, get, replace, delete', async () => {
+        expect(await store.getStatus(S1)).toBeUndefined();
+        expect(await store.deleteStatus(S1)).toBe(false);
+        await store.putStatus(S1, sampleStatus(), T0);
+        expect(await store.getStatus(S1)).toEqual({ status: sampleStatus(), fetchedAt: T0 });
         const stopped = sampleStatus({ is_monitoring: false, clock: null, battery_v: 6.1 });
-        store.putStatus(u1, stopped, T0 + 30_000);
-        expect(store.getStatus(u1)).toEqual({ status: stopped, fetchedAt: T0 + 30_000 });
-        expect(store.deleteStatus(u1)).toBe(true);
-        expect(store.getStatus(u1)).toBeUndefined();
-        expect(store.deleteStatus(u1)).toBe(false);
+        await store.putStatus(S1, stopped, T0 + 30_000);
+        expect(await store.getStatus(S1)).toEqual({ status: stopped, fetchedAt: T0 + 30_000 });
+        expect(await store.deleteStatus(S1)).toBe(true);
+        expect(await store.getStatus(S1)).toBeUndefined();
+        expect(await store.deleteStatus(S1)).toBe(false);
       });
     });
 
-    describe('unit identity: (connKey, serial)', () => {
-      const fill = (s: Store, u: UnitId, n: number, tag: number): void => {
-        s.putInfo(u, sampleInfo(u.serial, { event_count: n }), T0 + tag);
-        s.appendEvents(u, storedEvents(0, n, T0 + tag), { first: sampleKey(0), last: sampleKey(n - 1), syncedAt: T0 + tag });
-        s.putWaveform(u, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: tag }));
-        s.putStatus(u, sampleStatus({ battery_v: tag }), T0 + tag);
-      };
-      const check = (s: Store, u: UnitId, n: number, tag: number): void => {
-        expect(s.getInfo(u)).toEqual({ info: sampleInfo(u.serial, { event_count: n }), fetchedAt: T0 + tag, dirty: false });
-        expect(s.eventCount(u)).toBe(n);
-        expect(s.getEvents(u)).toEqual(storedEvents(0, n, T0 + tag));
-        expect(s.getEventSync(u)).toEqual({ first: sampleKey(0), last: sampleKey(n - 1), syncedAt: T0 + tag });
-        expectSameWaveform(s.getWaveform(u, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: tag }));
-        expect(s.getStatus(u)).toEqual({ status: sampleStatus({ battery_v: tag }), fetchedAt: T0 + tag });
-      };
-
-      it('two serials at one address are separate for every kind', () => {
-        const a: UnitId = { connKey: A, serial: S1 };
-        const b: UnitId = { connKey: A, serial: S2 };
-        fill(store, a, 3, 1);
-        expect(store.getInfo(b)).toBeUndefined();
-        expect(store.eventCount(b)).toBe(0);
-        expect(store.getEventsJson(b)).toBeUndefined();
-        expect(store.getEventSync(b)).toBeUndefined();
-        expect(store.getWaveform(b, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
-        expect(store.getStatus(b)).toBeUndefined();
-        expect(store.markInfoDirty(b)).toBe(false);
-        expect(store.deleteStatus(b)).toBe(false);
-        fill(store, b, 5, 2);
-        check(store, a, 3, 1);
-        check(store, b, 5, 2);
-        store.markInfoDirty(a);
-        expect(store.getInfo(b)?.dirty).toBe(false);
-        store.deleteStatus(a);
-        expect(store.getStatus(b)).not.toBeUndefined();
+    describe('data is keyed by serial', () => {
+      it('two serials are separate for every kind', async () => {
+        await fill(store, S1, 3, 1);
+        await expectNothingOf(store, S2);
+        expect(await store.markInfoDirty(S2)).toBe(false);
+        expect(await store.deleteStatus(S2)).toBe(false);
+        expect(await store.dropEvents(S2)).toEqual({ events: 0, waveforms: 0 });
+        await fill(store, S2, 5, 2);
+        await check(store, S1, 3, 1);
+        await check(store, S2, 5, 2);
+        await store.markInfoDirty(S1);
+        expect((await store.getInfo(S2))?.dirty).toBe(false);
+        await store.deleteStatus(S1);
+        expect(await store.getStatus(S2)).not.toBeUndefined();
+        await store.putEventSync(S1, sampleSync(9));
+        expect(await store.getEventSync(S2)).toEqual(sampleSync(5, { probedAt: T0 + 2 }));
       });
 
-      it('one serial at two addresses is two units', () => {
-        const a: UnitId = { connKey: A, serial: S1 };
-        const b: UnitId = { connKey: B, serial: S1 };
-        fill(store, a, 2, 1);
-        expect(store.getInfo(b)).toBeUndefined();
-        expect(store.eventCount(b)).toBe(0);
-        expect(store.getWaveform(b, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
-        expect(store.getStatus(b)).toBeUndefined();
-        fill(store, b, 4, 2);
-        check(store, a, 2, 1);
-        check(store, b, 4, 2);
-        expect(store.dropEvents(a)).toEqual({ events: 2, waveforms: 1 });
-        check(store, b, 4, 2);
+      it('a unit reached at two addresses is one unit; another unit at an address moves no data', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await fill(store, S1, 3, 1);
+        await store.putIdentity(B, { serial: S1, confirmedAt: T0 + 5 });
+        const viaA = (await store.getIdentity(A))?.serial;
+        const viaB = (await store.getIdentity(B))?.serial;
+        expect(viaB).toBe(S1);
+        expect(viaB).toBe(viaA);
+        await check(store, S1, 3, 1);
+        // another unit answers at A now: S1's data stays, S2 has none
+        await store.putIdentity(A, { serial: S2, confirmedAt: T0 + 9 });
+        await check(store, S1, 3, 1);
+        await expectNothingOf(store, S2);
+        // clearing through B clears the unit first reached at A
+        expect(await store.clearConnection(B)).toEqual({ device_info: 1, events: 3, waveform: 1, monitor_status: 1 });
+        await expectNothingOf(store, S1);
+        expect(await store.getIdentity(A)).toEqual({ serial: S2, confirmedAt: T0 + 9 });
       });
 
-      it('connection keys and serials are compared exactly (no prefix or case folding)', () => {
-        const a: UnitId = { connKey: 'tcp:10.0.0.1:1', serial: 'BE1' };
-        const lookalikes: UnitId[] = [
-          { connKey: 'tcp:10.0.0.1:12', serial: 'BE1' },
-          { connKey: 'tcp:10.0.0.1:1', serial: 'BE12' },
-          { connKey: 'TCP:10.0.0.1:1', serial: 'BE1' },
-          { connKey: 'tcp:10.0.0.1:1', serial: 'be1' },
-          { connKey: 'tcp:10.0.0.1:1\u0000BE1', serial: '' },
-        ];
-        fill(store, a, 1, 1);
-        for (const u of lookalikes) {
-          expect(store.getInfo(u)).toBeUndefined();
-          expect(store.eventCount(u)).toBe(0);
-          expect(store.getStatus(u)).toBeUndefined();
-        }
-        for (const c of ['tcp:10.0.0.1:12', 'TCP:10.0.0.1:1', 'tcp:10.0.0.1']) {
-          expect(store.clearConnection(c)).toEqual({ device_info: 0, events: 0, waveform: 0, monitor_status: 0 });
-        }
-        check(store, a, 1, 1);
+      it('serials are compared exactly (no prefix or case folding), also inside waveform keys', async () => {
+        const serial = 'BE1';
+        const lookalikes = ['BE12', 'be1', 'BE1 ', '', 'BE1#5', 'BE'];
+        await fill(store, serial, 1, 1);
+        for (const other of lookalikes) await expectNothingOf(store, other);
+        // (BE1, key 12) and (BE11, key 2) concatenate alike
+        await store.putWaveform(serial, sampleWaveform(12, null, 8, { seed: 1 }));
+        await store.putWaveform('BE11', sampleWaveform(2, null, 8, { seed: 2 }));
+        expect(await store.getWaveform('BE11', 12, null)).toBeUndefined();
+        expect(await store.getWaveform(serial, 2, null)).toBeUndefined();
+        // a unit's drop leaves the lookalikes' waveforms
+        for (const other of lookalikes) await store.putWaveform(other, sampleWaveform(3, null, 8, { seed: 3 }));
+        expect(await store.dropEvents(serial)).toEqual({ events: 1, waveforms: 2 });
+        for (const other of lookalikes) expectSameWaveform(await store.getWaveform(other, 3, null), sampleWaveform(3, null, 8, { seed: 3 }));
+        expectSameWaveform(await store.getWaveform('BE11', 2, null), sampleWaveform(2, null, 8, { seed: 2 }));
       });
     });
 
     describe('clearConnection', () => {
-      it('clears every kind of every serial at the address, returns counts, spares other addresses', () => {
-        const a1: UnitId = { connKey: A, serial: S1 };
-        const a2: UnitId = { connKey: A, serial: S2 };
-        const b1: UnitId = { connKey: B, serial: S1 };
-        store.rememberSerial(A, S2);
-        store.rememberSerial(B, S1);
-        store.putInfo(a1, sampleInfo(S1), T0);
-        store.putInfo(a2, sampleInfo(S2), T0);
-        store.appendEvents(a1, storedEvents(0, 3), { first: 1, last: 3, syncedAt: T0 });
-        store.appendEvents(a2, storedEvents(0, 2));
-        store.putWaveform(a1, sampleWaveform(sampleKey(0), null, 8));
-        store.putWaveform(a2, sampleWaveform(sampleKey(0), null, 8));
-        store.putWaveform(a2, sampleWaveform(sampleKey(1), null, 8));
-        store.putStatus(a2, sampleStatus(), T0);
-        store.putInfo(b1, sampleInfo(S1), T0);
-        store.appendEvents(b1, storedEvents(0, 6));
-        store.putWaveform(b1, sampleWaveform(sampleKey(0), null, 8));
-        store.putStatus(b1, sampleStatus(), T0);
+      it("forgets the address's identity and every entry of its unit, returns the counts, spares the rest", async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await store.putIdentity(B, { serial: S1, confirmedAt: T0 + 1 }); // the same unit at another address
+        await store.putIdentity(C, { serial: S2, confirmedAt: T0 + 2 });
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        await store.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
+        await store.putWaveform(S1, sampleWaveform(sampleKey(0), null, 8));
+        await store.putWaveform(S1, sampleWaveform(sampleKey(1), null, 8));
+        await store.putStatus(S1, sampleStatus(), T0);
+        await fill(store, S2, 6, 2);
+        await fill(store, S1_LONGER, 2, 3);
 
-        expect(store.clearConnection(A)).toEqual({ device_info: 2, events: 5, waveform: 3, monitor_status: 1 });
-        for (const u of [a1, a2]) {
-          expect(store.getInfo(u)).toBeUndefined();
-          expect(store.eventCount(u)).toBe(0);
-          expect(store.getEventSync(u)).toBeUndefined();
-          expect(store.getWaveform(u, sampleKey(0), null)).toBeUndefined();
-          expect(store.getStatus(u)).toBeUndefined();
-        }
-        expect(store.lastSerialAt(A)).toBeUndefined();
-        expect(store.lastSerialAt(B)).toBe(S1);
-        expect(store.getInfo(b1)).not.toBeUndefined();
-        expect(store.eventCount(b1)).toBe(6);
-        expect(store.getWaveform(b1, sampleKey(0), null)).not.toBeUndefined();
-        expect(store.getStatus(b1)).not.toBeUndefined();
-        const s = store.stats();
-        expect([s.device_info.entries, s.events.entries, s.waveform.entries, s.monitor_status.entries]).toEqual([1, 6, 1, 1]);
-        expect(store.clearConnection(A)).toEqual({ device_info: 0, events: 0, waveform: 0, monitor_status: 0 });
+        expect(await store.clearConnection(A)).toEqual({ device_info: 1, events: 3, waveform: 2, monitor_status: 1 });
+        expect(await store.getIdentity(A)).toBeUndefined();
+        await expectNothingOf(store, S1);
+        expect(await store.getWaveform(S1, sampleKey(1), null)).toBeUndefined();
+        // other addresses keep their identity, even the one that names the cleared unit
+        expect(await store.getIdentity(B)).toEqual({ serial: S1, confirmedAt: T0 + 1 });
+        expect(await store.getIdentity(C)).toEqual({ serial: S2, confirmedAt: T0 + 2 });
+        await check(store, S2, 6, 2);
+        await check(store, S1_LONGER, 2, 3);
+        const s = await store.stats();
+        expect([s.device_info.entries, s.events.entries, s.waveform.entries, s.monitor_status.entries]).toEqual([2, 8, 2, 2]);
+
+        // nothing is identified at A any more
+        expect(await store.clearConnection(A)).toEqual(NO_COUNTS);
+        // B names a unit with nothing cached: zeros, and B's identity goes
+        expect(await store.clearConnection(B)).toEqual(NO_COUNTS);
+        expect(await store.getIdentity(B)).toBeUndefined();
+        await check(store, S2, 6, 2);
       });
 
-      it('of an unknown address returns zeros for every kind', () => {
-        const counts = store.clearConnection('tcp:192.0.2.1:1');
+      it('counts a sync-only list as no events and still drops its sync state', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await store.putEventSync(S1, sampleSync(0));
+        expect(await store.clearConnection(A)).toEqual(NO_COUNTS);
+        expect(await store.getEventSync(S1)).toBeUndefined();
+      });
+
+      it('of an unknown address returns zeros for every kind and changes nothing', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await fill(store, S1, 2, 1);
+        const counts = await store.clearConnection('tcp:192.0.2.1:1');
         expect(Object.keys(counts).sort()).toEqual([...CACHE_KINDS].sort());
-        expect(counts).toEqual({ device_info: 0, events: 0, waveform: 0, monitor_status: 0 });
+        expect(counts).toEqual(NO_COUNTS);
+        expect(await store.getIdentity(A)).toEqual({ serial: S1, confirmedAt: T0 });
+        await check(store, S1, 2, 1);
+      });
+    });
+
+    describe('leases', () => {
+      const KEY = unitScope(S1);
+      const TTL = 30_000;
+
+      it('a free lease is taken; another owner is told who holds it', async () => {
+        const first = sampleHolder('relay-1:4242:aa#1', T0 + TTL);
+        expect(await store.leases.tryAcquire(KEY, first, { now: T0 })).toEqual({ acquired: true });
+        const second = sampleHolder('cli-host:777:bb#1', T0 + 1 + TTL, { host: 'cli-host', pid: 777 });
+        expect(await store.leases.tryAcquire(KEY, second, { now: T0 + 1 })).toEqual({ acquired: false, heldBy: first });
+        // keys are independent
+        expect(await store.leases.tryAcquire(addressScope(A), second, { now: T0 + 1 })).toEqual({ acquired: true });
+        expect(await store.leases.tryAcquire(unitScope(S1_LONGER), second, { now: T0 + 1 })).toEqual({ acquired: true });
+      });
+
+      it('the same owner takes it again, and its expiry moves', async () => {
+        const owner = 'relay-1:4242:aa#1';
+        await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + TTL), { now: T0 });
+        const again = sampleHolder(owner, T0 + 10_000 + TTL);
+        expect(await store.leases.tryAcquire(KEY, again, { now: T0 + 10_000 })).toEqual({ acquired: true });
+        // at the old expiry it is still held, with the new one
+        const other = sampleHolder('relay-2:1:cc#1', T0 + 2 * TTL);
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + TTL })).toEqual({ acquired: false, heldBy: again });
+      });
+
+      it('expires at expiresAt: another owner takes it then, not a millisecond before', async () => {
+        const first = sampleHolder('relay-1:4242:aa#1', T0 + TTL);
+        await store.leases.tryAcquire(KEY, first, { now: T0 });
+        const second = sampleHolder('relay-2:1:cc#1', T0 + 2 * TTL);
+        expect(await store.leases.tryAcquire(KEY, second, { now: T0 + TTL - 1 })).toEqual({ acquired: false, heldBy: first });
+        expect(await store.leases.tryAcquire(KEY, second, { now: T0 + TTL })).toEqual({ acquired: true });
+        expect(await store.leases.tryAcquire(KEY, first, { now: T0 + TTL + 1 })).toEqual({ acquired: false, heldBy: second });
+      });
+
+      it('takeOverFrom the current owner takes it before expiry; naming anyone else does not', async () => {
+        const dead = sampleHolder('relay-1:4242:aa#1', T0 + TTL);
+        await store.leases.tryAcquire(KEY, dead, { now: T0 });
+        const heir = sampleHolder('relay-1:5151:dd#1', T0 + 1 + TTL, { pid: 5151 });
+        expect(await store.leases.tryAcquire(KEY, heir, { now: T0 + 1, takeOverFrom: 'relay-1:9999:ee#1' })).toEqual({ acquired: false, heldBy: dead });
+        expect(await store.leases.tryAcquire(KEY, heir, { now: T0 + 1, takeOverFrom: dead.owner })).toEqual({ acquired: true });
+        // the old holder is no longer the owner: naming it takes nothing from the heir
+        const late = sampleHolder('relay-3:1:ff#1', T0 + 2 + TTL);
+        expect(await store.leases.tryAcquire(KEY, late, { now: T0 + 2, takeOverFrom: dead.owner })).toEqual({ acquired: false, heldBy: heir });
+      });
+
+      it('renew extends a lease only for its holder', async () => {
+        const owner = 'relay-1:4242:aa#1';
+        expect(await store.leases.renew(KEY, owner, T0 + TTL)).toBe(false); // never taken
+        await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + TTL), { now: T0 });
+        expect(await store.leases.renew(KEY, owner, T0 + 3 * TTL)).toBe(true);
+        const other = sampleHolder('relay-2:1:cc#1', T0 + 4 * TTL);
+        // the old expiry no longer frees it; the renewed one does
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + TTL })).toEqual({ acquired: false, heldBy: sampleHolder(owner, T0 + 3 * TTL) });
+        // a non-holder's renew is refused and moves nothing
+        expect(await store.leases.renew(KEY, other.owner, T0 + 10 * TTL)).toBe(false);
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + 3 * TTL })).toEqual({ acquired: true });
+        // the lease was taken: the old holder's renew is refused and does not take it back
+        expect(await store.leases.renew(KEY, owner, T0 + 10 * TTL)).toBe(false);
+        expect(await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + 5 * TTL), { now: T0 + 3 * TTL + 1 })).toEqual({ acquired: false, heldBy: other });
+      });
+
+      it('renew needs no clock: ownership alone decides, even long past the expiry', async () => {
+        // Times in 1970: a store judging expiry by its own clock would refuse this renewal.
+        const owner = 'relay-1:4242:aa#1';
+        await store.leases.tryAcquire(KEY, sampleHolder(owner, 1_000), { now: 0 });
+        expect(await store.leases.renew(KEY, owner, 3_000)).toBe(true);
+        const other = sampleHolder('relay-2:1:cc#1', 5_000);
+        expect(await store.leases.tryAcquire(KEY, other, { now: 2_000 })).toEqual({ acquired: false, heldBy: sampleHolder(owner, 3_000) });
+        expect(await store.leases.tryAcquire(KEY, other, { now: 3_000 })).toEqual({ acquired: true });
+      });
+
+      it('release frees it for its holder only', async () => {
+        const owner = 'relay-1:4242:aa#1';
+        const other = sampleHolder('relay-2:1:cc#1', T0 + 1 + TTL);
+        await store.leases.release(KEY, owner); // releasing a free lease is harmless
+        await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + TTL), { now: T0 });
+        await store.leases.release(KEY, other.owner); // not the holder: nothing happens
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + 1 })).toEqual({ acquired: false, heldBy: sampleHolder(owner, T0 + TTL) });
+        await store.leases.release(KEY, owner);
+        expect(await store.leases.renew(KEY, owner, T0 + 2 * TTL)).toBe(false);
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + 1 })).toEqual({ acquired: true });
+      });
+
+      it('are not cache data: they change no stats and survive clearConnection', async () => {
+        const holder = sampleHolder('relay-1:4242:aa#1', T0 + TTL);
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await store.leases.tryAcquire(KEY, holder, { now: T0 });
+        await store.leases.tryAcquire(addressScope(A), holder, { now: T0 });
+        for (const k of CACHE_KINDS) expect((await store.stats())[k]).toEqual({ entries: 0, bytes: 0 });
+        await store.clearConnection(A);
+        const other = sampleHolder('relay-2:1:cc#1', T0 + 1 + TTL);
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + 1 })).toEqual({ acquired: false, heldBy: holder });
+        expect(await store.leases.tryAcquire(addressScope(A), other, { now: T0 + 1 })).toEqual({ acquired: false, heldBy: holder });
       });
     });
 
     describe('stats', () => {
-      it('is zero for every kind when empty', () => {
-        const s = store.stats();
+      it('is zero for every kind when empty', async () => {
+        const s = await store.stats();
         expect(Object.keys(s).sort()).toEqual([...CACHE_KINDS].sort());
         for (const k of CACHE_KINDS) expect(s[k]).toEqual({ entries: 0, bytes: 0 });
       });
 
-      it('counts entries and bytes per kind, and drops back when cleared', () => {
-        store.putInfo(u1, sampleInfo(S1), T0);
-        store.appendEvents(u1, storedEvents(0, 10));
-        store.putWaveform(u1, sampleWaveform(sampleKey(0), null, 1024));
-        store.putWaveform(u1, sampleWaveform(sampleKey(1), null, 1024));
-        store.putStatus(u1, sampleStatus(), T0);
-        const s = store.stats();
+      it('counts entries and bytes per kind, and drops back when cleared', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        await store.appendEvents(S1, storedEvents(0, 10));
+        await store.putWaveform(S1, sampleWaveform(sampleKey(0), null, 1024));
+        await store.putWaveform(S1, sampleWaveform(sampleKey(1), null, 1024));
+        await store.putStatus(S1, sampleStatus(), T0);
+        const s = await store.stats();
         expect(s.device_info.entries).toBe(1);
         expect(s.events.entries).toBe(10);
         expect(s.waveform.entries).toBe(2);
@@ -514,275 +719,534 @@ export function storeContractSuite(
         expect(s.events.bytes).toBeGreaterThan(10 * 400);
         expect(s.waveform.bytes).toBeGreaterThan(2 * 4 * 1024 * 2 - 1);
 
-        store.appendEvents(u1, storedEvents(10, 10));
-        const more = store.stats();
+        await store.appendEvents(S1, storedEvents(10, 10));
+        const more = await store.stats();
         expect(more.events.entries).toBe(20);
         expect(more.events.bytes).toBeGreaterThan(s.events.bytes);
 
-        store.deleteStatus(u1);
-        expect(store.stats().monitor_status).toEqual({ entries: 0, bytes: 0 });
-        store.dropEvents(u1);
-        const dropped = store.stats();
+        await store.deleteStatus(S1);
+        expect((await store.stats()).monitor_status).toEqual({ entries: 0, bytes: 0 });
+        await store.dropEvents(S1);
+        const dropped = await store.stats();
         expect(dropped.events).toEqual({ entries: 0, bytes: 0 });
         expect(dropped.waveform).toEqual({ entries: 0, bytes: 0 });
         expect(dropped.device_info.entries).toBe(1);
-        store.clearConnection(A);
-        for (const k of CACHE_KINDS) expect(store.stats()[k]).toEqual({ entries: 0, bytes: 0 });
+        await store.clearConnection(A);
+        for (const k of CACHE_KINDS) expect((await store.stats())[k]).toEqual({ entries: 0, bytes: 0 });
       });
     });
 
     describe('no aliasing', () => {
-      it('mutating returned values does not change the store', () => {
-        store.putInfo(u1, sampleInfo(S1), T0);
-        store.appendEvents(u1, storedEvents(0, 3), { first: 1, last: 3, syncedAt: T0 });
-        store.putWaveform(u1, sampleWaveform(sampleKey(0), null, 16));
-        store.putStatus(u1, sampleStatus(), T0);
+      it('mutating returned values does not change the store', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        await store.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
+        await store.putWaveform(S1, sampleWaveform(sampleKey(0), null, 16));
+        await store.putStatus(S1, sampleStatus(), T0);
+        const holder = sampleHolder('relay-1:4242:aa#1', T0 + 30_000);
+        await store.leases.tryAcquire(unitScope(S1), holder, { now: T0 });
 
-        const info = store.getInfo(u1)!;
+        const id = (await store.getIdentity(A))!;
+        id.serial = S2;
+        id.confirmedAt = 1;
+        const info = (await store.getInfo(S1))!;
         info.info.compliance.project = 'changed';
         info.dirty = true;
         info.fetchedAt = 1;
-        const events = store.getEvents(u1);
+        const events = await store.getEvents(S1);
         events[0]!.event.peaks.tran_ips = 99;
         events[1]!.key = 1;
         events.pop();
-        const one = store.getEvent(u1, 2)!;
+        const one = (await store.getEvent(S1, 2))!;
         one.event.project.notes = 'changed';
-        const sync = store.getEventSync(u1)!;
+        const sync = (await store.getEventSync(S1))!;
         sync.last = 99;
-        const w = store.getWaveform(u1, sampleKey(0), null)!;
+        sync.complete = false;
+        const w = (await store.getWaveform(S1, sampleKey(0), null))!;
         w.channels.Tran[0] = 12345;
         w.channels.MicL.fill(7);
         w.sampleRate = 1;
-        const status = store.getStatus(u1)!;
+        const status = (await store.getStatus(S1))!;
         status.status.battery_v = 0;
         status.fetchedAt = 1;
-        store.getEventsJson(u1)!.fill(0x20);
+        (await store.getEventsJson(S1))!.fill(0x20);
+        const refused = await store.leases.tryAcquire(unitScope(S1), sampleHolder('relay-2:1:cc#1', T0 + 60_000), { now: T0 + 1 });
+        if (!refused.acquired) refused.heldBy.expiresAt = T0;
 
-        expect(store.getInfo(u1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: false });
-        expect(store.getEvents(u1)).toEqual(storedEvents(0, 3));
-        expect(store.getEvent(u1, 2)).toEqual(storedEvent(2));
-        expect(JSON.parse(new TextDecoder().decode(store.getEventsJson(u1)))).toEqual(storedEvents(0, 3).map((e) => e.event));
-        expect(store.getEventSync(u1)).toEqual({ first: 1, last: 3, syncedAt: T0 });
-        expectSameWaveform(store.getWaveform(u1, sampleKey(0), null), sampleWaveform(sampleKey(0), null, 16));
-        expect(store.getStatus(u1)).toEqual({ status: sampleStatus(), fetchedAt: T0 });
+        expect(await store.getIdentity(A)).toEqual({ serial: S1, confirmedAt: T0 });
+        expect(await store.getInfo(S1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: false });
+        expect(await store.getEvents(S1)).toEqual(storedEvents(0, 3));
+        expect(await store.getEvent(S1, 2)).toEqual(storedEvent(2));
+        expect(decodeJson(await store.getEventsJson(S1))).toEqual(storedEvents(0, 3).map((e) => e.event));
+        expect(await store.getEventSync(S1)).toEqual(sampleSync(3));
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(0), null), sampleWaveform(sampleKey(0), null, 16));
+        expect(await store.getStatus(S1)).toEqual({ status: sampleStatus(), fetchedAt: T0 });
+        expect(await store.leases.tryAcquire(unitScope(S1), sampleHolder('relay-2:1:cc#1', T0 + 60_000), { now: T0 + 2 })).toEqual({ acquired: false, heldBy: holder });
       });
 
-      it('mutating values after putting them does not change the store', () => {
+      it('mutating values after putting them does not change the store', async () => {
+        const id = { serial: S1, confirmedAt: T0 };
+        await store.putIdentity(A, id);
+        id.serial = S2;
         const info = sampleInfo(S1);
-        store.putInfo(u1, info, T0);
+        await store.putInfo(S1, info, T0);
         info.compliance.client = 'changed';
         const events = storedEvents(0, 2);
-        const sync: EventSyncState = { first: 1, last: 2, syncedAt: T0 };
-        store.appendEvents(u1, events, sync);
+        const sync = sampleSync(2);
+        await store.appendEvents(S1, events, sync);
         events[0]!.event.project.project = 'changed';
         events[1]!.fetchedAt = 0;
         sync.last = 99;
+        const sync2 = sampleSync(2, { probedAt: T0 + 5 });
+        await store.putEventSync(S2, sync2);
+        sync2.counter = null;
         const w = sampleWaveform(sampleKey(0), null, 16);
-        store.putWaveform(u1, w);
+        await store.putWaveform(S1, w);
         w.channels.Vert[3] = -1;
         w.index = 42;
         const status = sampleStatus();
-        store.putStatus(u1, status, T0);
+        await store.putStatus(S1, status, T0);
         status.memory_free = 0;
+        const holder = sampleHolder('relay-1:4242:aa#1', T0 + 30_000);
+        await store.leases.tryAcquire(unitScope(S1), holder, { now: T0 });
+        holder.expiresAt = T0;
+        holder.owner = 'changed';
 
-        expect(store.getInfo(u1)?.info).toEqual(sampleInfo(S1));
-        expect(store.getEvents(u1)).toEqual(storedEvents(0, 2));
-        expect(store.getEventSync(u1)).toEqual({ first: 1, last: 2, syncedAt: T0 });
-        expectSameWaveform(store.getWaveform(u1, sampleKey(0), null), sampleWaveform(sampleKey(0), null, 16));
-        expect(store.getStatus(u1)?.status).toEqual(sampleStatus());
+        expect(await store.getIdentity(A)).toEqual({ serial: S1, confirmedAt: T0 });
+        expect((await store.getInfo(S1))?.info).toEqual(sampleInfo(S1));
+        expect(await store.getEvents(S1)).toEqual(storedEvents(0, 2));
+        expect(await store.getEventSync(S1)).toEqual(sampleSync(2));
+        expect(await store.getEventSync(S2)).toEqual(sampleSync(2, { probedAt: T0 + 5 }));
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(0), null), sampleWaveform(sampleKey(0), null, 16));
+        expect((await store.getStatus(S1))?.status).toEqual(sampleStatus());
+        expect(await store.leases.tryAcquire(unitScope(S1), sampleHolder('relay-2:1:cc#1', T0 + 60_000), { now: T0 + 1 })).toEqual({
+          acquired: false,
+          heldBy: sampleHolder('relay-1:4242:aa#1', T0 + 30_000),
+        });
       });
     });
+
+    describe('pollChanges and onChange', () => {
+      it('take a listener and poll without throwing, before and after writes', async () => {
+        const calls: (readonly string[] | 'all')[] = [];
+        store.onChange((scopes) => calls.push(scopes));
+        expect(store.pollChanges()).toBeUndefined();
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await fill(store, S1, 2, 1);
+        expect(store.pollChanges()).toBeUndefined();
+        expect(store.pollChanges()).toBeUndefined();
+        // whether a store reports its own writes to itself is left open
+      });
+    });
+
+    if (makeSharedPair) {
+      describe('change feed between two stores on one backing', () => {
+        let a: Store;
+        let b: Store;
+        const heard: { a: (readonly string[] | 'all')[]; b: (readonly string[] | 'all')[] } = { a: [], b: [] };
+
+        /** Polls `side` and answers every scope its listener heard ('all' kept as the word). */
+        const poll = (side: 'a' | 'b'): { calls: number; scopes: string[] } => {
+          heard[side] = [];
+          (side === 'a' ? a : b).pollChanges();
+          const calls = heard[side];
+          return { calls: calls.length, scopes: calls.flatMap((c) => (c === 'all' ? ['all'] : [...c])) };
+        };
+
+        beforeEach(async () => {
+          [a, b] = await makeSharedPair();
+          a.onChange((scopes) => heard.a.push(scopes));
+          b.onChange((scopes) => heard.b.push(scopes));
+          poll('a');
+          poll('b');
+        });
+        afterEach(async () => {
+          await a.close();
+          await b.close();
+        });
+
+        it('both stores say they are shared', () => {
+          expect(a.capabilities.shared).toBe(true);
+          expect(b.capabilities.shared).toBe(true);
+        });
+
+        interface UnitWrite {
+          what: string;
+          setup?: (s: Store) => Promise<unknown>;
+          write: (s: Store) => Promise<unknown>;
+          readBack: (s: Store) => Promise<void>;
+        }
+        const unitWrites: UnitWrite[] = [
+          {
+            what: 'putInfo',
+            write: (s) => s.putInfo(S1, sampleInfo(S1), T0),
+            readBack: async (s) => expect(await s.getInfo(S1)).toEqual({ info: sampleInfo(S1), fetchedAt: T0, dirty: false }),
+          },
+          {
+            what: 'markInfoDirty',
+            setup: (s) => s.putInfo(S1, sampleInfo(S1), T0),
+            write: (s) => s.markInfoDirty(S1),
+            readBack: async (s) => expect((await s.getInfo(S1))?.dirty).toBe(true),
+          },
+          {
+            what: 'putEventSync',
+            write: (s) => s.putEventSync(S1, sampleSync(0, { counter: 3 })),
+            readBack: async (s) => expect(await s.getEventSync(S1)).toEqual(sampleSync(0, { counter: 3 })),
+          },
+          {
+            what: 'appendEvents',
+            write: (s) => s.appendEvents(S1, storedEvents(0, 3), sampleSync(3)),
+            readBack: async (s) => {
+              expect(await s.getEvents(S1)).toEqual(storedEvents(0, 3));
+              expect(decodeJson(await s.getEventsJson(S1))).toEqual(storedEvents(0, 3).map((e) => e.event));
+              expect(await s.getEventSync(S1)).toEqual(sampleSync(3));
+            },
+          },
+          {
+            what: 'dropEvents',
+            setup: async (s) => {
+              await s.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
+              await s.putWaveform(S1, sampleWaveform(sampleKey(0), null, 16));
+            },
+            write: (s) => s.dropEvents(S1),
+            readBack: async (s) => {
+              expect(await s.eventCount(S1)).toBe(0);
+              expect(await s.getEventSync(S1)).toBeUndefined();
+              expect(await s.getWaveform(S1, sampleKey(0), null)).toBeUndefined();
+            },
+          },
+          {
+            what: 'putWaveform',
+            write: (s) => s.putWaveform(S1, sampleWaveform(sampleKey(2), '2026-04-09T07:00:02', 256, { seed: 4 })),
+            readBack: async (s) => expectSameWaveform(await s.getWaveform(S1, sampleKey(2), '2026-04-09T07:00:02'), sampleWaveform(sampleKey(2), '2026-04-09T07:00:02', 256, { seed: 4 })),
+          },
+          {
+            what: 'putStatus',
+            write: (s) => s.putStatus(S1, sampleStatus(), T0),
+            readBack: async (s) => expect(await s.getStatus(S1)).toEqual({ status: sampleStatus(), fetchedAt: T0 }),
+          },
+          {
+            what: 'deleteStatus',
+            setup: (s) => s.putStatus(S1, sampleStatus(), T0),
+            write: (s) => s.deleteStatus(S1),
+            readBack: async (s) => expect(await s.getStatus(S1)).toBeUndefined(),
+          },
+        ];
+
+        for (const { what, setup, write, readBack } of unitWrites) {
+          it(`${what} through one store reaches the other as unit:<serial>, once`, async () => {
+            await setup?.(a);
+            poll('b');
+            await write(a);
+            expect(poll('b').scopes).toContain(unitScope(S1));
+            expect(poll('b').calls).toBe(0);
+            await readBack(b);
+          });
+        }
+
+        it('putIdentity reaches the other store as addr:<connKey>, once', async () => {
+          await a.putIdentity(A, { serial: S1, confirmedAt: T0 });
+          expect(poll('b').scopes).toContain(addressScope(A));
+          expect(poll('b').calls).toBe(0);
+          expect(await b.getIdentity(A)).toEqual({ serial: S1, confirmedAt: T0 });
+        });
+
+        it('clearConnection reaches the other store as both the address and the unit', async () => {
+          await a.putIdentity(A, { serial: S1, confirmedAt: T0 });
+          await fill(a, S1, 2, 1);
+          poll('b');
+          await check(b, S1, 2, 1);
+          expect(await a.clearConnection(A)).toEqual({ device_info: 1, events: 2, waveform: 1, monitor_status: 1 });
+          const { scopes } = poll('b');
+          expect(scopes).toContain(addressScope(A));
+          expect(scopes).toContain(unitScope(S1));
+          expect(poll('b').calls).toBe(0);
+          expect(await b.getIdentity(A)).toBeUndefined();
+          await expectNothingOf(b, S1);
+        });
+
+        it('works both ways, and every write since the last poll is reported', async () => {
+          await b.putInfo(S2, sampleInfo(S2), T0);
+          await b.putIdentity(C, { serial: S2, confirmedAt: T0 });
+          await b.putStatus(S1, sampleStatus(), T0);
+          const { scopes } = poll('a');
+          expect(scopes).toContain(unitScope(S2));
+          expect(scopes).toContain(addressScope(C));
+          expect(scopes).toContain(unitScope(S1));
+          expect(poll('a').calls).toBe(0);
+          expect(await a.getInfo(S2)).toEqual({ info: sampleInfo(S2), fetchedAt: T0, dirty: false });
+        });
+
+        it('reads are not changes', async () => {
+          await a.putIdentity(A, { serial: S1, confirmedAt: T0 });
+          await fill(a, S1, 2, 1);
+          poll('b');
+          await check(a, S1, 2, 1);
+          await a.getIdentity(A);
+          await a.getEventsJson(S1);
+          await a.getEvent(S1, 1);
+          await a.stats();
+          expect(poll('b').calls).toBe(0);
+        });
+
+        it('a lease taken through one store is held through the other', async () => {
+          const key = unitScope(S1);
+          const mine = sampleHolder('relay-1:4242:aa#1', T0 + 30_000);
+          const theirs = sampleHolder('cli-host:777:bb#1', T0 + 30_001, { host: 'cli-host', pid: 777 });
+          expect(await a.leases.tryAcquire(key, mine, { now: T0 })).toEqual({ acquired: true });
+          expect(await b.leases.tryAcquire(key, theirs, { now: T0 + 1 })).toEqual({ acquired: false, heldBy: mine });
+          expect(await b.leases.renew(key, theirs.owner, T0 + 60_000)).toBe(false);
+          expect(await b.leases.renew(key, mine.owner, T0 + 60_000)).toBe(true);
+          expect(await a.leases.tryAcquire(key, theirs, { now: T0 + 30_000 })).toEqual({ acquired: false, heldBy: { ...mine, expiresAt: T0 + 60_000 } });
+          await a.leases.release(key, mine.owner);
+          expect(await b.leases.tryAcquire(key, theirs, { now: T0 + 2 })).toEqual({ acquired: true });
+          expect(await a.leases.tryAcquire(key, mine, { now: T0 + 3 })).toEqual({ acquired: false, heldBy: theirs });
+        });
+      });
+    }
 
     describe('close', () => {
-      it('then any call throws StoreError; closing again is harmless', () => {
-        store.putInfo(u1, sampleInfo(S1), T0);
-        store.close();
+      it('then every call rejects with StoreError; closing again is harmless', async () => {
+        await store.putInfo(S1, sampleInfo(S1), T0);
+        await store.close();
         const w = sampleWaveform(1, null, 4);
-        const calls: Array<() => unknown> = [
-          () => store.lastSerialAt(A),
-          () => store.rememberSerial(A, S1),
-          () => store.getInfo(u1),
-          () => store.putInfo(u1, sampleInfo(S1), T0),
-          () => store.markInfoDirty(u1),
-          () => store.getEventSync(u1),
-          () => store.getEvents(u1),
-          () => store.getEvent(u1, 0),
-          () => store.getEventsJson(u1),
-          () => store.eventCount(u1),
-          () => store.appendEvents(u1, [storedEvent(0)]),
-          () => store.appendEvents(u1, []),
-          () => store.dropEvents(u1),
-          () => store.getWaveform(u1, 1, null),
-          () => store.putWaveform(u1, w),
-          () => store.getStatus(u1),
-          () => store.putStatus(u1, sampleStatus(), T0),
-          () => store.deleteStatus(u1),
+        const holder = sampleHolder('relay-1:4242:aa#1', T0 + 30_000);
+        const calls: Array<() => Promise<unknown>> = [
+          () => store.getIdentity(A),
+          () => store.putIdentity(A, { serial: S1, confirmedAt: T0 }),
+          () => store.getInfo(S1),
+          () => store.putInfo(S1, sampleInfo(S1), T0),
+          () => store.markInfoDirty(S1),
+          () => store.getEventSync(S1),
+          () => store.putEventSync(S1, sampleSync(0)),
+          () => store.getEvents(S1),
+          () => store.getEvent(S1, 0),
+          () => store.getEventsJson(S1),
+          () => store.eventCount(S1),
+          () => store.appendEvents(S1, [storedEvent(0)]),
+          () => store.appendEvents(S1, []),
+          () => store.dropEvents(S1),
+          () => store.getWaveform(S1, 1, null),
+          () => store.putWaveform(S1, w),
+          () => store.getStatus(S1),
+          () => store.putStatus(S1, sampleStatus(), T0),
+          () => store.deleteStatus(S1),
           () => store.clearConnection(A),
           () => store.stats(),
+          () => store.leases.tryAcquire(unitScope(S1), holder, { now: T0 }),
+          () => store.leases.renew(unitScope(S1), holder.owner, T0 + 60_000),
+          () => store.leases.release(unitScope(S1), holder.owner),
         ];
-        for (const call of calls) expectStoreError(call);
-        store.close();
+        for (const call of calls) await expectStoreError(call);
+        await store.close();
       });
     });
 
-    describe('model-based', () => {
-      it(
-        'random operation sequences give the same observable results as the reference model',
-        async () => {
-          await fc.assert(
-            fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 50, size: 'max' }), async (ops) => {
-              const real = await makeStore();
-              const model = new ReferenceStore();
-              try {
-                ops.forEach((op, step) => {
-                  const got = outcome(() => runOp(real, op, model));
-                  const want = outcome(() => runOp(model, op, model));
-                  if (!sameOutcome(got, want)) {
-                    throw new Error(`step ${step} ${describeOp(op)}: store gave ${show(got)}, model ${show(want)}`);
-                  }
-                });
-              } finally {
-                real.close();
-              }
-            }),
-            { numRuns: options.modelRuns ?? 100 },
-          );
-        },
-        60_000,
-      );
-    });
+    if (modelRuns > 0) {
+      describe('model-based', () => {
+        it(
+          'random operation sequences give the same observable results as the reference model',
+          () => checkAgainstModel(async () => makeStore(), { runs: modelRuns }),
+          60_000,
+        );
+      });
+    }
   });
 }
 
-// --- the model-based test's operations -------------------------------------------------------
+// --- the model-based test ----------------------------------------------------------------------
+
+/**
+ * Runs random operation sequences on a fresh store from `makeStore` and on a ReferenceStore, and
+ * rejects (with the shrunk sequence) at the first observable difference. The suite's model test;
+ * exported so test-kit can show it catches a store that breaks a rule.
+ */
+export async function checkAgainstModel(makeStore: () => Promise<Store>, opts: { runs?: number } = {}): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 50, size: 'max' }), async (ops) => {
+      const real = await makeStore();
+      const model = new ReferenceStore();
+      try {
+        for (const [step, op] of ops.entries()) {
+          // The batch an append sends depends on the list before the step, so both get the same one.
+          const got = await outcome(() => runOp(real, op, model));
+          const want = await outcome(() => runOp(model, op, model));
+          if (canonical(got) !== canonical(want)) {
+            throw new Error(`step ${step} ${JSON.stringify(op)}: store gave ${show(got)}, model ${show(want)}`);
+          }
+        }
+      } finally {
+        await real.close();
+      }
+    }),
+    // The divergence goes in the message itself, so every runner shows it.
+    { numRuns: opts.runs ?? 100, includeErrorInReport: true },
+  );
+}
 
 // Mostly one unit, so histories grow long enough to matter; the others check isolation.
-const unitArb: fc.Arbitrary<UnitId> = fc.oneof(
-  { arbitrary: fc.constant({ connKey: A, serial: S1 }), weight: 4 },
-  fc.constant({ connKey: A, serial: S2 }),
-  fc.constant({ connKey: B, serial: S1 }),
-  fc.constant({ connKey: B, serial: S2 }),
-);
+const serialArb = fc.oneof({ arbitrary: fc.constant(S1), weight: 4 }, fc.constant(S2), fc.constant(S1_LONGER));
+const connKeyArb = fc.constantFrom(A, B);
 const wkeyArb = fc.constantFrom(sampleKey(0), sampleKey(1), sampleKey(2));
 const tsArb = fc.constantFrom<string | null>(null, '2026-04-09T07:00:00', '2026-04-09T07:00:01');
+const atArb = fc.integer({ min: T0, max: T0 + 1_000_000 });
+
+// Leases: few keys and owners, and times on a coarse grid so expiries land on both sides of `now`.
+const LEASE_OWNERS: readonly LeaseHolder[] = [
+  sampleHolder('relay-1:100:aa#1', 0, { pid: 100 }),
+  sampleHolder('relay-1:200:bb#1', 0, { pid: 200 }),
+  sampleHolder('cli-host:300:cc#1', 0, { host: 'cli-host', pid: 300 }),
+];
+const leaseKeyArb = fc.constantFrom(unitScope(S1), addressScope(A));
+const ownerArb = fc.nat(LEASE_OWNERS.length - 1);
+const leaseTimeArb = fc.integer({ min: 0, max: 6 }).map((n) => T0 + n * 10_000);
+const ttlArb = fc.constantFrom(5_000, 10_000, 30_000);
 
 type Op =
-  | { op: 'rememberSerial'; connKey: string; serial: string }
-  | { op: 'lastSerialAt'; connKey: string }
-  | { op: 'putInfo'; u: UnitId; variant: number; at: number }
-  | { op: 'getInfo'; u: UnitId }
-  | { op: 'markInfoDirty'; u: UnitId }
-  | { op: 'appendEvents'; u: UnitId; n: number; skew: number; sync: boolean; at: number }
-  | { op: 'getEvents'; u: UnitId }
-  | { op: 'getEvent'; u: UnitId; index: number }
-  | { op: 'getEventsJson'; u: UnitId }
-  | { op: 'eventCount'; u: UnitId }
-  | { op: 'getEventSync'; u: UnitId }
-  | { op: 'dropEvents'; u: UnitId }
-  | { op: 'putWaveform'; u: UnitId; key: number; ts: string | null; seed: number; samples: number }
-  | { op: 'getWaveform'; u: UnitId; key: number; ts: string | null }
-  | { op: 'putStatus'; u: UnitId; variant: number; at: number }
-  | { op: 'getStatus'; u: UnitId }
-  | { op: 'deleteStatus'; u: UnitId }
+  | { op: 'putIdentity'; connKey: string; serial: string; at: number }
+  | { op: 'getIdentity'; connKey: string }
+  | { op: 'putInfo'; serial: string; variant: number; at: number }
+  | { op: 'getInfo'; serial: string }
+  | { op: 'markInfoDirty'; serial: string }
+  | { op: 'putEventSync'; serial: string; variant: number; at: number }
+  | { op: 'appendEvents'; serial: string; n: number; skew: number; sync: boolean; at: number }
+  | { op: 'getEvents'; serial: string }
+  | { op: 'getEvent'; serial: string; index: number }
+  | { op: 'getEventsJson'; serial: string }
+  | { op: 'eventCount'; serial: string }
+  | { op: 'getEventSync'; serial: string }
+  | { op: 'dropEvents'; serial: string; keepWaveforms: boolean }
+  | { op: 'putWaveform'; serial: string; key: number; ts: string | null; seed: number; samples: number }
+  | { op: 'getWaveform'; serial: string; key: number; ts: string | null }
+  | { op: 'putStatus'; serial: string; variant: number; at: number }
+  | { op: 'getStatus'; serial: string }
+  | { op: 'deleteStatus'; serial: string }
   | { op: 'clearConnection'; connKey: string }
-  | { op: 'stats' };
+  | { op: 'stats' }
+  | { op: 'tryAcquire'; key: string; owner: number; now: number; ttl: number; takeOverFrom: number | null }
+  | { op: 'renew'; key: string; owner: number; expiresAt: number }
+  | { op: 'release'; key: string; owner: number };
 
-const atArb = fc.integer({ min: T0, max: T0 + 1_000_000 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('rememberSerial' as const), connKey: fc.constantFrom(A, B), serial: fc.constantFrom(S1, S2) }),
-  fc.record({ op: fc.constant('lastSerialAt' as const), connKey: fc.constantFrom(A, B) }),
-  fc.record({ op: fc.constant('putInfo' as const), u: unitArb, variant: fc.nat(3), at: atArb }),
-  fc.record({ op: fc.constant('getInfo' as const), u: unitArb }),
-  fc.record({ op: fc.constant('markInfoDirty' as const), u: unitArb }),
+  fc.record({ op: fc.constant('putIdentity' as const), connKey: connKeyArb, serial: serialArb, at: atArb }),
+  fc.record({ op: fc.constant('getIdentity' as const), connKey: connKeyArb }),
+  fc.record({ op: fc.constant('putInfo' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
+  fc.record({ op: fc.constant('getInfo' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('markInfoDirty' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('putEventSync' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
   {
-    arbitrary: fc.record({ op: fc.constant('appendEvents' as const), u: unitArb, n: fc.nat(4), skew: fc.constantFrom(0, 0, 0, 0, 1, -1), sync: fc.boolean(), at: atArb }),
+    arbitrary: fc.record({ op: fc.constant('appendEvents' as const), serial: serialArb, n: fc.nat(4), skew: fc.constantFrom(0, 0, 0, 0, 1, -1), sync: fc.boolean(), at: atArb }),
     weight: 4,
   },
-  fc.record({ op: fc.constant('getEvents' as const), u: unitArb }),
-  fc.record({ op: fc.constant('getEvent' as const), u: unitArb, index: fc.integer({ min: -1, max: 6 }) }),
-  { arbitrary: fc.record({ op: fc.constant('getEventsJson' as const), u: unitArb }), weight: 2 },
-  fc.record({ op: fc.constant('eventCount' as const), u: unitArb }),
-  fc.record({ op: fc.constant('getEventSync' as const), u: unitArb }),
-  fc.record({ op: fc.constant('dropEvents' as const), u: unitArb }),
+  fc.record({ op: fc.constant('getEvents' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('getEvent' as const), serial: serialArb, index: fc.integer({ min: -1, max: 6 }) }),
+  { arbitrary: fc.record({ op: fc.constant('getEventsJson' as const), serial: serialArb }), weight: 2 },
+  fc.record({ op: fc.constant('eventCount' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('getEventSync' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('dropEvents' as const), serial: serialArb, keepWaveforms: fc.boolean() }),
   {
-    arbitrary: fc.record({ op: fc.constant('putWaveform' as const), u: unitArb, key: wkeyArb, ts: tsArb, seed: fc.nat(5), samples: fc.nat(40) }),
+    arbitrary: fc.record({ op: fc.constant('putWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb, seed: fc.nat(5), samples: fc.nat(40) }),
     weight: 2,
   },
-  { arbitrary: fc.record({ op: fc.constant('getWaveform' as const), u: unitArb, key: wkeyArb, ts: tsArb }), weight: 2 },
-  fc.record({ op: fc.constant('putStatus' as const), u: unitArb, variant: fc.nat(3), at: atArb }),
-  fc.record({ op: fc.constant('getStatus' as const), u: unitArb }),
-  fc.record({ op: fc.constant('deleteStatus' as const), u: unitArb }),
-  fc.record({ op: fc.constant('clearConnection' as const), connKey: fc.constantFrom(A, B) }),
+  { arbitrary: fc.record({ op: fc.constant('getWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb }), weight: 2 },
+  fc.record({ op: fc.constant('putStatus' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
+  fc.record({ op: fc.constant('getStatus' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('deleteStatus' as const), serial: serialArb }),
+  fc.record({ op: fc.constant('clearConnection' as const), connKey: connKeyArb }),
   fc.record({ op: fc.constant('stats' as const) }),
+  {
+    arbitrary: fc.record({
+      op: fc.constant('tryAcquire' as const),
+      key: leaseKeyArb,
+      owner: ownerArb,
+      now: leaseTimeArb,
+      ttl: ttlArb,
+      takeOverFrom: fc.option(ownerArb, { nil: null, freq: 3 }),
+    }),
+    weight: 2,
+  },
+  fc.record({ op: fc.constant('renew' as const), key: leaseKeyArb, owner: ownerArb, expiresAt: leaseTimeArb }),
+  fc.record({ op: fc.constant('release' as const), key: leaseKeyArb, owner: ownerArb }),
 );
 
-/** Runs one operation; what it returns is normalised to plain data for comparison. */
-function runOp(s: Store, op: Op, model: ReferenceStore): unknown {
+function leaseHolder(owner: number, expiresAt: number): LeaseHolder {
+  return { ...LEASE_OWNERS[owner]!, expiresAt };
+}
+
+/** Runs one operation; what it answers is normalised to plain data for comparison. */
+async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> {
   switch (op.op) {
-    case 'rememberSerial':
-      return s.rememberSerial(op.connKey, op.serial);
-    case 'lastSerialAt':
-      return s.lastSerialAt(op.connKey);
+    case 'putIdentity':
+      return s.putIdentity(op.connKey, { serial: op.serial, confirmedAt: op.at });
+    case 'getIdentity':
+      return s.getIdentity(op.connKey);
     case 'putInfo':
-      return s.putInfo(op.u, sampleInfo(op.u.serial, { event_count: op.variant, firmware: op.variant % 2 ? null : 'S338.17' }), op.at);
+      return s.putInfo(op.serial, sampleInfo(op.serial, { event_count: op.variant, firmware: op.variant % 2 ? null : 'S338.17' }), op.at);
     case 'getInfo':
-      return s.getInfo(op.u);
+      return s.getInfo(op.serial);
     case 'markInfoDirty':
-      return s.markInfoDirty(op.u);
+      return s.markInfoDirty(op.serial);
+    case 'putEventSync':
+      return s.putEventSync(op.serial, sampleSync(op.variant, { counter: op.variant === 3 ? null : op.variant, complete: op.variant % 2 === 0, probedAt: op.at }));
     case 'appendEvents': {
       // The batch starts where the model's list ends, shifted by `skew`: a skew ≠ 0 must fail.
-      const from = model.eventCount(op.u) + op.skew;
+      const from = (await model.eventCount(op.serial)) + op.skew;
       const events = storedEvents(from, op.skew === 0 ? op.n : Math.max(op.n, 1), op.at);
-      const sync: EventSyncState | undefined = op.sync ? { first: sampleKey(0), last: sampleKey(from + op.n), syncedAt: op.at } : undefined;
-      return s.appendEvents(op.u, events, sync);
+      const sync = op.sync ? sampleSync(from + op.n, { probedAt: op.at }) : undefined;
+      return s.appendEvents(op.serial, events, sync);
     }
     case 'getEvents':
-      return s.getEvents(op.u);
+      return s.getEvents(op.serial);
     case 'getEvent':
-      return s.getEvent(op.u, op.index);
-    case 'getEventsJson':
-      return s.getEventsJson(op.u);
+      return s.getEvent(op.serial, op.index);
+    case 'getEventsJson': {
+      const bytes = await s.getEventsJson(op.serial);
+      return bytes && new TextDecoder().decode(bytes);
+    }
     case 'eventCount':
-      return s.eventCount(op.u);
+      return s.eventCount(op.serial);
     case 'getEventSync':
-      return s.getEventSync(op.u);
+      return s.getEventSync(op.serial);
     case 'dropEvents':
-      return s.dropEvents(op.u);
+      return s.dropEvents(op.serial, { keepWaveforms: op.keepWaveforms });
     case 'putWaveform':
-      return s.putWaveform(op.u, sampleWaveform(op.key, op.ts, op.samples, { seed: op.seed, index: op.seed }));
+      return s.putWaveform(op.serial, sampleWaveform(op.key, op.ts, op.samples, { seed: op.seed, index: op.seed }));
     case 'getWaveform': {
-      const w = s.getWaveform(op.u, op.key, op.ts);
+      const w = await s.getWaveform(op.serial, op.key, op.ts);
       return w && { ...w, channels: Object.fromEntries(Object.entries(w.channels).map(([k, v]) => [k, Array.from(v)])) };
     }
     case 'putStatus':
-      return s.putStatus(op.u, sampleStatus({ battery_v: 6 + op.variant / 10, is_monitoring: op.variant % 2 === 0 }), op.at);
+      return s.putStatus(op.serial, sampleStatus({ battery_v: 6 + op.variant / 10, is_monitoring: op.variant % 2 === 0 }), op.at);
     case 'getStatus':
-      return s.getStatus(op.u);
+      return s.getStatus(op.serial);
     case 'deleteStatus':
-      return s.deleteStatus(op.u);
+      return s.deleteStatus(op.serial);
     case 'clearConnection':
       return s.clearConnection(op.connKey);
     case 'stats': {
       // Entries must match exactly; bytes only in whether the kind holds anything.
-      const st = s.stats();
+      const st = await s.stats();
       return Object.fromEntries(CACHE_KINDS.map((k: CacheKind) => [k, { entries: st[k].entries, holds: st[k].bytes > 0 }]));
     }
+    case 'tryAcquire': {
+      const takeOverFrom = op.takeOverFrom === null ? undefined : LEASE_OWNERS[op.takeOverFrom]!.owner;
+      return s.leases.tryAcquire(op.key, leaseHolder(op.owner, op.now + op.ttl), takeOverFrom === undefined ? { now: op.now } : { now: op.now, takeOverFrom });
+    }
+    case 'renew':
+      return s.leases.renew(op.key, LEASE_OWNERS[op.owner]!.owner, op.expiresAt);
+    case 'release':
+      return s.leases.release(op.key, LEASE_OWNERS[op.owner]!.owner);
   }
 }
 
 type Outcome = { ok: unknown } | { error: string };
 
-function outcome(fn: () => unknown): Outcome {
+async function outcome(fn: () => Promise<unknown>): Promise<Outcome> {
   try {
-    return { ok: fn() };
+    return { ok: await fn() };
   } catch (e) {
-    return { error: e instanceof Error ? e.name : String(e) };
+    return { error: isStoreError(e) ? 'StoreError' : e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }
-}
-
-function sameOutcome(a: Outcome, b: Outcome): boolean {
-  return canonical(a) === canonical(b);
 }
 
 /** JSON with object keys sorted, so field order never matters. */
@@ -797,10 +1261,6 @@ function canonical(v: unknown): string {
 function show(o: Outcome): string {
   const text = JSON.stringify(o) ?? 'undefined';
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
-
-function describeOp(op: Op): string {
-  return JSON.stringify(op);
 }
 
 function bytesOf(a: Int16Array): Buffer {

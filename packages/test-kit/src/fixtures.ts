@@ -3,7 +3,7 @@
  * contract suite and for any package's tests. Every call returns fresh objects.
  */
 import { FIRST_KEY, keyToHex } from '@sfm/core';
-import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, StoredEvent, StoredWaveform } from '@sfm/core';
+import type { DeviceInfo, Event, EventSyncState, GeoRangeName, LeaseHolder, MonitorStatus, StoredEvent, StoredWaveform } from '@sfm/core';
 
 /** 2026-04-09T07:00:00Z: the default `fetchedAt` of the builders. */
 export const SAMPLE_FETCHED_AT = Date.UTC(2026, 3, 9, 7, 0, 0);
@@ -131,6 +131,19 @@ export function sampleStatus(overrides: Partial<MonitorStatus> = {}): MonitorSta
     clock: '2026-04-09T07:12:31',
     ...overrides,
   };
+}
+
+/**
+ * The sync state of a unit whose live list holds `count` events from a fresh start (first key
+ * `sampleKey(0)`, next key `sampleKey(count)`), fully walked, its counter equal to `count`.
+ */
+export function sampleSync(count: number, overrides: Partial<EventSyncState> = {}): EventSyncState {
+  return { first: sampleKey(0), last: sampleKey(count), counter: count, complete: true, probedAt: SAMPLE_FETCHED_AT, ...overrides };
+}
+
+/** A lease holder as core's UnitLocks writes one (`<host>:<pid>:<random>#<n>`), on host `relay-1`. */
+export function sampleHolder(owner: string, expiresAt: number, overrides: Partial<LeaseHolder> = {}): LeaseHolder {
+  return { owner, host: 'relay-1', pid: 4242, expiresAt, ...overrides };
 }
 
 function pad2(n: number): string {

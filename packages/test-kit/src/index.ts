@@ -1,4 +1,5 @@
-/** @sfm/test-kit — the Store contract suite, a reference Store and fixture builders for tests. */
+/** @sfm/test-kit — the Store contract suite, reference Stores and fixture builders for tests. */
 export * from './fixtures.js';
 export * from './reference-store.js';
+export * from './shared-reference.js';
 export * from './contract-suite.js';

@@ -1,120 +1,137 @@
 /**
  * ReferenceStore: the Store contract written as plainly as possible (Maps, deep copies, no
- * eviction, no persistence). It is the model the contract suite's property test compares a real
- * store against, and a handy fake Store for other packages' tests. Not for production: it keeps
- * everything and copies generously.
+ * eviction, no persistence, one process). It is the model the contract suite's property test
+ * compares a real store against, and a handy fake Store for other packages' tests. Not for
+ * production: it keeps everything and copies generously.
+ *
+ * Every method is `async`, so whatever it throws reaches the caller as a rejection, as the
+ * contract asks.
  */
-import { StoreError } from '@sfm/core';
+import { ProcessLeases, StoreError } from '@sfm/core';
 import type {
   CacheKind,
+  ChangeListener,
   DeviceInfo,
   EventSyncState,
-  FetchedAt,
+  Identity,
   KindStats,
+  Millis,
   MonitorStatus,
   Store,
   StoreCapabilities,
   StoredEvent,
   StoredInfo,
+  StoredStatus,
   StoredWaveform,
-  UnitId,
 } from '@sfm/core';
 
+/** What the store keeps for one unit (by serial). */
 interface UnitData {
   info?: StoredInfo;
   events: StoredEvent[];
   sync?: EventSyncState;
   /** By event key: a unit holds at most one waveform per key (its timestamp is the identity check). */
   waveforms: Map<number, StoredWaveform>;
-  status?: { status: MonitorStatus; fetchedAt: FetchedAt };
+  status?: StoredStatus;
 }
 
 /** Bytes charged per stored item on top of its JSON text or sample bytes (keys, numbers). */
 const ROW_OVERHEAD = 32;
-const SYNC_BYTES = 24;
+const SYNC_BYTES = 40;
 
 export class ReferenceStore implements Store {
   readonly kind: string = 'reference';
-  readonly capabilities: StoreCapabilities = { persistent: false, evicts: false };
+  readonly capabilities: StoreCapabilities = { persistent: false, evicts: false, shared: false };
+  readonly leases: ProcessLeases = new ProcessLeases(() => this.live());
 
-  private readonly serials = new Map<string, string>();
-  /** connKey → serial → data. */
-  private readonly units = new Map<string, Map<string, UnitData>>();
+  private readonly identities = new Map<string, Identity>();
+  private readonly units = new Map<string, UnitData>();
   private closed = false;
 
-  lastSerialAt(connKey: string): string | undefined {
+  /** Nothing else writes to this store: there is never anything to report. */
+  pollChanges(): void {}
+
+  onChange(_listener: ChangeListener): void {}
+
+  async getIdentity(connKey: string): Promise<Identity | undefined> {
     this.live();
-    return this.serials.get(connKey);
+    const id = this.identities.get(connKey);
+    return id && { ...id };
   }
 
-  rememberSerial(connKey: string, serial: string): void {
+  async putIdentity(connKey: string, identity: Identity): Promise<void> {
     this.live();
-    this.serials.set(connKey, serial);
+    this.identities.set(connKey, { serial: identity.serial, confirmedAt: identity.confirmedAt });
   }
 
-  getInfo(u: UnitId): StoredInfo | undefined {
+  async getInfo(serial: string): Promise<StoredInfo | undefined> {
     this.live();
-    const info = this.peek(u)?.info;
+    const info = this.units.get(serial)?.info;
     return info && structuredClone(info);
   }
 
-  putInfo(u: UnitId, info: DeviceInfo, fetchedAt: FetchedAt): void {
+  async putInfo(serial: string, info: DeviceInfo, fetchedAt: Millis): Promise<void> {
     this.live();
-    this.unit(u).info = { info: structuredClone(info), fetchedAt, dirty: false };
+    this.unit(serial).info = { info: structuredClone(info), fetchedAt, dirty: false };
   }
 
-  markInfoDirty(u: UnitId): boolean {
+  async markInfoDirty(serial: string): Promise<boolean> {
     this.live();
-    const info = this.peek(u)?.info;
+    const info = this.units.get(serial)?.info;
     if (!info) return false;
     info.dirty = true;
     return true;
   }
 
-  getEventSync(u: UnitId): EventSyncState | undefined {
+  async getEventSync(serial: string): Promise<EventSyncState | undefined> {
     this.live();
-    const sync = this.peek(u)?.sync;
+    const sync = this.units.get(serial)?.sync;
     return sync && { ...sync };
   }
 
-  getEvents(u: UnitId): StoredEvent[] {
+  async putEventSync(serial: string, sync: EventSyncState): Promise<void> {
     this.live();
-    return structuredClone(this.peek(u)?.events ?? []);
+    this.unit(serial).sync = { ...sync };
   }
 
-  getEvent(u: UnitId, index: number): StoredEvent | undefined {
+  async getEvents(serial: string): Promise<StoredEvent[]> {
     this.live();
-    const events = this.peek(u)?.events ?? [];
+    return structuredClone(this.units.get(serial)?.events ?? []);
+  }
+
+  async getEvent(serial: string, index: number): Promise<StoredEvent | undefined> {
+    this.live();
+    const events = this.units.get(serial)?.events ?? [];
     if (!Number.isInteger(index) || index < 0 || index >= events.length) return undefined;
     return structuredClone(events[index]);
   }
 
-  getEventsJson(u: UnitId): Uint8Array | undefined {
+  async getEventsJson(serial: string): Promise<Uint8Array | undefined> {
     this.live();
-    const events = this.peek(u)?.events ?? [];
+    const events = this.units.get(serial)?.events ?? [];
     return events.length === 0 ? undefined : Buffer.from(JSON.stringify(events.map((e) => e.event)));
   }
 
-  eventCount(u: UnitId): number {
+  async eventCount(serial: string): Promise<number> {
     this.live();
-    return this.peek(u)?.events.length ?? 0;
+    return this.units.get(serial)?.events.length ?? 0;
   }
 
-  appendEvents(u: UnitId, events: readonly StoredEvent[], sync?: EventSyncState): void {
+  async appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
     this.live();
-    const have = this.peek(u)?.events.length ?? 0;
+    const have = this.units.get(serial)?.events.length ?? 0;
     events.forEach((e, i) => {
       if (e.event.index !== have + i) throw new StoreError(`appendEvents: event ${i} has index ${e.event.index}, expected ${have + i}`);
     });
     if (events.length === 0 && !sync) return;
-    const unit = this.unit(u);
+    const unit = this.unit(serial);
     unit.events.push(...structuredClone(events));
     if (sync) unit.sync = { ...sync };
   }
 
-  dropEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): { events: number; waveforms: number } {
+  async dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {
     this.live();
-    const unit = this.peek(u);
+    const unit = this.units.get(serial);
     if (!unit) return { events: 0, waveforms: 0 };
     const counts = { events: unit.events.length, waveforms: opts.keepWaveforms ? 0 : unit.waveforms.size };
     unit.events = [];
@@ -123,51 +140,52 @@ export class ReferenceStore implements Store {
     return counts;
   }
 
-  getWaveform(u: UnitId, key: number, timestamp: string | null): StoredWaveform | undefined {
+  async getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
     this.live();
-    const w = this.peek(u)?.waveforms.get(key);
+    const w = this.units.get(serial)?.waveforms.get(key);
     return w && w.timestamp === timestamp ? structuredClone(w) : undefined;
   }
 
-  putWaveform(u: UnitId, w: StoredWaveform): void {
+  async putWaveform(serial: string, w: StoredWaveform): Promise<void> {
     this.live();
-    this.unit(u).waveforms.set(w.key, structuredClone(w));
+    this.unit(serial).waveforms.set(w.key, structuredClone(w));
   }
 
-  getStatus(u: UnitId): { status: MonitorStatus; fetchedAt: FetchedAt } | undefined {
+  async getStatus(serial: string): Promise<StoredStatus | undefined> {
     this.live();
-    const s = this.peek(u)?.status;
+    const s = this.units.get(serial)?.status;
     return s && structuredClone(s);
   }
 
-  putStatus(u: UnitId, status: MonitorStatus, fetchedAt: FetchedAt): void {
+  async putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void> {
     this.live();
-    this.unit(u).status = { status: structuredClone(status), fetchedAt };
+    this.unit(serial).status = { status: structuredClone(status), fetchedAt };
   }
 
-  deleteStatus(u: UnitId): boolean {
+  async deleteStatus(serial: string): Promise<boolean> {
     this.live();
-    const unit = this.peek(u);
+    const unit = this.units.get(serial);
     if (!unit?.status) return false;
     delete unit.status;
     return true;
   }
 
-  clearConnection(connKey: string): Record<CacheKind, number> {
+  async clearConnection(connKey: string): Promise<Record<CacheKind, number>> {
     this.live();
     const counts: Record<CacheKind, number> = { device_info: 0, events: 0, waveform: 0, monitor_status: 0 };
-    for (const unit of this.units.get(connKey)?.values() ?? []) {
-      if (unit.info) counts.device_info++;
-      counts.events += unit.events.length;
-      counts.waveform += unit.waveforms.size;
-      if (unit.status) counts.monitor_status++;
-    }
-    this.units.delete(connKey);
-    this.serials.delete(connKey);
+    const id = this.identities.get(connKey);
+    this.identities.delete(connKey);
+    const unit = id && this.units.get(id.serial);
+    if (!id || !unit) return counts;
+    if (unit.info) counts.device_info++;
+    counts.events += unit.events.length;
+    counts.waveform += unit.waveforms.size;
+    if (unit.status) counts.monitor_status++;
+    this.units.delete(id.serial);
     return counts;
   }
 
-  stats(): Record<CacheKind, KindStats> {
+  async stats(): Promise<Record<CacheKind, KindStats>> {
     this.live();
     const s: Record<CacheKind, KindStats> = {
       device_info: { entries: 0, bytes: 0 },
@@ -175,22 +193,21 @@ export class ReferenceStore implements Store {
       waveform: { entries: 0, bytes: 0 },
       monitor_status: { entries: 0, bytes: 0 },
     };
-    for (const byConn of this.units.values()) {
-      for (const unit of byConn.values()) {
-        if (unit.info) add(s.device_info, JSON.stringify(unit.info.info).length + ROW_OVERHEAD);
-        for (const e of unit.events) add(s.events, JSON.stringify(e.event).length + ROW_OVERHEAD);
-        if (unit.sync) s.events.bytes += SYNC_BYTES;
-        for (const w of unit.waveforms.values()) {
-          const c = w.channels;
-          add(s.waveform, c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + ROW_OVERHEAD);
-        }
-        if (unit.status) add(s.monitor_status, JSON.stringify(unit.status.status).length + ROW_OVERHEAD);
+    for (const unit of this.units.values()) {
+      if (unit.info) add(s.device_info, JSON.stringify(unit.info.info).length + ROW_OVERHEAD);
+      for (const e of unit.events) add(s.events, JSON.stringify(e.event).length + ROW_OVERHEAD);
+      // A sync state holds something (the list is known), though it is no entry.
+      if (unit.sync) s.events.bytes += SYNC_BYTES;
+      for (const w of unit.waveforms.values()) {
+        const c = w.channels;
+        add(s.waveform, c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + ROW_OVERHEAD);
       }
+      if (unit.status) add(s.monitor_status, JSON.stringify(unit.status.status).length + ROW_OVERHEAD);
     }
     return s;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
   }
 
@@ -198,15 +215,9 @@ export class ReferenceStore implements Store {
     if (this.closed) throw new StoreError('the store is closed');
   }
 
-  private peek(u: UnitId): UnitData | undefined {
-    return this.units.get(u.connKey)?.get(u.serial);
-  }
-
-  private unit(u: UnitId): UnitData {
-    let byConn = this.units.get(u.connKey);
-    if (!byConn) this.units.set(u.connKey, (byConn = new Map()));
-    let unit = byConn.get(u.serial);
-    if (!unit) byConn.set(u.serial, (unit = { events: [], waveforms: new Map() }));
+  private unit(serial: string): UnitData {
+    let unit = this.units.get(serial);
+    if (!unit) this.units.set(serial, (unit = { events: [], waveforms: new Map() }));
     return unit;
   }
 }

@@ -1,6 +1,7 @@
 /** The CLI's device commands end to end: in-process CLI, real TCP, the emulated unit. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectDeviceAccess, TransportRegistry } from '@sfm/core';
@@ -112,5 +113,26 @@ describe('sfm device commands against the emulated unit', () => {
       expect(r.err, args.join(' ')).toMatch(msg);
     }
     expect(existsSync('/no/such/dir')).toBe(false);
+  });
+
+  it('--out writes regular files only: a FIFO, a device and a symbolic link are refused before any download', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'sfm-out-'));
+    const fifo = join(d, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const target = join(d, 'elsewhere.csv');
+    writeFileSync(target, 'keep me');
+    const link = join(d, 'link.csv');
+    symlinkSync(target, link);
+    const before = sim.server.stats.connectionsTotal;
+    for (const [path, kind] of [[fifo, 'a named pipe'], ['/dev/null', 'a device'], [link, 'a symbolic link'], [d, 'a folder']] as const) {
+      const r = await sfm('waveform', '0', ...where, '--format', 'csv', '--out', path);
+      expect([path, r.code]).toEqual([path, 2]);
+      expect(r.err).toContain(`is ${kind}; --out writes regular files only`);
+    }
+    expect(sim.server.stats.connectionsTotal).toBe(before);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('keep me');
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * hit the cache when one is configured.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { WRITABLE_COMPLIANCE_FIELDS, waveformCsv, type DeviceAccess, type Served } from '@sfm/core';
+import { WRITABLE_COMPLIANCE_FIELDS, waveformCsv, type DeviceAccess, type ReadOptions, type Served } from '@sfm/core';
 import { UsageError, type CliIO } from '../io.js';
 import type { CliServices, ServiceOptions } from '../cli.js';
 import { cmd } from '../command.js';
@@ -22,6 +22,8 @@ export interface DeviceCommandDeps {
 interface CommonArgs extends TargetArgs {
   json?: boolean;
   force?: boolean;
+  stale?: boolean;
+  'max-age'?: number;
   store?: string;
   config?: string;
 }
@@ -42,7 +44,36 @@ const CALL_HOME_FIELDS: Record<string, FieldKind> = {
 function common<T>(y: Argv<T>) {
   return withTargetOptions(y)
     .option('json', { type: 'boolean', describe: 'print the JSON document (for scripts)' })
-    .option('force', { type: 'boolean', describe: 'bypass the cache and ask the unit' });
+    .option('force', { type: 'boolean', describe: 'bypass the cache and ask the unit' })
+    .option('stale', { type: 'boolean', default: true, describe: 'when the unit cannot be reached, show what is cached (--no-stale: fail instead)' });
+}
+
+function withMaxAge<T>(y: Argv<T>) {
+  return y.option('max-age', { type: 'number', describe: 'seconds: use the cached event list without asking the unit when it was checked this recently' });
+}
+
+/** What a cached command's flags ask of the cache. */
+function readOptions(a: CommonArgs): ReadOptions {
+  const maxAge = a['max-age'];
+  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0)) throw new UsageError(`--max-age: expected whole seconds ≥ 0, got ${maxAge}`);
+  return { force: a.force, stale: a.stale !== false, maxAgeS: maxAge };
+}
+
+/** One line on stderr saying where a value came from (nothing for a plain fetch). */
+function provenance(s: Served<unknown>): string | undefined {
+  const age = `${Math.round(s.ageS)} s old`;
+  switch (s.cache) {
+    case 'hit':
+      return `(from cache, ${age})`;
+    case 'refresh':
+      return '(refreshed from the unit)';
+    case 'stale':
+      return `(the unit could not be reached${s.warning ? `: ${/unreachable: (\w+)/.exec(s.warning)?.[1] ?? s.warning}` : ''} — showing the cached copy, ${age})`;
+    case 'uncached':
+      return '(from the unit; the cache store could not keep it)';
+    default:
+      return undefined;
+  }
 }
 
 function index(raw: unknown): number {
@@ -69,7 +100,9 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
   const print = <T>(a: CommonArgs, value: T, human: (v: T) => string, served?: Served<T>): void => {
     if (a.json) io.stdout(JSON.stringify(value, null, 2) + '\n');
     else io.stdout(human(value) + '\n');
-    if (served && !a.json && served.cache !== 'miss') io.stderr(`(from cache, ${Math.round(served.ageS)} s old)\n`);
+    const note = served && provenance(served);
+    // A stale answer is said even with --json (on stderr): a script must not mistake it for current.
+    if (note && (!a.json || served.cache === 'stale')) io.stderr(`${note}\n`);
   };
 
   return [
@@ -78,25 +111,25 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'identity and configuration of the unit',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await (await access(a)).info(await target(a), { force: a.force });
+        const r = await (await access(a)).info(await target(a), readOptions(a));
         print(a, r.value, formatInfo, r);
       },
     }),
     cmd({
       command: 'events',
       describe: 'every stored event: header, peaks, project text',
-      builder: (y) => common(y),
+      builder: (y) => withMaxAge(common(y)),
       handler: async (a: CommonArgs) => {
-        const r = await (await access(a)).events(await target(a), { force: a.force });
+        const r = await (await access(a)).events(await target(a), readOptions(a));
         print(a, r.value, formatEvents, r);
       },
     }),
     cmd({
       command: 'event <idx>',
       describe: 'one event by 0-based index',
-      builder: (y) => common(y).positional('idx', { type: 'string', describe: '0-based event index' }),
+      builder: (y) => withMaxAge(common(y)).positional('idx', { type: 'string', describe: '0-based event index' }),
       handler: async (a: CommonArgs & { idx: string }) => {
-        const r = await (await access(a)).event(await target(a), index(a.idx), { force: a.force });
+        const r = await (await access(a)).event(await target(a), index(a.idx), readOptions(a));
         print(a, r.value, formatEvent, r);
       },
     }),
@@ -112,7 +145,9 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const idx = index(a.idx);
         const t = await target(a);
         if (a.out !== undefined) await checkOutputPath(a.out); // refuse a bad path before minutes of download
-        const r = await (await access(a)).waveform(t, idx, { force: a.force, onProgress: progressBar(io) });
+        const r = await (await access(a)).waveform(t, idx, { ...readOptions(a), onProgress: progressBar(io) });
+        const note = provenance(r);
+        if (note && (a.out !== undefined || r.cache === 'stale')) io.stderr(`${note}\n`);
         const pieces = a.format === 'csv' ? waveformCsv(r.value) : [JSON.stringify(r.value) + '\n'];
         if (a.out !== undefined) {
           await writeWhole(a.out, pieces);
@@ -127,7 +162,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'monitoring, battery, memory, clock',
       builder: (y) => common(y),
       handler: async (a: CommonArgs) => {
-        const r = await (await access(a)).status(await target(a), { force: a.force });
+        const r = await (await access(a)).status(await target(a), readOptions(a));
         print(a, r.value, formatStatus, r);
       },
     }),
@@ -183,11 +218,11 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       builder: (y) => common(y).positional('action', { choices: ['stats', 'clear'] as const }),
       handler: async (a: CommonArgs & { action: 'stats' | 'clear' }) => {
         if (a.action === 'stats') {
-          io.stdout(JSON.stringify((await relay(a)).cacheStats(), null, 2) + '\n');
+          io.stdout(JSON.stringify(await (await relay(a)).cacheStats(), null, 2) + '\n');
           return;
         }
         const t = await target(a);
-        io.stdout(JSON.stringify({ cleared: (await relay(a)).clearDevice(t) }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ cleared: await (await relay(a)).clearDevice(t) }, null, 2) + '\n');
       },
     }),
     cmd({

@@ -5,7 +5,10 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { DeviceRegistry, RelayService, TransportRegistry, systemClock, type AllowList, type Clock, type HttpServerHandle, type Logger, type RelayOptions } from '@sfm/core';
+import {
+  DeviceRegistry, RelayService, TransportRegistry, systemClock,
+  type AllowList, type Clock, type HttpServerHandle, type HttpSettings, type Logger, type RelayOptions, type Store,
+} from '@sfm/core';
 import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
 import { MemoryStore } from '@sfm/store-memory';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
@@ -46,6 +49,10 @@ export interface CallOptions {
 }
 
 export interface FixtureOptions {
+  /** The cache store (default: a fresh MemoryStore); closed with the fixture. */
+  store?: Store;
+  /** HTTP settings beyond host, port, token and body limit (timeouts, connection cap). */
+  http?: Partial<HttpSettings>;
   token?: string;
   allow?: AllowList;
   relay?: Omit<RelayOptions, 'client' | 'clock'>;
@@ -102,16 +109,16 @@ export async function call(base: string, path: string, opts: CallOptions = {}): 
 export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> {
   const sim = await startSimulator({ ...SIM_OPTIONS, ...opts.sim });
   const clock = new ShiftClock();
-  const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), new MemoryStore(), { ...opts.relay, client: CLIENT_OPTIONS, clock });
+  const { logger, logs } = captureLogger();
+  const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), opts.store ?? new MemoryStore(), { ...opts.relay, client: CLIENT_OPTIONS, clock, logger });
   const devices = new DeviceRegistry({}, opts.allow);
   devices.register('demo', { kind: 'tcp', host: sim.address.host, port: sim.address.port });
-  const { logger, logs } = captureLogger();
   const server = await startHttpServer({
     relay,
     devices,
     logger,
     version: '9.8.7-test',
-    settings: { host: '127.0.0.1', port: 0, token: opts.token, bodyLimitBytes: opts.bodyLimitBytes ?? 4096 },
+    settings: { host: '127.0.0.1', port: 0, token: opts.token, bodyLimitBytes: opts.bodyLimitBytes ?? 4096, ...opts.http },
   });
   return {
     sim,
@@ -126,7 +133,7 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     close: async () => {
       await server.close();
       await sim.close();
-      relay.store.close();
+      await relay.store.close();
     },
   };
 }

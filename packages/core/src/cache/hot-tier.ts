@@ -1,7 +1,8 @@
 /**
  * The hot tier: serialized responses (UTF-8 JSON) of the hottest entries, so a hit is served without
- * re-reading the store or re-serialising. Bounded by bytes; entries are grouped per unit so a
- * unit's invalidation drops exactly its entries.
+ * re-reading the store or re-serialising. Bounded by bytes; entries are grouped per unit (serial) so
+ * a unit's invalidation — by this process, or by another one through the store's change feed —
+ * drops exactly its entries.
  */
 import { LRUCache } from 'lru-cache';
 
@@ -9,6 +10,8 @@ import { LRUCache } from 'lru-cache';
 export interface HotEntry {
   bytes: Uint8Array;
   fetchedAt: number;
+  /** What the owner keeps beside the bytes (e.g. an event's key, to find its waveform). */
+  meta?: unknown;
 }
 
 export class HotTier {
@@ -29,8 +32,8 @@ export class HotTier {
     return this.lru.get(key);
   }
 
-  set(key: string, bytes: Uint8Array, fetchedAt: number): void {
-    this.lru.set(key, { bytes, fetchedAt });
+  set(key: string, bytes: Uint8Array, fetchedAt: number, meta?: unknown): void {
+    this.lru.set(key, { bytes, fetchedAt, meta });
     const u = unitOf(key);
     let s = this.byUnit.get(u);
     if (!s) this.byUnit.set(u, (s = new Set()));
@@ -48,9 +51,9 @@ export class HotTier {
     for (const key of [...s]) if (!kinds || kinds.includes(kindOf(key))) this.lru.delete(key);
   }
 
-  /** Drops every unit at a connection key. */
-  dropConnection(connKey: string): void {
-    for (const unit of [...this.byUnit.keys()]) if (unit.startsWith(`${connKey}\u0000`)) this.dropUnit(unit);
+  clear(): void {
+    this.lru.clear();
+    this.byUnit.clear();
   }
 
   get stats(): { entries: number; bytes: number } {
@@ -58,16 +61,13 @@ export class HotTier {
   }
 }
 
-/** Keys are `<kind>\u0001<connKey>\u0000<serial>\u0001<rest>`. */
-export function hotKey(kind: string, connKey: string, serial: string, rest = ''): string {
-  return `${kind}\u0001${connKey}\u0000${serial}\u0001${rest}`;
+/** Keys are `<kind>\u0001<serial>\u0001<rest>`. */
+export function hotKey(kind: string, serial: string, rest = ''): string {
+  return `${kind}\u0001${serial}\u0001${rest}`;
 }
 function unitOf(key: string): string {
   return key.split('\u0001')[1]!;
 }
 function kindOf(key: string): string {
   return key.split('\u0001')[0]!;
-}
-export function unitKey(connKey: string, serial: string): string {
-  return `${connKey}\u0000${serial}`;
 }

@@ -1,57 +1,67 @@
 /**
  * The relay: every front end's way to a unit. It composes the device client, a Store and the
- * policies of policies.ts, and it is where the cache rules live:
+ * policies of policies.ts, and it is where the truth rules live (http-api.md, "What the cache
+ * may serve"):
  *
- * - device info: served until sfm writes config (dirty) or `force`;
- * - events: a cheap probe (serial + storage range, 4 round trips whatever the number of events);
- *   same range → nothing to fetch; range grew → only the new events (0A on the last cached key,
- *   then 1F); first key changed, last key went backwards, or another serial answered → the
- *   unit was erased, wiped or swapped: its events and waveforms are dropped and synced afresh;
- * - waveforms: kept for good while (serial, key, timestamp) at that index hold; a download that
- *   fails half-way caches nothing;
- * - monitor status: a TTL, dropped by monitor start/stop.
- *
- * Hits need no device I/O (the serial last seen at the address names the unit). Device work goes
- * through one queue per unit with single-flight for identical requests.
+ * - identity: a hit needs no device I/O while the serial at the address was confirmed within the
+ *   identity window; past it, one serial read first. Data is kept per serial, so another unit
+ *   answering at an address never gets the old one's data, by any route;
+ * - device info until sfm writes config; monitor status for a TTL; waveforms while (serial, key,
+ *   timestamp) hold; events append-only behind a probe (serial, SUB 06, SUB 08) whose decision is
+ *   the pure planSync();
+ * - one truth per store: the store's change feed is polled before every hit (another process's
+ *   write drops what this process holds hot), and device work takes per-unit locks that hold
+ *   across processes;
+ * - offline: an unreachable unit's cached data is served `stale` with its true Age;
+ * - a failing store never turns finished device work into an error: it is answered `uncached`
+ *   and kept hot so a retry does not fetch it again.
  */
 import { MiniMateClient, type ClientOptions } from '../client/minimate-client.js';
 import { toEvent, type DeviceEvent } from '../client/device-event.js';
-import { EventListChanged, ProtocolError } from '../client/errors.js';
+import { DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { keyToHex } from '../protocol/event-key.js';
-import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-range.js';
+import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import type { CallHomeConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
+import { silentLogger, type Logger } from '../kernel/logger.js';
 import { EventNotFound, served, servedBytes, type CacheOutcome, type DeviceAccess, type ReadOptions, type Served, type WaveformOptions } from '../service/device-access.js';
-import { HotTier, hotKey, unitKey } from './hot-tier.js';
-import { cachePolicies, INVALIDATIONS, type UnitWrite } from './policies.js';
-import { CACHE_KINDS, StoreError, type CacheKind, type KindStats, type Store, type StoredEvent, type StoredWaveform, type UnitId } from './store.js';
+import { HotTier, hotKey } from './hot-tier.js';
+import { cachePolicies, INVALIDATIONS, servable, type CachePolicies, type UnitWrite } from './policies.js';
+import {
+  CACHE_KINDS, StoreUnavailable, addressScope, unitScope,
+  type CacheKind, type EventSyncState, type Identity, type KindStats, type Store, type StoredEvent, type StoredWaveform,
+} from './store.js';
+import { planSync, type SyncPlan } from './sync-plan.js';
+import { UnitLocks, type HeldLock } from './unit-locks.js';
 import { UnitQueue, type QueueOptions } from './unit-queue.js';
 
 const EMPTY_ARRAY = Buffer.from('[]');
-const CLOSE_BRACE = Buffer.from('}');
-
-function waveformHotKey(u: UnitId, key: number, timestamp: string | null): string {
-  return hotKey('waveform', u.connKey, u.serial, `${key}:${timestamp}`);
-}
 
 export interface RelayOptions {
   client?: ClientOptions;
   /** Monitor-status TTL (default 30 s). */
   statusTtlMs?: number;
+  /** How long a confirmed identity lets hits skip device I/O (default 300 s). */
+  identityTtlMs?: number;
   queue?: QueueOptions;
   /** Bytes of serialized responses kept hot (default 64 MiB). */
   hotTierBytes?: number;
+  /** How long a unit lock lasts without renewal across processes (default 30 s). */
+  lockTtlMs?: number;
   clock?: Clock;
+  logger?: Logger;
 }
+
+export type OutcomeCounters = { hits: number; misses: number; refreshes: number; stale: number; uncached: number };
 
 export interface CacheStats {
   store: string;
   persistent: boolean;
-  kinds: Record<CacheKind, KindStats & { hits: number; misses: number; refreshes: number }>;
+  kinds: Record<CacheKind, KindStats & OutcomeCounters>;
   hot_tier: { entries: number; bytes: number };
   device_requests_pending: number;
 }
@@ -62,12 +72,72 @@ export class NoWaveform extends Error {
   readonly code = 'NOT_FOUND';
 }
 
+const OUTCOME_FIELD: Record<CacheOutcome, keyof OutcomeCounters> = { hit: 'hits', miss: 'misses', refresh: 'refreshes', stale: 'stale', uncached: 'uncached' };
+
+/** Errors after which cached data is served stale: the unit could not be reached. */
+function unreachable(e: unknown): e is DeviceError {
+  return e instanceof DeviceError && (e.code === 'DEVICE_UNREACHABLE' || e.code === 'DEVICE_TIMEOUT');
+}
+
+function staleWarning(e: DeviceError): string {
+  return `110 - "unit unreachable: ${e.code}"`;
+}
+
+/** A cached value and how old it is. */
+interface Cached<T> {
+  served: () => Served<T>;
+  fetchedAt: number;
+  /** The policy allows serving it without a fetch (not dirty, within its TTL). */
+  servable: boolean;
+  /** It may be served when the unit cannot be reached (what sfm knows to be outdated may not). */
+  staleOk: boolean;
+}
+
+/** One device session, opened on first use, with the identity it established. */
+class UnitSession {
+  private client: MiniMateClient | undefined;
+  serial: string | undefined;
+
+  constructor(
+    readonly target: DeviceTarget,
+    readonly connKey: string,
+    private readonly connect: () => Promise<MiniMateClient>,
+    private readonly onIdentified: (serial: string) => Promise<void>,
+  ) {}
+
+  async unit(): Promise<MiniMateClient> {
+    return (this.client ??= await this.connect());
+  }
+
+  /** Reads the serial (once per session) and records who answers at the address. */
+  async identify(serial?: string): Promise<string> {
+    if (this.serial !== undefined) return this.serial;
+    const s = serial ?? (await (await this.unit()).readSerialNumber()).serial;
+    await this.onIdentified(s);
+    this.serial = s;
+    return s;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
+}
+
 export class RelayService implements DeviceAccess {
+  readonly policies: CachePolicies;
   private readonly queue: UnitQueue;
+  private readonly locks: UnitLocks;
   private readonly hot: HotTier;
   private readonly clock: Clock;
-  private readonly statusTtlMs: number;
-  private readonly counters = Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: 0, misses: 0, refreshes: 0 }])) as Record<CacheKind, { hits: number; misses: number; refreshes: number }>;
+  private readonly log: Logger;
+  private readonly lockWaitMs: number;
+  /** Who answers at each address, as far as this process knows (kept true by the change feed). */
+  private readonly identities = new Map<string, Identity>();
+  /** Each unit's list sync state, as far as this process knows. */
+  private readonly syncs = new Map<string, EventSyncState>();
+  /** Bumped whenever a unit's entries are invalidated, so a read that raced one is not kept hot. */
+  private readonly generations = new Map<string, number>();
+  private readonly counters = Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: 0, misses: 0, refreshes: 0, stale: 0, uncached: 0 }])) as Record<CacheKind, OutcomeCounters>;
 
   constructor(
     private readonly transports: TransportRegistry,
@@ -77,207 +147,482 @@ export class RelayService implements DeviceAccess {
     this.queue = new UnitQueue(opts.queue);
     this.hot = new HotTier(opts.hotTierBytes);
     this.clock = opts.clock ?? opts.client?.clock ?? systemClock;
-    const ttl = cachePolicies(opts.statusTtlMs).monitor_status;
-    this.statusTtlMs = ttl.rule === 'ttl' ? ttl.ttlMs : 0;
+    this.log = opts.logger ?? silentLogger;
+    this.policies = cachePolicies({ statusTtlMs: opts.statusTtlMs, identityTtlMs: opts.identityTtlMs });
+    this.lockWaitMs = opts.queue?.maxWaitMs ?? 120_000;
+    this.locks = new UnitLocks(store.leases, {
+      clock: this.clock,
+      ttlMs: opts.lockTtlMs,
+      onLost: (key) => this.log.warn({ lock: key }, 'a unit lock expired while held: another process may talk to the unit too'),
+      onUnshared: (key, e) => this.log.warn({ lock: key, err: e.message }, 'the store cannot keep unit locks now: going ahead with this process\'s lock only'),
+    });
+    store.onChange((scopes) => this.changedElsewhere(scopes));
   }
 
   // --- plumbing ----------------------------------------------------------------------------------
 
+  private changedElsewhere(scopes: readonly string[] | 'all'): void {
+    if (scopes === 'all') {
+      this.hot.clear();
+      this.identities.clear();
+      this.syncs.clear();
+      for (const s of this.generations.keys()) this.bump(s);
+      return;
+    }
+    for (const scope of scopes) {
+      if (scope.startsWith('unit:')) this.forgetUnit(scope.slice(5));
+      else if (scope.startsWith('addr:')) this.identities.delete(scope.slice(5));
+    }
+  }
+
+  private bump(serial: string): void {
+    this.generations.set(serial, (this.generations.get(serial) ?? 0) + 1);
+  }
+
+  private generation(serial: string): number {
+    return this.generations.get(serial) ?? 0;
+  }
+
+  /** Drops what this process holds for a unit (its data changed). */
+  private forgetUnit(serial: string, kinds?: readonly CacheKind[]): void {
+    this.bump(serial);
+    this.hot.dropUnit(serial, kinds);
+    if (!kinds || kinds.includes('events')) this.syncs.delete(serial);
+  }
+
   private count(kind: CacheKind, outcome: CacheOutcome): void {
-    const c = this.counters[kind];
-    if (outcome === 'hit') c.hits++;
-    else if (outcome === 'miss') c.misses++;
-    else c.refreshes++;
+    this.counters[kind][OUTCOME_FIELD[outcome]]++;
   }
 
-  private ageS(fetchedAt: number): number {
-    return Math.max(0, Math.floor((this.clock.now() - fetchedAt) / 1000));
+  private ageS(at: number): number {
+    return Math.max(0, Math.floor((this.clock.now() - at) / 1000));
   }
 
-  /** The unit last seen at the address, for hits without device I/O. */
-  private knownUnit(target: DeviceTarget): UnitId | undefined {
-    const connKey = connectionKey(target);
-    const serial = this.store.lastSerialAt(connKey);
-    return serial === undefined ? undefined : { connKey, serial };
+  private identityFresh(id: Identity | undefined): id is Identity {
+    return id !== undefined && this.clock.now() - id.confirmedAt < this.policies.identityTtlMs;
   }
 
-  /** Runs `fn` in a session with the unit, in the unit's queue; identical requests share it. */
-  private device<T>(target: DeviceTarget, flight: string, fn: (c: MiniMateClient) => Promise<T>): Promise<T> {
+  /** Who answers at the address, from this process's memory or the store. */
+  private async identityOf(connKey: string): Promise<Identity | undefined> {
+    const known = this.identities.get(connKey);
+    if (known) return known;
+    const id = await this.store.getIdentity(connKey);
+    if (id) this.identities.set(connKey, id);
+    return id;
+  }
+
+  private async syncOf(serial: string): Promise<EventSyncState | undefined> {
+    const known = this.syncs.get(serial);
+    if (known) return known;
+    const s = await this.store.getEventSync(serial);
+    if (s) this.syncs.set(serial, s);
+    return s;
+  }
+
+  /**
+   * Runs a store write after device work. A store that cannot keep it (read-only, disk full) is
+   * logged, not fatal: the caller answers what the unit gave (`uncached`). Returns whether it took.
+   */
+  private async keep(what: string, write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (e) {
+      if (!(e instanceof StoreUnavailable)) throw e;
+      this.log.warn({ err: e.message, what }, 'the store could not keep what the unit sent; answering it uncached');
+      return false;
+    }
+  }
+
+  private async confirmIdentity(connKey: string, serial: string): Promise<void> {
+    const previous = this.identities.get(connKey) ?? (await this.store.getIdentity(connKey).catch(() => undefined));
+    if (previous && previous.serial !== serial) {
+      this.log.warn({ address: connKey, was: previous.serial, now: serial }, 'another unit answers at this address');
+    }
+    const id = { serial, confirmedAt: this.clock.now() };
+    this.identities.set(connKey, id);
+    await this.keep('identity', () => this.store.putIdentity(connKey, id));
+  }
+
+  /**
+   * Runs `fn` in a session with the unit, in the unit's queue, holding the address's lock and the
+   * unit's (serial) lock across processes; identical requests share one session.
+   */
+  private device<T>(target: DeviceTarget, flight: string, fn: (s: UnitSession) => Promise<T>): Promise<T> {
     const connKey = connectionKey(target);
     return this.queue.run(connKey, `${flight}\u0000${connKey}`, async () => {
-      const client = await MiniMateClient.connect(this.transports.create(target), { ...this.opts.client, clock: this.clock });
+      const held: HeldLock[] = [await this.locks.acquire(addressScope(connKey), this.lockWaitMs, connKey)];
+      let unitLock: HeldLock | undefined;
+      const lockUnit = async (serial: string): Promise<void> => {
+        if (unitLock?.key === unitScope(serial)) return;
+        const next = await this.locks.acquire(unitScope(serial), this.lockWaitMs, `${connKey} (${serial})`);
+        await unitLock?.release();
+        unitLock = next;
+      };
+      const session = new UnitSession(
+        target,
+        connKey,
+        () => MiniMateClient.connect(this.transports.create(target), { ...this.opts.client, clock: this.clock, describe: connKey }),
+        async (serial) => {
+          await lockUnit(serial);
+          await this.confirmIdentity(connKey, serial);
+        },
+      );
       try {
-        return await fn(client);
+        // Inside the locks: whatever another process wrote before is visible now.
+        this.store.pollChanges();
+        const expected = await this.identityOf(connKey);
+        if (expected) await lockUnit(expected.serial);
+        return await fn(session);
       } finally {
-        await client.close();
+        await session.close().catch(() => undefined);
+        await unitLock?.release();
+        for (const l of held) await l.release();
       }
     });
   }
 
-  /** Reads the serial and records who answers at the address. */
-  private async identify(c: MiniMateClient, target: DeviceTarget): Promise<UnitId> {
-    const serial = (await c.readSerialNumber()).serial;
+  /**
+   * The read path every cached kind but events shares: a hit while the identity is fresh and the
+   * policy allows; else a session that confirms the identity (a hit when the same unit answers)
+   * or fetches; an unreachable unit's cached data served stale.
+   */
+  private async cachedRead<T>(
+    kind: CacheKind,
+    target: DeviceTarget,
+    opts: ReadOptions,
+    flight: string,
+    lookup: (serial: string) => Promise<Cached<T> | undefined>,
+    fetch: (s: UnitSession, had: Cached<T> | undefined) => Promise<Served<T>>,
+  ): Promise<Served<T>> {
+    this.store.pollChanges();
     const connKey = connectionKey(target);
-    if (this.store.lastSerialAt(connKey) !== serial) this.store.rememberSerial(connKey, serial);
-    return { connKey, serial };
+    const id = await this.identityOf(connKey);
+    const cached = id ? await lookup(id.serial) : undefined;
+    if (!opts.force && cached?.servable && this.identityFresh(id)) {
+      this.count(kind, 'hit');
+      return cached.served();
+    }
+    try {
+      return await this.device(target, `${flight}:${opts.force ? 'force' : ''}`, async (s) => {
+        const current = await this.identityOf(connKey);
+        const had = current ? await lookup(current.serial) : undefined;
+        if (!opts.force && had?.servable && current) {
+          // Only the identity is in doubt: one serial read settles it.
+          if ((await s.identify()) === current.serial) {
+            this.count(kind, 'hit');
+            return had.served();
+          }
+          return fetch(s, undefined);
+        }
+        return fetch(s, had);
+      });
+    } catch (e) {
+      if (!unreachable(e) || opts.stale === false || opts.force || !id) throw e;
+      const last = cached ?? (await lookup(id.serial));
+      if (!last?.staleOk) throw e;
+      this.count(kind, 'stale');
+      const s = last.served();
+      return servedBytes<T>(s.bytes(), 'stale', s.ageS, staleWarning(e));
+    }
   }
 
-  private invalidate(u: UnitId, write: UnitWrite): void {
+  private outcome(kind: CacheKind, had: unknown, force: boolean | undefined, kept: boolean): CacheOutcome {
+    const o: CacheOutcome = !kept ? 'uncached' : had || force ? 'refresh' : 'miss';
+    this.count(kind, o);
+    return o;
+  }
+
+  private invalidate(serial: string, write: UnitWrite): Promise<unknown> {
     const rule = INVALIDATIONS[write];
-    for (const kind of rule.dirty ?? []) if (kind === 'device_info') this.store.markInfoDirty(u);
+    const kinds = [...(rule.dirty ?? []), ...(rule.drop ?? [])];
+    this.forgetUnit(serial, kinds);
+    const work: Promise<unknown>[] = [];
+    for (const kind of rule.dirty ?? []) if (kind === 'device_info') work.push(this.store.markInfoDirty(serial));
     for (const kind of rule.drop ?? []) {
-      if (kind === 'monitor_status') this.store.deleteStatus(u);
-      if (kind === 'events' || kind === 'waveform') this.store.dropEvents(u);
+      if (kind === 'monitor_status') work.push(this.store.deleteStatus(serial));
+      if (kind === 'events') work.push(this.store.dropEvents(serial, { keepWaveforms: !(rule.drop ?? []).includes('waveform') }));
     }
-    this.hot.dropUnit(unitKey(u.connKey, u.serial), [...(rule.dirty ?? []), ...(rule.drop ?? [])]);
+    return this.keep(`invalidate after ${write}`, () => Promise.all(work));
   }
 
   // --- device info -------------------------------------------------------------------------------
 
   /**
-   * The cached answers, without device I/O: a hit, or undefined when the unit would have to be
-   * asked. info(), status(), event() and waveform() try these first; front ends may use them as
-   * a fast path.
+   * The cached answers with no device I/O and no waiting, or undefined when the relay would have
+   * to look further (the store, or the unit). Front ends use them as their fast path.
    */
-  cachedInfo(target: DeviceTarget): Served<DeviceInfo> | undefined {
-    const u = this.knownUnit(target);
-    if (!u) return undefined;
-    // The hot entry is dropped whenever the stored info changes or is dirtied, so it can answer alone.
-    const k = hotKey('device_info', u.connKey, u.serial);
-    const hot = this.hot.get(k);
-    if (hot !== undefined) {
-      this.count('device_info', 'hit');
-      return servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
-    }
-    const cached = this.store.getInfo(u);
-    if (!cached || cached.dirty) return undefined;
+  peekInfo(target: DeviceTarget): Served<DeviceInfo> | undefined {
+    const id = this.peekIdentity(target);
+    const hot = id && this.hot.get(hotKey('device_info', id.serial));
+    if (!hot) return undefined;
     this.count('device_info', 'hit');
-    const s = served(cached.info, 'hit', this.ageS(cached.fetchedAt));
-    this.hot.set(k, s.bytes(), cached.fetchedAt);
-    return s;
+    return servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
+  }
+
+  /** The fresh identity at the target's address, from memory only. */
+  private peekIdentity(target: DeviceTarget): Identity | undefined {
+    this.store.pollChanges();
+    const id = this.identities.get(connectionKey(target));
+    return this.identityFresh(id) ? id : undefined;
+  }
+
+  private async lookupInfo(serial: string): Promise<Cached<DeviceInfo> | undefined> {
+    const k = hotKey('device_info', serial);
+    const hot = this.hot.get(k);
+    if (hot) return { served: () => servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt)), fetchedAt: hot.fetchedAt, servable: true, staleOk: true };
+    const gen = this.generation(serial);
+    const row = await this.store.getInfo(serial);
+    if (!row) return undefined;
+    const ok = servable(this.policies.kinds.device_info, row, this.clock.now());
+    const s = served(row.info, 'hit', 0);
+    if (ok && gen === this.generation(serial)) this.hot.set(k, s.bytes(), row.fetchedAt);
+    // Dirty info is no longer true of the unit: never served, not even stale.
+    return { served: () => servedBytes(s.bytes(), 'hit', this.ageS(row.fetchedAt)), fetchedAt: row.fetchedAt, servable: ok, staleOk: ok };
   }
 
   async info(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<DeviceInfo>> {
-    const hit = opts.force ? undefined : this.cachedInfo(target);
-    if (hit) return hit;
-    return this.device(target, `info:${opts.force ? 'force' : ''}`, async (c) => {
-      const info = await c.readDeviceInfo();
-      const connKey = connectionKey(target);
-      const id = { connKey, serial: info.serial };
-      const had = this.store.getInfo(id);
-      if (this.store.lastSerialAt(connKey) !== info.serial) this.store.rememberSerial(connKey, info.serial);
-      this.store.putInfo(id, info, this.clock.now());
-      this.hot.delete(hotKey('device_info', connKey, info.serial));
-      const outcome: CacheOutcome = had || opts.force ? 'refresh' : 'miss';
-      this.count('device_info', outcome);
-      return served(info, outcome, 0);
+    const peek = opts.force ? undefined : this.peekInfo(target);
+    if (peek) return peek;
+    return this.cachedRead('device_info', target, opts, 'info', (serial) => this.lookupInfo(serial), async (s, had) => {
+      const info = await (await s.unit()).readDeviceInfo();
+      await s.identify(info.serial);
+      const at = this.clock.now();
+      this.forgetUnit(info.serial, ['device_info']);
+      const kept = await this.keep('device info', () => this.store.putInfo(info.serial, info, at));
+      const out = served(info, this.outcome('device_info', had, opts.force, kept), 0);
+      this.hot.set(hotKey('device_info', info.serial), out.bytes(), at);
+      return out;
+    });
+  }
+
+  // --- monitor status ----------------------------------------------------------------------------
+
+  peekStatus(target: DeviceTarget): Served<MonitorStatus> | undefined {
+    const id = this.peekIdentity(target);
+    const hot = id && this.hot.get(hotKey('monitor_status', id.serial));
+    if (!hot || !servable(this.policies.kinds.monitor_status, hot, this.clock.now())) return undefined;
+    this.count('monitor_status', 'hit');
+    return servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
+  }
+
+  private async lookupStatus(serial: string): Promise<Cached<MonitorStatus> | undefined> {
+    const k = hotKey('monitor_status', serial);
+    const hot = this.hot.get(k);
+    const rule = this.policies.kinds.monitor_status;
+    if (hot) return { served: () => servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt)), fetchedAt: hot.fetchedAt, servable: servable(rule, hot, this.clock.now()), staleOk: true };
+    const gen = this.generation(serial);
+    const row = await this.store.getStatus(serial);
+    if (!row) return undefined;
+    const bytes = served(row.status, 'hit', 0).bytes();
+    if (gen === this.generation(serial)) this.hot.set(k, bytes, row.fetchedAt);
+    return { served: () => servedBytes(bytes, 'hit', this.ageS(row.fetchedAt)), fetchedAt: row.fetchedAt, servable: servable(rule, row, this.clock.now()), staleOk: true };
+  }
+
+  async status(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<MonitorStatus>> {
+    const peek = opts.force ? undefined : this.peekStatus(target);
+    if (peek) return peek;
+    return this.cachedRead('monitor_status', target, opts, 'status', (serial) => this.lookupStatus(serial), async (s, had) => {
+      const serial = await s.identify();
+      const status = await (await s.unit()).readMonitorStatus();
+      const at = this.clock.now();
+      this.forgetUnit(serial, ['monitor_status']);
+      const kept = await this.keep('monitor status', () => this.store.putStatus(serial, status, at));
+      const out = served(status, this.outcome('monitor_status', had, opts.force, kept), 0);
+      this.hot.set(hotKey('monitor_status', serial), out.bytes(), at);
+      return out;
     });
   }
 
   // --- events ------------------------------------------------------------------------------------
 
-  /** Brings the unit's cached events up to date within a session; returns the unit and the outcome. */
-  private async syncEvents(c: MiniMateClient, target: DeviceTarget, force: boolean): Promise<{ u: UnitId; outcome: CacheOutcome }> {
-    const u = await this.identify(c, target);
-    const range = await c.readStorageRange();
-    const sync = this.store.getEventSync(u);
-    if (!force && sync && sync.first === range.first && sync.last === range.last) return { u, outcome: 'hit' };
-
-    const count = this.store.eventCount(u);
-    const first = count > 0 ? this.store.getEvent(u, 0) : undefined;
-    const last = count > 0 ? this.store.getEvent(u, count - 1) : undefined;
-    const hadAny = count > 0 || sync !== undefined;
-    // Only new events after the last cached one — while the first key holds and the last did
-    // not go backwards (an erase restarts keys at 01110000); the anchor's timestamp is checked too.
-    const continues = !force && last !== undefined && first?.key === range.first && (!sync || range.last >= sync.last);
-    if (continues) {
-      try {
-        await this.fetchEvents(c, u, range, count, last);
-        return { u, outcome: 'refresh' };
-      } catch (e) {
-        // The list changed under us (key reused) or the store evicted it mid-sync: start afresh.
-        if (!(e instanceof EventListChanged) && !(e instanceof StoreError)) throw e;
-      }
-    }
-    // A forced refresh re-reads the list but keeps the waveforms (still identity-checked); an
-    // erase, a wipe or a swap seen by the probe drops them too.
-    if (hadAny) this.dropUnitEvents(u, { keepWaveforms: force });
-    await this.fetchEvents(c, u, range, 0, undefined);
-    return { u, outcome: hadAny || force ? 'refresh' : 'miss' };
+  /** What the cache holds of a unit's list, for planSync. */
+  private async cachedList(serial: string): Promise<{ count: number; first: StoredEvent | undefined; sync: EventSyncState | undefined }> {
+    const [count, sync] = await Promise.all([this.store.eventCount(serial), this.store.getEventSync(serial)]);
+    const first = count > 0 ? await this.store.getEvent(serial, 0) : undefined;
+    return { count, first, sync };
   }
 
-  /** Reads events (after `after`), storing each as it completes; the range marks the end. */
-  private async fetchEvents(c: MiniMateClient, u: UnitId, range: StorageRangeKeys, firstIndex: number, after: StoredEvent | undefined): Promise<void> {
-    let index = firstIndex;
-    const hk = unitKey(u.connKey, u.serial);
-    await c.readEvents({
-      afterKey: after?.key,
-      afterKeyTimestamp: after ? after.event.timestamp : undefined,
-      onEvent: (e) => {
-        // Each event is stored whole as it arrives: a sync cut short resumes after it next time.
-        this.store.appendEvents(u, [this.storedEvent(index++, e)]);
-        this.hot.dropUnit(hk, ['events']);
-      },
-    });
-    this.store.appendEvents(u, [], { first: range.first, last: range.last, syncedAt: this.clock.now() });
-    this.hot.dropUnit(hk, ['events']);
+  /**
+   * Brings the unit's cached list up to date in a session: the probe, then what planSync says.
+   * With `stopAfterIndex` a cold read stops once that index is read (a later sync continues).
+   * Returns the outcome and, when the store failed to keep them, the events read (to answer with).
+   */
+  private async syncEvents(s: UnitSession, force: boolean, stopAfterIndex?: number): Promise<{ serial: string; outcome: CacheOutcome; unkept?: StoredEvent[] }> {
+    const c = await s.unit();
+    const probe = await c.readProbe();
+    const serial = await s.identify(probe.serial);
+    const probedAt = this.clock.now();
+    const reading = { first: probe.range.first, last: probe.range.last, counter: probe.counter };
+    const cached = await this.cachedList(serial);
+    let plan: SyncPlan = planSync({ count: cached.count, firstKey: cached.first?.key, sync: cached.sync }, reading, force);
+
+    const events: StoredEvent[] = [];
+    let kept = true;
+    const store = async (batch: StoredEvent[], sync?: EventSyncState): Promise<void> => {
+      if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, batch, sync));
+      this.forgetUnit(serial, ['events']);
+    };
+    const read = async (from: number, after: StoredEvent | undefined): Promise<boolean> => {
+      let index = from;
+      let stopped = false;
+      await c.readEvents({
+        afterKey: after?.key,
+        afterKeyTimestamp: after ? after.event.timestamp : undefined,
+        stopBeforeKey: reading.last,
+        shouldStop: () => (stopped = stopAfterIndex !== undefined && index > stopAfterIndex),
+        onEvent: async (e) => {
+          // Each event is stored whole as it arrives: a sync cut short resumes after it next time.
+          const row = this.storedEvent(index++, e);
+          events.push(row);
+          await store([row]);
+        },
+      });
+      return !stopped;
+    };
+
+    let complete = true;
+    let outcome: CacheOutcome = 'hit';
+    if (plan.action === 'continue') {
+      const last = cached.count > 0 ? await this.store.getEvent(serial, cached.count - 1) : undefined;
+      try {
+        complete = await read(cached.count, last);
+        if (complete && plan.expectNew !== null && events.length !== plan.expectNew) {
+          this.log.info({ unit: serial, expected: plan.expectNew, read: events.length }, 'the event list changed under the cache; reading it again');
+          plan = { action: 'resync', reason: 'erased-and-refilled' };
+        } else if (events.length > 0) outcome = 'refresh';
+      } catch (e) {
+        if (!(e instanceof EventListChanged)) throw e;
+        plan = { action: 'resync', reason: 'first-key-changed' };
+      }
+    }
+    if (plan.action === 'resync') {
+      if (plan.reason !== 'cold') this.log.info({ unit: serial, reason: plan.reason }, 'reading the event list again');
+      events.length = 0;
+      this.forgetUnit(serial, ['events']);
+      // The list goes; cached waveforms stay (they are served only while their identity holds).
+      if (cached.count > 0 || cached.sync) kept = await this.keep('events', () => this.store.dropEvents(serial, { keepWaveforms: true }));
+      complete = await read(0, undefined);
+      outcome = cached.count > 0 || cached.sync || force ? 'refresh' : 'miss';
+    }
+    const sync: EventSyncState = { ...reading, complete, probedAt };
+    if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, [], sync));
+    if (!kept) return { serial, outcome: 'uncached', unkept: events };
+    this.syncs.set(serial, sync);
+    return { serial, outcome };
   }
 
   private storedEvent(index: number, e: DeviceEvent): StoredEvent {
     return { event: toEvent(index, e), key: e.key, geoRange: e.geo_range, fetchedAt: this.clock.now() };
   }
 
-  private dropUnitEvents(u: UnitId, opts: { keepWaveforms?: boolean } = {}): void {
-    this.store.dropEvents(u, opts);
-    this.hot.dropUnit(unitKey(u.connKey, u.serial), opts.keepWaveforms ? ['events'] : ['events', 'waveform']);
-  }
-
-  private eventListJson(u: UnitId): Uint8Array {
-    const k = hotKey('events', u.connKey, u.serial);
+  /** The list document (`EventList`) as bytes, from the hot tier or the store. */
+  private async eventListJson(serial: string): Promise<Uint8Array> {
+    const k = hotKey('events', serial, 'list');
     const hot = this.hot.get(k);
     if (hot !== undefined) return hot.bytes;
-    const events = this.store.getEventsJson(u) ?? EMPTY_ARRAY;
-    const head = Buffer.from(`{"serial":${JSON.stringify(u.serial)},"count":${this.store.eventCount(u)},"events":`);
-    const bytes = Buffer.concat([head, events, CLOSE_BRACE]);
-    this.hot.set(k, bytes, this.clock.now());
+    const gen = this.generation(serial);
+    const [json, count] = await Promise.all([this.store.getEventsJson(serial), this.store.eventCount(serial)]);
+    const bytes = listDocument(serial, count, json ?? EMPTY_ARRAY);
+    if (gen === this.generation(serial)) this.hot.set(k, bytes, this.clock.now());
     return bytes;
   }
 
   async events(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<EventList>> {
-    return this.device(target, `events:${opts.force ? 'force' : ''}`, async (c) => {
-      const { u, outcome } = await this.syncEvents(c, target, opts.force ?? false);
-      this.count('events', outcome);
-      return servedBytes<EventList>(this.eventListJson(u), outcome, 0);
-    });
+    this.store.pollChanges();
+    const connKey = connectionKey(target);
+    const id = await this.identityOf(connKey);
+    const sync = id ? await this.syncOf(id.serial) : undefined;
+    if (!opts.force && id && sync?.complete && opts.maxAgeS !== undefined && this.clock.now() - sync.probedAt <= opts.maxAgeS * 1000) {
+      this.count('events', 'hit');
+      return servedBytes(await this.eventListJson(id.serial), 'hit', this.ageS(sync.probedAt));
+    }
+    try {
+      return await this.device(target, `events:${opts.force ? 'force' : ''}`, async (s) => {
+        const r = await this.syncEvents(s, opts.force ?? false);
+        this.count('events', r.outcome);
+        if (r.unkept) return servedBytes(await this.unkeptList(r.serial, r.unkept), r.outcome, 0);
+        return servedBytes<EventList>(await this.eventListJson(r.serial), r.outcome, 0);
+      });
+    } catch (e) {
+      if (!unreachable(e) || opts.stale === false || opts.force || !id) throw e;
+      const last = await this.syncOf(id.serial);
+      if (!last?.complete) throw e;
+      this.count('events', 'stale');
+      return servedBytes(await this.eventListJson(id.serial), 'stale', this.ageS(last.probedAt), staleWarning(e));
+    }
   }
 
-  cachedEvent(target: DeviceTarget, index: number): Served<Event> | undefined {
-    const u = this.knownUnit(target);
-    const row = u && this.store.getEvent(u, index);
-    if (!row) return undefined;
+  /** The list when the store could not keep what was read: what it held before plus the new events. */
+  private async unkeptList(serial: string, read: StoredEvent[]): Promise<Uint8Array> {
+    const before = read.length > 0 && read[0]!.event.index > 0 ? (await this.store.getEvents(serial).catch(() => [])).slice(0, read[0]!.event.index) : [];
+    const all = [...before, ...read].map((e) => e.event);
+    const bytes = listDocument(serial, all.length, Buffer.from(JSON.stringify(all)));
+    this.hot.set(hotKey('events', serial, 'list'), bytes, this.clock.now());
+    return bytes;
+  }
+
+  peekEvent(target: DeviceTarget, index: number, opts: { maxAgeS?: number } = {}): Served<Event> | undefined {
+    const id = this.peekIdentity(target);
+    if (!id) return undefined;
+    const sync = this.syncs.get(id.serial);
+    const hot = this.hot.get(eventHotKey(id.serial, index));
+    if (!sync || !hot || !this.withinMaxAge(sync, opts.maxAgeS)) return undefined;
     this.count('events', 'hit');
-    return served(row.event, 'hit', this.ageS(row.fetchedAt));
+    return servedBytes(hot.bytes, 'hit', this.ageS(sync.probedAt));
+  }
+
+  private withinMaxAge(sync: EventSyncState, maxAgeS: number | undefined): boolean {
+    return maxAgeS === undefined || this.clock.now() - sync.probedAt <= maxAgeS * 1000;
+  }
+
+  /** One cached event and its list's sync state (hot first). */
+  private async lookupEvent(serial: string, index: number): Promise<{ row: EventMeta & { bytes: Uint8Array }; sync: EventSyncState } | undefined> {
+    const sync = await this.syncOf(serial);
+    if (!sync) return undefined;
+    const k = eventHotKey(serial, index);
+    const hot = this.hot.get(k);
+    if (hot) return { row: { ...(hot.meta as EventMeta), bytes: hot.bytes }, sync };
+    const gen = this.generation(serial);
+    const row = await this.store.getEvent(serial, index);
+    if (!row) return undefined;
+    const meta: EventMeta = { key: row.key, timestamp: row.event.timestamp, recordType: row.event.record_type, geoRange: row.geoRange };
+    const bytes = Buffer.from(JSON.stringify(row.event));
+    if (gen === this.generation(serial)) this.hot.set(k, bytes, row.fetchedAt, meta);
+    return { row: { ...meta, bytes }, sync };
   }
 
   async event(target: DeviceTarget, index: number, opts: ReadOptions = {}): Promise<Served<Event>> {
-    const hit = opts.force ? undefined : this.cachedEvent(target, index);
-    if (hit) return hit;
-    return this.device(target, `event:${opts.force ? 'force' : ''}`, async (c) => {
-      const { u: unit, outcome } = await this.syncEvents(c, target, opts.force ?? false);
-      this.count('events', outcome);
-      const row = this.store.getEvent(unit, index);
-      if (!row) throw new EventNotFound(index, this.store.eventCount(unit));
-      return served(row.event, outcome, 0);
-    });
+    const peek = opts.force ? undefined : this.peekEvent(target, index, opts);
+    if (peek) return peek;
+    this.store.pollChanges();
+    const connKey = connectionKey(target);
+    const id = await this.identityOf(connKey);
+    const cached = id ? await this.lookupEvent(id.serial, index) : undefined;
+    if (!opts.force && cached && this.identityFresh(id) && this.withinMaxAge(cached.sync, opts.maxAgeS)) {
+      this.count('events', 'hit');
+      return servedBytes(cached.row.bytes, 'hit', this.ageS(cached.sync.probedAt));
+    }
+    try {
+      return await this.device(target, `event:${index}:${opts.force ? 'force' : ''}`, async (s) => {
+        const r = await this.syncEvents(s, opts.force ?? false, index);
+        this.count('events', r.outcome);
+        if (r.unkept) {
+          const e = r.unkept.find((x) => x.event.index === index);
+          if (e) return served(e.event, r.outcome, 0);
+        }
+        const row = await this.lookupEvent(r.serial, index);
+        if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
+        return servedBytes<Event>(row.row.bytes, r.outcome, 0);
+      });
+    } catch (e) {
+      if (!unreachable(e) || opts.stale === false || opts.force || !id || !cached) throw e;
+      this.count('events', 'stale');
+      return servedBytes(cached.row.bytes, 'stale', this.ageS(cached.sync.probedAt), staleWarning(e));
+    }
   }
 
   // --- waveforms ---------------------------------------------------------------------------------
-
-  private waveformJson(u: UnitId, w: StoredWaveform): Uint8Array {
-    const bytes = Buffer.from(JSON.stringify(this.toWaveform(u.serial, w)));
-    this.hot.set(waveformHotKey(u, w.key, w.timestamp), bytes, w.fetchedAt);
-    return bytes;
-  }
 
   private toWaveform(serial: string, w: StoredWaveform): Waveform {
     const ch = (a: Int16Array) => Int32Array.from(a);
@@ -288,89 +633,101 @@ export class RelayService implements DeviceAccess {
     });
   }
 
-  cachedWaveform(target: DeviceTarget, index: number): Served<Waveform> | undefined {
-    const u = this.knownUnit(target);
-    const row = u && this.store.getEvent(u, index);
-    if (!u || !row) return undefined;
-    // The hot tier first: an immutable waveform needs neither the blob nor a re-serialisation.
-    const hot = this.hot.get(waveformHotKey(u, row.key, row.event.timestamp));
-    if (hot !== undefined) {
-      this.count('waveform', 'hit');
-      return servedBytes<Waveform>(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
-    }
-    const w = this.store.getWaveform(u, row.key, row.event.timestamp);
-    if (!w) return undefined;
+  peekWaveform(target: DeviceTarget, index: number): Served<Waveform> | undefined {
+    const id = this.peekIdentity(target);
+    const ev = id && this.hot.get(eventHotKey(id.serial, index));
+    if (!ev) return undefined;
+    const meta = ev.meta as EventMeta;
+    const hot = this.hot.get(hotKey('waveform', id.serial, `${meta.key}:${meta.timestamp}`));
+    if (!hot) return undefined;
     this.count('waveform', 'hit');
-    return servedBytes<Waveform>(this.waveformJson(u, w), 'hit', this.ageS(w.fetchedAt));
+    return servedBytes(hot.bytes, 'hit', this.ageS(Math.max(hot.fetchedAt, this.syncs.get(id.serial)?.probedAt ?? 0)));
+  }
+
+  /**
+   * A cached waveform of the event at `index`, and when it was last confirmed: its download, or a
+   * later probe that found its event (key, timestamp) still in the list.
+   */
+  private async lookupWaveform(serial: string, index: number): Promise<{ meta: EventMeta; bytes: Uint8Array; confirmedAt: number } | undefined> {
+    const ev = await this.lookupEvent(serial, index);
+    if (!ev) return undefined;
+    const k = hotKey('waveform', serial, `${ev.row.key}:${ev.row.timestamp}`);
+    const hot = this.hot.get(k);
+    if (hot) return { meta: ev.row, bytes: hot.bytes, confirmedAt: Math.max(hot.fetchedAt, ev.sync.probedAt) };
+    const gen = this.generation(serial);
+    const w = await this.store.getWaveform(serial, ev.row.key, ev.row.timestamp);
+    if (!w) return undefined;
+    const bytes = Buffer.from(JSON.stringify(this.toWaveform(serial, { ...w, index })));
+    if (gen === this.generation(serial)) this.hot.set(k, bytes, w.fetchedAt);
+    return { meta: ev.row, bytes, confirmedAt: Math.max(w.fetchedAt, ev.sync.probedAt) };
   }
 
   async waveform(target: DeviceTarget, index: number, opts: WaveformOptions = {}): Promise<Served<Waveform>> {
-    const hit = opts.force ? undefined : this.cachedWaveform(target, index);
-    if (hit) return hit;
-    return this.device(target, `waveform:${index}:${opts.force ? 'force' : ''}`, async (c) => {
-      // The cheap probe first: the index must name the event the unit holds now.
-      const { u: unit } = await this.syncEvents(c, target, false);
-      const row = this.store.getEvent(unit, index);
-      if (!row) throw new EventNotFound(index, this.store.eventCount(unit));
-      if (row.event.record_type === 'monitor_log') throw new NoWaveform(`event ${index} is a monitor-log record; it has no waveform`);
-      const had = this.store.getWaveform(unit, row.key, row.event.timestamp);
-      if (had && !opts.force) {
-        this.count('waveform', 'hit');
-        return servedBytes<Waveform>(this.waveformJson(unit, had), 'hit', this.ageS(had.fetchedAt));
-      }
-      const d = await c.downloadWaveform(row.key, { onProgress: opts.onProgress });
-      if (d.header.timestamp !== row.event.timestamp) {
-        // The unit reused the key since the last sync: the cached list is stale.
-        this.dropUnitEvents(unit);
-        throw new ProtocolError(`${unit.connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
-      }
-      const stored: StoredWaveform = {
-        key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
-        geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
-        channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
-      };
-      this.store.putWaveform(unit, stored);
-      const outcome: CacheOutcome = had || opts.force ? 'refresh' : 'miss';
-      this.count('waveform', outcome);
-      return servedBytes<Waveform>(this.waveformJson(unit, stored), outcome, 0);
-    });
-  }
-
-  // --- monitor status ----------------------------------------------------------------------------
-
-  cachedStatus(target: DeviceTarget): Served<MonitorStatus> | undefined {
-    const u = this.knownUnit(target);
-    const cached = u && this.store.getStatus(u);
-    if (!cached || this.clock.now() - cached.fetchedAt >= this.statusTtlMs) return undefined;
-    this.count('monitor_status', 'hit');
-    return served(cached.status, 'hit', this.ageS(cached.fetchedAt));
-  }
-
-  async status(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<MonitorStatus>> {
-    const hit = opts.force ? undefined : this.cachedStatus(target);
-    if (hit) return hit;
-    return this.device(target, `status:${opts.force ? 'force' : ''}`, async (c) => {
-      const unit = await this.identify(c, target);
-      const had = this.store.getStatus(unit);
-      const status = await c.readMonitorStatus();
-      this.store.putStatus(unit, status, this.clock.now());
-      const outcome: CacheOutcome = had || opts.force ? 'refresh' : 'miss';
-      this.count('monitor_status', outcome);
-      return served(status, outcome, 0);
-    });
+    const peek = opts.force ? undefined : this.peekWaveform(target, index);
+    if (peek) return peek;
+    this.store.pollChanges();
+    const connKey = connectionKey(target);
+    const id = await this.identityOf(connKey);
+    const cached = id ? await this.lookupWaveform(id.serial, index) : undefined;
+    if (!opts.force && cached && this.identityFresh(id)) {
+      this.count('waveform', 'hit');
+      return servedBytes(cached.bytes, 'hit', this.ageS(cached.confirmedAt));
+    }
+    try {
+      return await this.device(target, `waveform:${index}:${opts.force ? 'force' : ''}`, async (s) => {
+        // The probe first: the index must name the event the unit holds now.
+        const r = await this.syncEvents(s, false, index);
+        const row = r.unkept?.find((x) => x.event.index === index) ?? (await this.store.getEvent(r.serial, index));
+        if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
+        if (row.event.record_type === 'monitor_log') throw new NoWaveform(`event ${index} is a monitor-log record; it has no waveform`);
+        const had = await this.lookupWaveform(r.serial, index);
+        if (had && !opts.force) {
+          this.count('waveform', 'hit');
+          return servedBytes<Waveform>(had.bytes, 'hit', this.ageS(had.confirmedAt));
+        }
+        const hotKeyOf = hotKey('waveform', r.serial, `${row.key}:${row.event.timestamp}`);
+        const kept = this.hot.get(hotKeyOf);
+        if (kept && !opts.force) {
+          // Downloaded before while the store could not keep it: no second download.
+          this.count('waveform', 'uncached');
+          return servedBytes<Waveform>(kept.bytes, 'uncached', this.ageS(kept.fetchedAt));
+        }
+        const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
+        if (d.header.timestamp !== row.event.timestamp) {
+          // The unit reused the key since the last sync: the cached list is stale.
+          this.forgetUnit(r.serial, ['events']);
+          await this.keep('events', () => this.store.dropEvents(r.serial, { keepWaveforms: true }));
+          throw new ProtocolError(`${connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
+        }
+        const stored: StoredWaveform = {
+          key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
+          geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
+          channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
+        };
+        const ok = await this.keep('waveform', () => this.store.putWaveform(r.serial, stored));
+        const outcome = this.outcome('waveform', had, opts.force, ok);
+        const bytes = Buffer.from(JSON.stringify(this.toWaveform(r.serial, stored)));
+        this.hot.set(hotKeyOf, bytes, stored.fetchedAt);
+        return servedBytes<Waveform>(bytes, outcome, 0);
+      });
+    } catch (e) {
+      if (!unreachable(e) || opts.stale === false || opts.force || !id || !cached) throw e;
+      this.count('waveform', 'stale');
+      return servedBytes(cached.bytes, 'stale', this.ageS(cached.confirmedAt), staleWarning(e));
+    }
   }
 
   // --- writes and uncached reads -------------------------------------------------------------------
 
   private write<T>(target: DeviceTarget, what: UnitWrite, fn: (c: MiniMateClient) => Promise<T>): Promise<T> {
     // Writes never share a transaction: two identical writes are two writes.
-    return this.device(target, `${what}:${Math.random()}`, async (c) => {
-      const unit = await this.identify(c, target);
+    return this.device(target, `${what}:${Math.random()}`, async (s) => {
+      const serial = await s.identify();
       try {
-        return await fn(c);
+        return await fn(await s.unit());
       } finally {
         // Invalidate even when the write failed half-way: the unit may have taken part of it.
-        this.invalidate(unit, what);
+        await this.invalidate(serial, what);
       }
     });
   }
@@ -388,7 +745,7 @@ export class RelayService implements DeviceAccess {
   }
 
   readCallHome(target: DeviceTarget): Promise<CallHomeConfig> {
-    return this.device(target, 'call-home', (c) => c.readCallHome());
+    return this.device(target, 'call-home', async (s) => (await s.unit()).readCallHome());
   }
 
   writeCallHome(target: DeviceTarget, changes: Partial<CallHomeConfig>): Promise<CallHomeConfig> {
@@ -396,7 +753,7 @@ export class RelayService implements DeviceAccess {
   }
 
   async storageRange(target: DeviceTarget): Promise<StorageRange> {
-    return storageRangeView(await this.device(target, 'storage-range', (c) => c.readStorageRange()));
+    return storageRangeView(await this.device(target, 'storage-range', async (s) => (await s.unit()).readStorageRange()));
   }
 
   async erase(target: DeviceTarget): Promise<StorageRange> {
@@ -405,14 +762,17 @@ export class RelayService implements DeviceAccess {
 
   // --- cache management ----------------------------------------------------------------------------
 
-  clearDevice(target: DeviceTarget): Record<CacheKind, number> {
+  async clearDevice(target: DeviceTarget): Promise<Record<CacheKind, number>> {
+    this.store.pollChanges();
     const connKey = connectionKey(target);
-    this.hot.dropConnection(connKey);
+    const id = await this.identityOf(connKey);
+    this.identities.delete(connKey);
+    if (id) this.forgetUnit(id.serial);
     return this.store.clearConnection(connKey);
   }
 
-  cacheStats(): CacheStats {
-    const s = this.store.stats();
+  async cacheStats(): Promise<CacheStats> {
+    const s = await this.store.stats();
     return {
       store: this.store.kind,
       persistent: this.store.capabilities.persistent,
@@ -426,4 +786,21 @@ export class RelayService implements DeviceAccess {
   idle(): Promise<void> {
     return this.queue.idle();
   }
+}
+
+/** What the hot tier keeps beside an event's bytes, so its waveform is found without the store. */
+interface EventMeta {
+  key: number;
+  timestamp: string | null;
+  recordType: string;
+  geoRange: string | null;
+}
+
+/** A cached event's hot key: the events kind, so invalidating a unit's events drops it too. */
+function eventHotKey(serial: string, index: number): string {
+  return hotKey('events', serial, `#${index}`);
+}
+
+function listDocument(serial: string, count: number, eventsJson: Uint8Array): Uint8Array {
+  return Buffer.concat([Buffer.from(`{"serial":${JSON.stringify(serial)},"count":${count},"events":`), eventsJson, Buffer.from('}')]);
 }

@@ -1,55 +1,70 @@
 /**
- * The cache store: what the relay keeps per unit. Implementations are plugins (store-sqlite,
- * store-memory); every one passes the shared contract suite in @sfm/test-kit.
+ * The cache store: what the relay keeps. Implementations are plugins (store-sqlite, store-memory);
+ * every one passes the shared contract suite in @sfm/test-kit.
  *
- * A unit is identified by its connection key AND the serial that answered there, so a different
- * unit answering at a known address never gets the other's data. All methods are synchronous:
- * both stores answer from the process (better-sqlite3, memory), which keeps hits cheap.
- * Every multi-row write is atomic: a reader sees all of it or none of it.
+ * Data is kept per unit, by the serial the unit reports: one unit reached at two addresses (a
+ * name and its IP) is one unit. Which serial answers at an address is the *identity* of that
+ * address, confirmed at a time (the identity window of the truth rules).
+ *
+ * The data methods are asynchronous: a networked store cannot answer synchronously. Two things
+ * stay synchronous because hits must not wait for them: `pollChanges()` (has another process
+ * written since?) and the lease bookkeeping of `UnitLocks` lives in core. Every multi-row write is
+ * atomic: a reader sees all of it or none of it.
  */
 import type { DeviceInfo, Event, GeoRangeName, MonitorStatus } from '../model.js';
 
 export type CacheKind = 'device_info' | 'events' | 'waveform' | 'monitor_status';
 export const CACHE_KINDS: readonly CacheKind[] = ['device_info', 'events', 'waveform', 'monitor_status'];
 
-export interface UnitId {
-  /** `tcp:<host>:<port>` or `serial:<path>:<baud>`. */
-  connKey: string;
-  serial: string;
-}
-
 export interface StoreCapabilities {
   /** Data survives a restart of the process. */
   persistent: boolean;
   /** The store evicts least-recently-used entries to stay under a byte budget. */
   evicts: boolean;
+  /** Several processes can share it (their writes reach each other through the change feed). */
+  shared: boolean;
 }
 
-/** Milliseconds since the epoch when the data left the unit. */
-export type FetchedAt = number;
+/** Milliseconds since the epoch. */
+export type Millis = number;
+
+/** Which unit answers at an address, and when that was last confirmed against the unit. */
+export interface Identity {
+  serial: string;
+  confirmedAt: Millis;
+}
 
 export interface StoredInfo {
   info: DeviceInfo;
-  fetchedAt: FetchedAt;
+  fetchedAt: Millis;
   /** sfm wrote config since: the next read must refetch. */
   dirty: boolean;
 }
 
-/** One cached event: the contract's Event plus what the relay needs to serve its waveform. */
+/** One event of a unit's live list: the contract's Event plus what the relay needs for its waveform. */
 export interface StoredEvent {
   event: Event;
   /** The key as a number (event.key in hex). */
   key: number;
   /** The geophone range when recorded (scales the waveform). */
   geoRange: GeoRangeName | null;
-  fetchedAt: FetchedAt;
+  fetchedAt: Millis;
 }
 
-/** Where the unit's event list stood at the last complete sync (SUB 06). */
+/**
+ * Where the unit's live list stood at the probe that started the last sync, and when a probe
+ * last confirmed it.
+ */
 export interface EventSyncState {
+  /** SUB 06: the first key and the key the next event will get. */
   first: number;
   last: number;
-  syncedAt: FetchedAt;
+  /** SUB 08: the unit's lifetime record counter (null when the unit gave none). */
+  counter: number | null;
+  /** The walk reached the end of that range (a cold single event stops after its index). */
+  complete: boolean;
+  /** The last successful probe that confirmed the list. */
+  probedAt: Millis;
 }
 
 /** A waveform stored compactly: metadata, then each channel's samples in units (int16). */
@@ -61,7 +76,12 @@ export interface StoredWaveform {
   pretriggerSamples: number;
   geoRange: GeoRangeName;
   channels: { Tran: Int16Array; Vert: Int16Array; Long: Int16Array; MicL: Int16Array };
-  fetchedAt: FetchedAt;
+  fetchedAt: Millis;
+}
+
+export interface StoredStatus {
+  status: MonitorStatus;
+  fetchedAt: Millis;
 }
 
 export interface KindStats {
@@ -69,56 +89,108 @@ export interface KindStats {
   bytes: number;
 }
 
+/** Another process changed these scopes (`unit:<serial>`, `addr:<connKey>`), or everything. */
+export type ChangeListener = (scopes: readonly string[] | 'all') => void;
+
+export function unitScope(serial: string): string {
+  return `unit:${serial}`;
+}
+export function addressScope(connKey: string): string {
+  return `addr:${connKey}`;
+}
+
+/** The holder of a lease, as other processes see it (for messages and the stale-lease rule). */
+export interface LeaseHolder {
+  owner: string;
+  host: string;
+  pid: number;
+  expiresAt: Millis;
+}
+
+/**
+ * Leases that hold across every process sharing the store (the hardware takes one session at a
+ * time). core's UnitLocks layers in-process waiting on top; a store only arbitrates between
+ * processes. A lease whose holder stopped renewing expires; a holder on this host whose process
+ * is gone may be taken over at once.
+ */
+export interface LeaseStore {
+  /**
+   * Takes the lease when it is free, expired at `now`, ours, or held by `takeOverFrom` (a holder
+   * core found dead); otherwise answers who holds it. Atomic across processes.
+   */
+  tryAcquire(key: string, holder: LeaseHolder, opts: { now: Millis; takeOverFrom?: string }): Promise<{ acquired: true } | { acquired: false; heldBy: LeaseHolder }>;
+  /** Extends a lease we hold; false when it is no longer ours (it expired and was taken). */
+  renew(key: string, owner: string, expiresAt: Millis): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: string;
   readonly capabilities: StoreCapabilities;
+  readonly leases: LeaseStore;
 
-  /** The serial that last answered at an address (so hits need no device I/O). */
-  lastSerialAt(connKey: string): string | undefined;
-  rememberSerial(connKey: string, serial: string): void;
-
-  getInfo(u: UnitId): StoredInfo | undefined;
-  putInfo(u: UnitId, info: DeviceInfo, fetchedAt: FetchedAt): void;
-  /** Marks cached info dirty; false when nothing was cached. */
-  markInfoDirty(u: UnitId): boolean;
-
-  getEventSync(u: UnitId): EventSyncState | undefined;
-  /** Events in index order (index = position, from 0). */
-  getEvents(u: UnitId): StoredEvent[];
-  getEvent(u: UnitId, index: number): StoredEvent | undefined;
   /**
-   * The cached events as one JSON array of contract Events, in index order, as UTF-8 bytes ready
-   * to send (no parsing, no string conversion); undefined when none are cached.
+   * Synchronous and cheap (it runs before every hit): learns what other processes wrote since
+   * the last call and tells the listeners. A store whose changes arrive by push does nothing here.
    */
-  getEventsJson(u: UnitId): Uint8Array | undefined;
-  eventCount(u: UnitId): number;
+  pollChanges(): void;
+  onChange(listener: ChangeListener): void;
+
+  getIdentity(connKey: string): Promise<Identity | undefined>;
+  /** Records who answered at the address and when. */
+  putIdentity(connKey: string, identity: Identity): Promise<void>;
+
+  getInfo(serial: string): Promise<StoredInfo | undefined>;
+  putInfo(serial: string, info: DeviceInfo, fetchedAt: Millis): Promise<void>;
+  /** Marks cached info dirty; false when nothing was cached. */
+  markInfoDirty(serial: string): Promise<boolean>;
+
+  getEventSync(serial: string): Promise<EventSyncState | undefined>;
+  /** Records a probe that confirmed the list (or a new sync state) without changing events. */
+  putEventSync(serial: string, sync: EventSyncState): Promise<void>;
+  /** The live list in index order (index = position, from 0). */
+  getEvents(serial: string): Promise<StoredEvent[]>;
+  getEvent(serial: string, index: number): Promise<StoredEvent | undefined>;
+  /**
+   * The live list as one JSON array of contract Events, in index order, as UTF-8 bytes ready to
+   * send; undefined when none are cached.
+   */
+  getEventsJson(serial: string): Promise<Uint8Array | undefined>;
+  eventCount(serial: string): Promise<number>;
   /**
    * Appends events after the cached ones (their `event.index` must continue the sequence) and,
-   * when `sync` is given, records the storage range of a now complete sync — in one transaction.
+   * when `sync` is given, records the sync state — in one transaction.
    */
-  appendEvents(u: UnitId, events: readonly StoredEvent[], sync?: EventSyncState): void;
+  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void>;
   /**
-   * Drops the unit's events, its sync state and — unless `keepWaveforms` — its waveforms (an
-   * erase or a swapped unit drops all; a forced refresh keeps waveforms, which are served only
-   * while their (key, timestamp) identity matches anyway).
+   * Drops the unit's live list, its sync state and — unless `keepWaveforms` — its waveforms.
    */
-  dropEvents(u: UnitId, opts?: { keepWaveforms?: boolean }): { events: number; waveforms: number };
+  dropEvents(serial: string, opts?: { keepWaveforms?: boolean }): Promise<{ events: number; waveforms: number }>;
 
   /** A waveform, only while its (key, timestamp) identity matches. */
-  getWaveform(u: UnitId, key: number, timestamp: string | null): StoredWaveform | undefined;
-  putWaveform(u: UnitId, w: StoredWaveform): void;
+  getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined>;
+  putWaveform(serial: string, w: StoredWaveform): Promise<void>;
 
-  getStatus(u: UnitId): { status: MonitorStatus; fetchedAt: FetchedAt } | undefined;
-  putStatus(u: UnitId, status: MonitorStatus, fetchedAt: FetchedAt): void;
-  deleteStatus(u: UnitId): boolean;
+  getStatus(serial: string): Promise<StoredStatus | undefined>;
+  putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void>;
+  deleteStatus(serial: string): Promise<boolean>;
 
-  /** Clears every entry of every serial seen at the address; returns the counts per kind. */
-  clearConnection(connKey: string): Record<CacheKind, number>;
-  stats(): Record<CacheKind, KindStats>;
-  close(): void;
+  /** Forgets the address's identity and every entry of the unit that answered there; counts per kind. */
+  clearConnection(connKey: string): Promise<Record<CacheKind, number>>;
+  stats(): Promise<Record<CacheKind, KindStats>>;
+  close(): Promise<void>;
 }
 
 /** The error a store raises for input it cannot keep (bad index sequence, closed store). */
 export class StoreError extends Error {
   override name = 'StoreError';
+}
+
+/**
+ * The store cannot be read or written now (read-only, disk full, database down). The relay still
+ * answers finished device work where it can; otherwise this is 503 STORE_UNAVAILABLE.
+ */
+export class StoreUnavailable extends StoreError {
+  override name = 'StoreUnavailable';
+  readonly code = 'STORE_UNAVAILABLE';
 }

@@ -71,6 +71,29 @@ export interface DownloadedWaveform {
   dataBytes: number;
 }
 
+export interface WalkOptions {
+  /** Continue after this key (its header is read first: the 0A context the next 1F needs). */
+  afterKey?: number;
+  /** Stop before a key at or after this one (unsigned compare). */
+  stopBeforeKey?: number;
+  /** Asked after each record: true ends the walk there (a cold single event stops after its index). */
+  shouldStop?: () => boolean;
+}
+
+export interface ReadEventsOptions extends WalkOptions {
+  /** The timestamp the caller knows for `afterKey`: another one means the list changed (EventListChanged). */
+  afterKeyTimestamp?: string | null;
+  /** Each event as it completes (awaited, so a caller can store it before the next is read). */
+  onEvent?: (e: DeviceEvent) => void | Promise<void>;
+}
+
+export interface EventsProbe {
+  serial: string;
+  range: StorageRangeKeys;
+  /** SUB 08: records the unit ever made (survives erases). */
+  counter: number;
+}
+
 const SESSION_RESET = Uint8Array.of(0x41, 0x03);
 const MAX_EVENTS = 100_000;
 
@@ -266,7 +289,7 @@ export class MiniMateClient {
   /** The browse walk 1E → (0A → 1F)*: every key with its kind, no waveform traffic. */
   async listKeys(): Promise<{ key: number; kind: WaveformHeader['kind'] }[]> {
     const out: { key: number; kind: WaveformHeader['kind'] }[] = [];
-    await this.walk(undefined, undefined, async (key) => {
+    await this.walk({}, undefined, async (key) => {
       out.push({ key, kind: (await this.readHeader(key)).kind });
     });
     return out;
@@ -277,41 +300,56 @@ export class MiniMateClient {
    * those after `afterKey` (0A on that key, then 1F onwards). Each full event brings its peaks
    * (0C) and the project text as it was when it was recorded (5A page 0x1002).
    */
-  async readEvents(opts: { afterKey?: number; afterKeyTimestamp?: string | null; onEvent?: (e: DeviceEvent) => void } = {}): Promise<DeviceEvent[]> {
+  async readEvents(opts: ReadEventsOptions = {}): Promise<DeviceEvent[]> {
     const out: DeviceEvent[] = [];
     const anchor = opts.afterKeyTimestamp === undefined ? undefined : (h: WaveformHeader) => {
       const t = h.kind === 'full' ? h.timestamp : h.start_time;
       if (t !== opts.afterKeyTimestamp) throw new EventListChanged(`${this.describe}: event ${keyToHex(opts.afterKey!)} now holds another event (${t ?? 'no time'} instead of ${opts.afterKeyTimestamp ?? 'no time'})`);
     };
-    await this.walk(opts.afterKey, anchor, async (key) => {
+    await this.walk(opts, anchor, async (key) => {
       const header = await this.readHeader(key);
       const ev = header.kind === 'monitor_log' ? monitorLogEvent(key, header) : await this.readEventDetail(key, header);
       out.push(ev);
-      opts.onEvent?.(ev);
+      await opts.onEvent?.(ev);
     });
     return out;
   }
 
   /**
    * Visits each key from the first (or the one after `afterKey`, whose header `checkAnchor` may
-   * reject); `visit` must set the 0A context.
+   * reject); `visit` must set the 0A context. Stops at the end of the list, at `stopBeforeKey`
+   * (records at or after it are newer than the caller's view of the unit), or when `shouldStop`.
    */
-  private async walk(afterKey: number | undefined, checkAnchor: ((h: WaveformHeader) => void) | undefined, visit: (key: number) => Promise<void>): Promise<void> {
+  private async walk(opts: WalkOptions, checkAnchor: ((h: WaveformHeader) => void) | undefined, visit: (key: number) => Promise<void>): Promise<void> {
+    if (opts.shouldStop?.()) return;
     let key: number;
-    if (afterKey !== undefined) {
-      const anchor = await this.readHeader(afterKey); // also the 0A context the 1F needs
+    if (opts.afterKey !== undefined) {
+      const anchor = await this.readHeader(opts.afterKey); // also the 0A context the 1F needs
       checkAnchor?.(anchor);
-      key = await this.nextKey(afterKey);
+      key = await this.nextKey(opts.afterKey);
     } else {
       key = await this.keyReply(SUB.FIRST_EVENT_KEY, params(), 'first event key');
     }
     const seen = new Set<number>();
-    while (key !== 0) {
+    const stopAt = opts.stopBeforeKey;
+    while (key !== 0 && (stopAt === undefined || key >>> 0 < stopAt >>> 0)) {
       if (seen.has(key) || seen.size >= MAX_EVENTS) throw new ProtocolError(`${this.describe}: the event list does not end (key ${keyToHex(key)} again)`);
       seen.add(key);
       await visit(key);
+      if (opts.shouldStop?.()) return;
       key = await this.nextKey(key);
     }
+  }
+
+  /**
+   * The events probe: the serial (who answers), the storage range (SUB 06) and the lifetime record
+   * counter (SUB 08) — a fixed cost whatever the number of events.
+   */
+  async readProbe(): Promise<EventsProbe> {
+    const serial = (await this.readSerialNumber()).serial;
+    const range = await this.readStorageRange();
+    const counter = (await this.readEventIndex()).event_count;
+    return { serial, range, counter };
   }
 
   /** 1E arm → 0C → 1F arm → POLL ×3 → 5A probe and pages (no sample chunks) → TERM. */

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_BAUD, DEFAULT_TCP_PORT, type DeviceTarget } from '../transport/transport.js';
+import { HostSet } from '../transport/address.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HTTP_PORT, type HttpSettings } from './http-contract.js';
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_HTTP_PORT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, type HttpSettings } from './http-contract.js';
 
 export interface SfmConfig {
   /** Exactly the plugins to load. */
@@ -14,7 +15,7 @@ export interface SfmConfig {
   http: HttpSettings;
   devices: Record<string, DeviceTarget>;
   allow: AllowList;
-  cache: { statusTtlMs: number; hotTierBytes: number; queue: { maxQueued: number; maxWaitMs: number } };
+  cache: { statusTtlMs: number; identityTtlMs: number; hotTierBytes: number; queue: { maxQueued: number; maxWaitMs: number } };
   client: { frameTimeoutMs: number; chunkTimeoutMs: number; twoStepReads: boolean };
   /** Start the built-in emulated unit as device "demo": always, never, or when no unit is configured. */
   simulate: boolean | 'auto';
@@ -43,7 +44,11 @@ export interface ConfigFile {
   allow_hosts?: string[];
   allow_serial_ports?: string[];
   status_ttl_s?: number;
+  identity_ttl_s?: number;
   hot_tier_bytes?: number;
+  http_headers_timeout_s?: number;
+  http_request_timeout_s?: number;
+  http_max_connections?: number;
   queue_max?: number;
   queue_wait_s?: number;
   frame_timeout_s?: number;
@@ -55,7 +60,7 @@ export interface ConfigFile {
 
 const KNOWN_KEYS = new Set<string>([
   'plugins', 'store', 'store_max_bytes', 'listen', 'http_token', 'body_limit_bytes', 'devices', 'allow_hosts', 'allow_serial_ports',
-  'status_ttl_s', 'hot_tier_bytes', 'queue_max', 'queue_wait_s', 'frame_timeout_s', 'chunk_timeout_s', 'two_step_reads', 'simulate', 'log_level',
+  'status_ttl_s', 'identity_ttl_s', 'hot_tier_bytes', 'http_headers_timeout_s', 'http_request_timeout_s', 'http_max_connections', 'queue_max', 'queue_wait_s', 'frame_timeout_s', 'chunk_timeout_s', 'two_step_reads', 'simulate', 'log_level',
 ]);
 
 /** Environment variables and the keys they set. */
@@ -67,6 +72,7 @@ const ENV: Record<string, keyof ConfigFile> = {
   SFM_SIMULATE: 'simulate',
   SFM_LOG_LEVEL: 'log_level',
   SFM_STATUS_TTL_S: 'status_ttl_s',
+  SFM_IDENTITY_TTL_S: 'identity_ttl_s',
 };
 
 export interface ConfigSources {
@@ -97,12 +103,25 @@ export function loadConfig(src: ConfigSources = {}): SfmConfig {
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    fromEnv[key] = key === 'plugins' ? v.split(',').map((s) => s.trim()).filter(Boolean) : key === 'simulate' ? parseSimulate(v) : key === 'status_ttl_s' ? Number(v) : v;
+    fromEnv[key] = key === 'plugins' ? v.split(',').map((s) => s.trim()).filter(Boolean) : key === 'simulate' ? parseSimulate(v) : key === 'status_ttl_s' || key === 'identity_ttl_s' ? Number(v) : v;
   }
   const merged = { ...file, ...fromEnv, ...stripUndefined(src.flags ?? {}) } as Record<string, unknown>;
   const cfg = validate(merged, problems);
   if (problems.length) throw new ConfigError(problems);
   return cfg;
+}
+
+/** Keeps the allow-list rules that are addresses, ranges or names; reports the others. */
+function hostRules(rules: string[], problems: string[]): string[] {
+  return rules.filter((rule) => {
+    try {
+      new HostSet([rule]);
+      return true;
+    } catch (e) {
+      problems.push(`allow_hosts: ${(e as Error).message}`);
+      return false;
+    }
+  });
 }
 
 function parseSimulate(v: string): boolean | 'auto' | string {
@@ -203,11 +222,20 @@ function validate(c: Record<string, unknown>, problems: string[]): SfmConfig {
   return {
     plugins,
     store,
-    http: { host, port, token: typeof token === 'string' ? token : undefined, bodyLimitBytes: num('body_limit_bytes', DEFAULT_BODY_LIMIT_BYTES, 1024, 16 * 1024 * 1024) },
+    http: {
+      host,
+      port,
+      token: typeof token === 'string' ? token : undefined,
+      bodyLimitBytes: num('body_limit_bytes', DEFAULT_BODY_LIMIT_BYTES, 1024, 16 * 1024 * 1024),
+      headersTimeoutMs: num('http_headers_timeout_s', DEFAULT_HEADERS_TIMEOUT_MS / 1000, 1, 600, false) * 1000,
+      requestTimeoutMs: num('http_request_timeout_s', DEFAULT_REQUEST_TIMEOUT_MS / 1000, 1, 3600, false) * 1000,
+      maxConnections: num('http_max_connections', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
+    },
     devices,
-    allow: { hosts: strings('allow_hosts', DEFAULT_ALLOW.hosts), serialPorts: strings('allow_serial_ports', DEFAULT_ALLOW.serialPorts) },
+    allow: { hosts: hostRules(strings('allow_hosts', DEFAULT_ALLOW.hosts), problems), serialPorts: strings('allow_serial_ports', DEFAULT_ALLOW.serialPorts) },
     cache: {
       statusTtlMs: num('status_ttl_s', 30, 1, 86_400, false) * 1000,
+      identityTtlMs: num('identity_ttl_s', 300, 0, 86_400, false) * 1000,
       hotTierBytes: num('hot_tier_bytes', 64 * 1024 * 1024, 0, 16 * 1024 ** 3),
       queue: { maxQueued: num('queue_max', 32, 0, 10_000), maxWaitMs: num('queue_wait_s', 120, 0.01, 3600, false) * 1000 },
     },

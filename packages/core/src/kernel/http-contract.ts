@@ -14,6 +14,12 @@ export interface HttpSettings {
   token?: string;
   /** Largest request body accepted (bytes). */
   bodyLimitBytes: number;
+  /** A client must send its request headers within this (ms); then 408. */
+  headersTimeoutMs?: number;
+  /** …and the whole request, body included, within this (ms); then 408. */
+  requestTimeoutMs?: number;
+  /** Open connections beyond this are refused. */
+  maxConnections?: number;
 }
 
 export interface HttpDeps {
@@ -36,6 +42,9 @@ export type StartHttpServer = (deps: HttpDeps) => Promise<HttpServerHandle>;
 
 export const DEFAULT_HTTP_PORT = 8200;
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /** A refusal of the settings before anything listens (e.g. a public bind without a token). */
 export class HttpSettingsError extends Error {

@@ -6,12 +6,13 @@ import { ConfigError, loadConfig } from './config.js';
 import { Kernel, KernelError } from './kernel.js';
 import { TOKENS, type Lifecycle } from './tokens.js';
 import type { PluginCatalog, SfmPlugin } from './plugin.js';
-import { DeviceRegistry, hostMatches } from './device-registry.js';
+import { DeviceRegistry } from './device-registry.js';
+import { HostSet } from '../transport/address.js';
 import type { Store } from '../cache/store.js';
 
 /** Plugins that record what was loaded, standing in for the real packages. */
 function catalog(loaded: string[]): PluginCatalog {
-  const fakeStore = { kind: 'fake', close() {} } as unknown as Store;
+  const fakeStore = { kind: 'fake', async close() {}, onChange() {}, pollChanges() {} } as unknown as Store;
   const make = (name: string, register: SfmPlugin['register'], provides: SfmPlugin['provides'] = 'transport'): (() => Promise<SfmPlugin>) => async () => {
     loaded.push(name);
     return { name, provides, register };
@@ -111,8 +112,8 @@ describe('the device registry and allow-list', () => {
     expect(r.isAllowed({ kind: 'serial', path: '/dev/ttyS0', baud: 38400 })).toBe(false);
     expect(r.isAllowed({ kind: 'serial', path: '/dev/ttyUSB0/../../etc/x', baud: 38400 })).toBe(false);
     expect(r.isAllowed({ kind: 'serial', path: '/dev/ttyUSB0//x', baud: 38400 })).toBe(false);
-    expect(hostMatches('::ffff:127.0.0.1', '127.0.0.0/8')).toBe(true);
-    expect(hostMatches('2001:db8::1', '2001:db8::/32')).toBe(true);
-    expect(hostMatches('2001:db9::1', '2001:db8::/32')).toBe(false);
+    expect(new HostSet(['127.0.0.0/8']).has('::ffff:127.0.0.1')).toBe(true);
+    expect(new HostSet(['2001:db8::/32']).has('2001:db8::1')).toBe(true);
+    expect(new HostSet(['2001:db8::/32']).has('2001:db9::1')).toBe(false);
   });
 });

@@ -77,6 +77,8 @@ export class Kernel {
         return new RelayService(transports, k.resolve<Store>(TOKENS.Store), {
           client: { frameTimeoutMs: config.client.frameTimeoutMs, chunkTimeoutMs: config.client.chunkTimeoutMs, twoStepReads: config.client.twoStepReads },
           statusTtlMs: config.cache.statusTtlMs,
+          identityTtlMs: config.cache.identityTtlMs,
+          logger,
           hotTierBytes: config.cache.hotTierBytes,
           queue: config.cache.queue,
           clock,
@@ -120,6 +122,6 @@ export class Kernel {
     this.stopped = true;
     if (this.container.isRegistered(TOKENS.Relay)) await this.relay.idle();
     for (const l of this.started.reverse()) await l.stop().catch((e) => this.logger.error({ err: (e as Error).message }, `stopping ${l.name} failed`));
-    this.container.resolve<Store>(TOKENS.Store).close();
+    await this.container.resolve<Store>(TOKENS.Store).close();
   }
 }

@@ -7,14 +7,21 @@ import type { CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventList, Mo
 import type { DeviceTarget } from '../transport/transport.js';
 import type { DownloadProgress } from '../client/minimate-client.js';
 
-export type CacheOutcome = 'hit' | 'miss' | 'refresh';
+/**
+ * Where a served value came from: the cache without a fetch (`hit`), the unit because nothing was
+ * cached (`miss`) or to replace what was (`refresh`), the cache because the unit could not be
+ * reached (`stale`), or the unit with the store failing to keep it (`uncached`).
+ */
+export type CacheOutcome = 'hit' | 'miss' | 'refresh' | 'stale' | 'uncached';
 
 /** A value and where it came from. */
 export interface Served<T> {
   readonly value: T;
   readonly cache: CacheOutcome;
-  /** Seconds since the data left the unit. */
+  /** Seconds since the data was last confirmed against the unit. */
   readonly ageS: number;
+  /** Why the value may not be what the unit holds now (stale: the unit could not be reached). */
+  readonly warning?: string;
   /** The value as JSON text. */
   json(): string;
   /** The value as UTF-8 JSON bytes, ready to send; a hot-tier hit has them already. */
@@ -32,6 +39,7 @@ class ServedValue<T> implements Served<T> {
     from: { obj?: T; text?: string; buf?: Uint8Array },
     readonly cache: CacheOutcome,
     readonly ageS: number,
+    readonly warning?: string,
   ) {
     this.obj = from.obj;
     this.text = from.text;
@@ -48,17 +56,22 @@ class ServedValue<T> implements Served<T> {
   }
 }
 
-export function served<T>(value: T, cache: CacheOutcome, ageS: number): Served<T> {
-  return new ServedValue<T>({ obj: value }, cache, ageS);
+export function served<T>(value: T, cache: CacheOutcome, ageS: number, warning?: string): Served<T> {
+  return new ServedValue<T>({ obj: value }, cache, ageS, warning);
 }
 
 /** A value known as UTF-8 JSON bytes: parsed only if someone asks for the object. */
-export function servedBytes<T>(bytes: Uint8Array, cache: CacheOutcome, ageS: number): Served<T> {
-  return new ServedValue<T>({ buf: bytes }, cache, ageS);
+export function servedBytes<T>(bytes: Uint8Array, cache: CacheOutcome, ageS: number, warning?: string): Served<T> {
+  return new ServedValue<T>({ buf: bytes }, cache, ageS, warning);
 }
 
 export interface ReadOptions {
+  /** Bypass the cache: ask the unit and refresh what is cached. */
   force?: boolean;
+  /** Serve what is cached when the unit cannot be reached (default true; RFC 5861 stale-if-error); never with `force`. */
+  stale?: boolean;
+  /** Events: serve the cached list with no device I/O when it was probed within this many seconds. */
+  maxAgeS?: number;
   signal?: AbortSignal;
 }
 

@@ -4,15 +4,32 @@
  * knows these interfaces and the stream adapter below.
  */
 
+import { canonicalTarget } from './address.js';
+
 /** Where a unit is: a TCP endpoint (cellular modem, bridge) or a serial port. */
 export type DeviceTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'serial'; path: string; baud: number };
 
 export const DEFAULT_TCP_PORT = 12345;
 export const DEFAULT_BAUD = 38400;
 
-/** The connection key of a target: `tcp:<host>:<port>` or `serial:<path>:<baud>`. */
+const keyMemo = new Map<string, string>();
+const KEY_MEMO_MAX = 4096;
+
+/**
+ * The canonical connection key of a target: `tcp:<host>:<port>` or `serial:<path>:<baud>`, with
+ * the host or path in canonical form (address.ts), so every spelling of one address is one key.
+ * Throws InvalidHost for a host that is not one.
+ */
 export function connectionKey(t: DeviceTarget): string {
-  return t.kind === 'tcp' ? `tcp:${t.host}:${t.port}` : `serial:${t.path}:${t.baud}`;
+  const raw = t.kind === 'tcp' ? `tcp:${t.host}:${t.port}` : `serial:${t.path}:${t.baud}`;
+  let key = keyMemo.get(raw);
+  if (key === undefined) {
+    const c = canonicalTarget(t);
+    key = c.kind === 'tcp' ? `tcp:${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}` : `serial:${c.path}:${c.baud}`;
+    if (keyMemo.size >= KEY_MEMO_MAX) keyMemo.clear();
+    keyMemo.set(raw, key);
+  }
+  return key;
 }
 
 /** Receives what a link delivers, in order. */

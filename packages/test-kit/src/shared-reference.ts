@@ -1,0 +1,149 @@
+/**
+ * SharedReference: one ReferenceStore shared by several Store views, the way processes share one
+ * SQLite file. Each view reports to its listeners, at `pollChanges()`, the scopes every view
+ * (itself included) wrote since its last poll. For tests of what sits on a shared store (two
+ * relays, the change feed) and for the contract suite's own shared-store section. Not for
+ * production: one process, no persistence.
+ */
+import { addressScope, StoreError, unitScope } from '@sfm/core';
+import type {
+  CacheKind,
+  ChangeListener,
+  DeviceInfo,
+  EventSyncState,
+  Identity,
+  KindStats,
+  LeaseHolder,
+  LeaseStore,
+  Millis,
+  MonitorStatus,
+  Store,
+  StoreCapabilities,
+  StoredEvent,
+  StoredInfo,
+  StoredStatus,
+  StoredWaveform,
+} from '@sfm/core';
+import { ReferenceStore } from './reference-store.js';
+
+export class SharedReference {
+  /** What every view reads and writes. */
+  readonly data = new ReferenceStore();
+  /** The scopes of each write, in order: a view's cursor is an index into it. */
+  readonly log: (readonly string[])[] = [];
+
+  /** A new view, as a process opening the store; it hears of writes from now on. */
+  open(): Store {
+    return new SharedReferenceView(this);
+  }
+}
+
+class SharedReferenceView implements Store {
+  readonly kind: string = 'shared-reference';
+  readonly capabilities: StoreCapabilities = { persistent: false, evicts: false, shared: true };
+  readonly leases: LeaseStore;
+
+  private readonly listeners: ChangeListener[] = [];
+  private cursor: number;
+  private closed = false;
+
+  constructor(private readonly backing: SharedReference) {
+    this.cursor = backing.log.length;
+    const leases = backing.data.leases;
+    this.leases = {
+      tryAcquire: (key: string, holder: LeaseHolder, opts: { now: Millis; takeOverFrom?: string }) => this.read(() => leases.tryAcquire(key, holder, opts)),
+      renew: (key: string, owner: string, expiresAt: Millis) => this.read(() => leases.renew(key, owner, expiresAt)),
+      release: (key: string, owner: string) => this.read(() => leases.release(key, owner)),
+    };
+  }
+
+  pollChanges(): void {
+    const fresh = this.backing.log.slice(this.cursor);
+    this.cursor = this.backing.log.length;
+    if (fresh.length === 0) return;
+    const scopes = [...new Set(fresh.flat())];
+    for (const listener of this.listeners) listener(scopes);
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  getIdentity(connKey: string): Promise<Identity | undefined> {
+    return this.read(() => this.backing.data.getIdentity(connKey));
+  }
+  putIdentity(connKey: string, identity: Identity): Promise<void> {
+    return this.write([addressScope(connKey)], () => this.backing.data.putIdentity(connKey, identity));
+  }
+  getInfo(serial: string): Promise<StoredInfo | undefined> {
+    return this.read(() => this.backing.data.getInfo(serial));
+  }
+  putInfo(serial: string, info: DeviceInfo, fetchedAt: Millis): Promise<void> {
+    return this.write([unitScope(serial)], () => this.backing.data.putInfo(serial, info, fetchedAt));
+  }
+  markInfoDirty(serial: string): Promise<boolean> {
+    return this.write([unitScope(serial)], () => this.backing.data.markInfoDirty(serial));
+  }
+  getEventSync(serial: string): Promise<EventSyncState | undefined> {
+    return this.read(() => this.backing.data.getEventSync(serial));
+  }
+  putEventSync(serial: string, sync: EventSyncState): Promise<void> {
+    return this.write([unitScope(serial)], () => this.backing.data.putEventSync(serial, sync));
+  }
+  getEvents(serial: string): Promise<StoredEvent[]> {
+    return this.read(() => this.backing.data.getEvents(serial));
+  }
+  getEvent(serial: string, index: number): Promise<StoredEvent | undefined> {
+    return this.read(() => this.backing.data.getEvent(serial, index));
+  }
+  getEventsJson(serial: string): Promise<Uint8Array | undefined> {
+    return this.read(() => this.backing.data.getEventsJson(serial));
+  }
+  eventCount(serial: string): Promise<number> {
+    return this.read(() => this.backing.data.eventCount(serial));
+  }
+  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
+    return this.write([unitScope(serial)], () => this.backing.data.appendEvents(serial, events, sync));
+  }
+  dropEvents(serial: string, opts?: { keepWaveforms?: boolean }): Promise<{ events: number; waveforms: number }> {
+    return this.write([unitScope(serial)], () => this.backing.data.dropEvents(serial, opts));
+  }
+  getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
+    return this.read(() => this.backing.data.getWaveform(serial, key, timestamp));
+  }
+  putWaveform(serial: string, w: StoredWaveform): Promise<void> {
+    return this.write([unitScope(serial)], () => this.backing.data.putWaveform(serial, w));
+  }
+  getStatus(serial: string): Promise<StoredStatus | undefined> {
+    return this.read(() => this.backing.data.getStatus(serial));
+  }
+  putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void> {
+    return this.write([unitScope(serial)], () => this.backing.data.putStatus(serial, status, fetchedAt));
+  }
+  deleteStatus(serial: string): Promise<boolean> {
+    return this.write([unitScope(serial)], () => this.backing.data.deleteStatus(serial));
+  }
+  async clearConnection(connKey: string): Promise<Record<CacheKind, number>> {
+    // The unit it clears is the one identified there before the clear.
+    const id = await this.getIdentity(connKey);
+    const scopes = id ? [addressScope(connKey), unitScope(id.serial)] : [addressScope(connKey)];
+    return this.write(scopes, () => this.backing.data.clearConnection(connKey));
+  }
+  stats(): Promise<Record<CacheKind, KindStats>> {
+    return this.read(() => this.backing.data.stats());
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async read<T>(op: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreError('this view of the shared store is closed');
+    return op();
+  }
+
+  private async write<T>(scopes: readonly string[], op: () => Promise<T>): Promise<T> {
+    const result = await this.read(op);
+    this.backing.log.push(scopes);
+    return result;
+  }
+}
