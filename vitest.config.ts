@@ -9,6 +9,7 @@ export default defineConfig({
   ssr: { resolve: { conditions, externalConditions: ['sfm-source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts'],
+    setupFiles: ['./packages/test-support/src/setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

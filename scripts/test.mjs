@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds every package (type-checking the tests too), runs the whole vitest suite, and ends with
+// Builds every package, type-checks every test, runs the whole vitest suite, and ends with
 // the line CI reads: "N passed, N failed". Extra arguments go to vitest (e.g. a file filter).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,11 +19,14 @@ if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 
     console.log('socat is missing: the real-serial-port tests will fail (install it: apt-get install socat)');
   }
 }
-const build = spawnSync(bin('tsc'), ['-b'], { stdio: 'inherit' });
-if (build.status !== 0) {
-  console.log('build failed');
-  console.log('0 passed, 1 failed');
-  process.exit(build.status ?? 1);
+// The packages (tests are not part of any package's build), then every test file type-checked.
+for (const [what, args] of [['build', ['-b']], ['test type-check', ['-p', 'tsconfig.test.json']]]) {
+  const r = spawnSync(bin('tsc'), args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`${what} failed`);
+    console.log('0 passed, 1 failed');
+    process.exit(r.status ?? 1);
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-test-'));

@@ -4,7 +4,9 @@
  * timeout, protocol error, busy), 4 not found, 1 anything else.
  */
 import yargs from 'yargs';
-import { ConfigError, DeviceError, EventNotFound, KernelError, NoWaveform, PayloadError, StoreError, type DeviceAccess, type RelayService } from '@sfm/core';
+import { SfmError, type ErrorCode } from '@sfm/core';
+import { StoreError, type RelayService } from '@sfm/core/cache';
+import type { DeviceAccess } from '@sfm/core/service';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
 import { UsageError, processIO, type CliIO } from './io.js';
@@ -77,13 +79,32 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
   return exitCode;
 }
 
+/** The exit code of each error code. */
+export const EXIT_CODE: Record<ErrorCode, number> = {
+  INVALID_REQUEST: EXIT.usage,
+  CONFIG_INVALID: EXIT.usage,
+  TARGET_NOT_ALLOWED: EXIT.usage,
+  CONFIRMATION_REQUIRED: EXIT.usage,
+  UNAUTHORIZED: EXIT.usage,
+  METHOD_NOT_ALLOWED: EXIT.usage,
+  PAYLOAD_TOO_LARGE: EXIT.usage,
+  UNSUPPORTED_MEDIA_TYPE: EXIT.usage,
+  REQUEST_TIMEOUT: EXIT.failure,
+  NOT_FOUND: EXIT.notFound,
+  DEVICE_UNREACHABLE: EXIT.device,
+  PROTOCOL_ERROR: EXIT.device,
+  DEVICE_BUSY: EXIT.device,
+  DEVICE_TIMEOUT: EXIT.device,
+  STORE_UNAVAILABLE: EXIT.failure,
+  MEMORY_FULL: EXIT.failure,
+  INTERNAL: EXIT.failure,
+};
+
+/** Codes whose message says what failed on its own; the others are prefixed with the code. */
+const PLAIN: ReadonlySet<ErrorCode> = new Set(['INVALID_REQUEST', 'CONFIG_INVALID', 'NOT_FOUND', 'TARGET_NOT_ALLOWED', 'CONFIRMATION_REQUIRED']);
+
 function describeFailure(e: unknown): [number, string] {
-  if (e instanceof UsageError) return [e.exitCode, e.message];
-  if (e instanceof ConfigError || e instanceof KernelError) return [EXIT.usage, e.message];
-  if (e instanceof EventNotFound || e instanceof NoWaveform) return [EXIT.notFound, e.message];
-  if (e instanceof StoreError) return [EXIT.failure, `cache store: ${e.message}`];
-  if (e instanceof PayloadError) return [EXIT.usage, e.message];
-  if (e instanceof DeviceError) return [EXIT.device, `${e.code}: ${e.message}`];
-  if (e instanceof RangeError) return [EXIT.usage, e.message];
-  return [EXIT.failure, e instanceof Error ? e.message : String(e)];
+  if (!(e instanceof SfmError)) return [EXIT.failure, e instanceof Error ? e.message : String(e)];
+  if (e instanceof StoreError) return [EXIT_CODE[e.code], `cache store: ${e.message}`];
+  return [EXIT_CODE[e.code], PLAIN.has(e.code) ? e.message : `${e.code}: ${e.message}`];
 }

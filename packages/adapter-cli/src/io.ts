@@ -1,3 +1,4 @@
+import { InvalidInput } from '@sfm/core';
 /** Where a command writes: injectable, so tests run commands in-process. */
 export interface CliIO {
   stdout: (text: string) => void;
@@ -12,13 +13,10 @@ export const processIO: CliIO = {
   stderrIsTTY: Boolean(process.stderr.isTTY),
 };
 
-/** An error whose message is for the user, with the exit code it ends the command with. */
-export class UsageError extends Error {
+/** Bad usage: a flag, an argument or a value that does not fit (exit code 2). */
+export class UsageError extends InvalidInput {
   override name = 'UsageError';
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
+  constructor(message: string) {
+    super('', message);
   }
 }

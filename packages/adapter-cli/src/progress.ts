@@ -1,5 +1,5 @@
 /** A waveform download's progress on stderr: chunks and ETA, only when stderr is a terminal. */
-import type { DownloadProgress } from '@sfm/core';
+import type { DownloadProgress } from '@sfm/core/client';
 import type { CliIO } from './io.js';
 
 export function progressBar(io: CliIO, now: () => number = Date.now): ((p: DownloadProgress) => void) | undefined {

@@ -1,6 +1,7 @@
 /** Device selection flags (--device | --host/--tcp-port | --port/--baud) → a DeviceTarget. */
+import { NotFound } from '@sfm/core';
 import type { Argv } from 'yargs';
-import { DEFAULT_BAUD, DEFAULT_TCP_PORT, type DeviceTarget } from '@sfm/core';
+import { DEFAULT_BAUD, DEFAULT_TCP_PORT, type DeviceTarget } from '@sfm/core/transport';
 import { UsageError } from './io.js';
 
 export interface TargetArgs {
@@ -31,7 +32,7 @@ export function targetFrom(args: TargetArgs, resolve: DeviceResolver = () => und
   if (args.baud !== undefined && args.port === undefined) throw new UsageError('--baud goes with --port');
   if (args.device !== undefined) {
     const t = resolve(args.device);
-    if (!t) throw new UsageError(`unknown device ${JSON.stringify(args.device)}`, 4);
+    if (!t) throw new NotFound(`unknown device ${JSON.stringify(args.device)}`);
     return t;
   }
   if (args.host !== undefined) {

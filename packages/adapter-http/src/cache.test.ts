@@ -4,7 +4,7 @@
  * with If-None-Match → 304 answered from the cache without device I/O.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFixture, type Fixture } from './testing/fixture.js';
+import { startFixture, type Fixture } from '@sfm/test-support';
 
 const q = '?device=demo';
 const T = 'cache-token';

@@ -4,9 +4,11 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceRegistry, type RelayService } from '@sfm/core';
+import { type RelayService } from '@sfm/core/cache';
+import { DeviceRegistry } from '@sfm/core/kernel';
 import { startHttpServer } from './server.js';
-import { call, captureLogger, startFixture, type Fixture, type Reply } from './testing/fixture.js';
+import { defaultHttpSettings } from './settings.js';
+import { call, captureLogger, startFixture, type Fixture, type Reply } from '@sfm/test-support';
 
 const q = '?device=demo';
 const T = 'errors-token';
@@ -159,7 +161,7 @@ describe('errors', () => {
       const gz = await f.call(`/device/config${q}`, { method: 'POST', token: T, body: 'not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
       expectError(gz, 400, 'INVALID_REQUEST', /^body: could not be read/);
       const br = await f.call(`/device/config${q}`, { method: 'POST', token: T, body: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'compress' } });
-      expectError(br, 415, 'INVALID_REQUEST', /Content-Encoding/);
+      expectError(br, 415, 'UNSUPPORTED_MEDIA_TYPE', /Content-Encoding/);
     });
 
     it('a body route without a body', async () => {
@@ -172,9 +174,9 @@ describe('errors', () => {
     });
   });
 
-  it('413 for a body over the limit, with code INVALID_REQUEST', async () => {
+  it('413 for a body over the limit, with code PAYLOAD_TOO_LARGE (the contract)', async () => {
     const r = await f.call(`/device/config${q}`, { method: 'POST', token: T, body: { notes: 'n'.repeat(5000) } });
-    expectError(r, 413, 'INVALID_REQUEST', /^body: larger than the limit of 2048 bytes$/);
+    expectError(r, 413, 'PAYLOAD_TOO_LARGE', /^body: larger than the limit of 2048 bytes$/);
     // the server is fine afterwards
     expect((await f.call('/health')).status).toBe(200);
   });
@@ -182,7 +184,7 @@ describe('errors', () => {
   it('415 for a body that is not JSON; +json types are JSON', async () => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       const r = await f.call(`/device/config${q}`, { method: 'POST', token: T, body: 'project=x', headers: { 'content-type': type } });
-      expectError(r, 415, 'INVALID_REQUEST', /^Content-Type: must be application\/json, got /);
+      expectError(r, 415, 'UNSUPPORTED_MEDIA_TYPE', /^Content-Type: must be application\/json, got /);
     }
     const noType = await fetch(`${f.url}/device/config${q}`, { method: 'POST', headers: { authorization: `Bearer ${T}` }, body: new Uint8Array([123, 125]) });
     expect(noType.status).toBe(415);
@@ -190,7 +192,7 @@ describe('errors', () => {
     const plus = await f.call(`/device/config${q}`, { method: 'POST', token: T, body: { project: 'Plus' }, headers: { 'content-type': 'application/merge-patch+json' } });
     expect(plus.status).toBe(200);
     const latin1 = await f.call(`/device/config${q}`, { method: 'POST', token: T, body: { project: 'x' }, headers: { 'content-type': 'application/json; charset=latin1' } });
-    expectError(latin1, 415, 'INVALID_REQUEST', /charset/);
+    expectError(latin1, 415, 'UNSUPPORTED_MEDIA_TYPE', /charset/);
   });
 
   describe('404 NOT_FOUND', () => {
@@ -296,7 +298,7 @@ describe('500 INTERNAL', () => {
       },
       idle: async () => undefined,
     } as unknown as RelayService;
-    const server = await startHttpServer({ relay, devices: new DeviceRegistry(), logger, version: 'x', settings: { host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 } });
+    const server = await startHttpServer({ relay, devices: new DeviceRegistry(), logger, version: 'x', settings: defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 }) });
     try {
       const r = await call(server.url, '/cache/stats', { headers: { 'x-request-id': 'trace-500' } });
       expect(r.status).toBe(500);

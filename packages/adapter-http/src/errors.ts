@@ -1,46 +1,47 @@
 /**
- * The contract's error table: every failure becomes `{ error: { code, message } }` with its
- * status. Messages of known errors are for people (what failed, which field or unit); anything
- * unexpected is "internal error" in the response and in full only in the log.
+ * The HTTP form of sfm's errors: one table from error code to status, and the contract's body
+ * `{ error: { code, message } }`. Messages of known errors are for people (what failed, which
+ * field or unit); anything unexpected is "internal error" in the response and in full only in
+ * the log.
  */
-import { DeviceError, InvalidHost, PayloadError, StoreUnavailable } from '@sfm/core';
-import { ValidationError } from './schema.js';
+import { SfmError, type ErrorCode } from '@sfm/core';
 
-export type ErrorCode =
-  | 'INVALID_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'TARGET_NOT_ALLOWED'
-  | 'NOT_FOUND'
-  | 'CONFIRMATION_REQUIRED'
-  | 'DEVICE_UNREACHABLE'
-  | 'PROTOCOL_ERROR'
-  | 'DEVICE_BUSY'
-  | 'DEVICE_TIMEOUT'
-  | 'STORE_UNAVAILABLE'
-  | 'REQUEST_TIMEOUT'
-  | 'INTERNAL';
+/** The status each code answers with. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  INVALID_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  TARGET_NOT_ALLOWED: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  REQUEST_TIMEOUT: 408,
+  CONFIRMATION_REQUIRED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  DEVICE_UNREACHABLE: 502,
+  PROTOCOL_ERROR: 502,
+  DEVICE_BUSY: 503,
+  STORE_UNAVAILABLE: 503,
+  DEVICE_TIMEOUT: 504,
+  MEMORY_FULL: 409,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+};
 
-export class HttpError extends Error {
+/** An error with response headers of its own (WWW-Authenticate on a 401, Allow on a wrong method). */
+export class HttpError extends SfmError {
   override name = 'HttpError';
   constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
-export const invalid = (message: string, status = 400): HttpError => new HttpError(status, 'INVALID_REQUEST', message);
-export const notFound = (message: string): HttpError => new HttpError(404, 'NOT_FOUND', message);
-
-const DEVICE_STATUS: Record<string, number> = {
-  DEVICE_TIMEOUT: 504,
-  PROTOCOL_ERROR: 502,
-  DEVICE_UNREACHABLE: 502,
-  DEVICE_BUSY: 503,
-};
+export function statusOf(e: SfmError): number {
+  return HTTP_STATUS[e.code];
+}
 
 /** body-parser's errors (they carry `type` and `status`). */
 interface ParserError {
@@ -49,24 +50,24 @@ interface ParserError {
   expose?: unknown;
 }
 
-function parserError(e: unknown, limit: number): HttpError | undefined {
+function parserError(e: unknown, limit: number): SfmError | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
   const p = e as ParserError;
   switch (p.type) {
     case 'entity.too.large':
-      return invalid(`body: larger than the limit of ${limit} bytes`, 413);
+      return new SfmError('PAYLOAD_TOO_LARGE', `body: larger than the limit of ${limit} bytes`);
     case 'entity.parse.failed':
-      return invalid('body: not valid JSON');
+      return new SfmError('INVALID_REQUEST', 'body: not valid JSON');
     case 'entity.verify.failed':
-      return invalid('body: rejected');
+      return new SfmError('INVALID_REQUEST', 'body: rejected');
     case 'request.size.invalid':
-      return invalid('body: its length does not match Content-Length');
+      return new SfmError('INVALID_REQUEST', 'body: its length does not match Content-Length');
     case 'request.aborted':
-      return invalid('body: the request was aborted');
+      return new SfmError('INVALID_REQUEST', 'body: the request was aborted');
     case 'encoding.unsupported':
-      return invalid('Content-Encoding: not supported (send the body uncompressed)', 415);
+      return new SfmError('UNSUPPORTED_MEDIA_TYPE', 'Content-Encoding: not supported (send the body uncompressed)');
     case 'charset.unsupported':
-      return invalid('Content-Type: charset not supported (send UTF-8 JSON)', 415);
+      return new SfmError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type: charset not supported (send UTF-8 JSON)');
     default:
       break;
   }
@@ -74,41 +75,27 @@ function parserError(e: unknown, limit: number): HttpError | undefined {
   // meant for the client when `expose` is set (e.g. a gzip body that does not inflate).
   const status = typeof p.status === 'number' && p.status >= 400 && p.status < 500 ? p.status : undefined;
   if (status === undefined) return undefined;
-  if (e instanceof URIError) return invalid('path: a parameter is not valid percent-encoding');
-  if (p.expose === true && e instanceof Error) return invalid(`body: could not be read (${e.message})`, status === 413 || status === 415 ? status : 400);
+  if (e instanceof URIError) return new SfmError('INVALID_REQUEST', 'path: a parameter is not valid percent-encoding');
+  if (p.expose === true && e instanceof Error) {
+    const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_REQUEST';
+    return new SfmError(code, `body: could not be read (${e.message})`);
+  }
   return undefined;
 }
 
 /**
- * The HTTP form of an error; `internal` is true when it was not one we expected (log it whole).
+ * The error to answer with; `internal` when it was not one sfm raises on purpose (log it whole).
  * `bodyLimit` names the limit in 413 messages.
  */
-export function toHttpError(e: unknown, bodyLimit: number): { error: HttpError; internal: boolean } {
-  if (e instanceof HttpError) return { error: e, internal: false };
-  if (e instanceof ValidationError) return { error: invalid(e.message), internal: false };
-  if (e instanceof StoreUnavailable) return { error: new HttpError(503, 'STORE_UNAVAILABLE', `the cache store is unavailable: ${e.message}`), internal: false };
-  if (e instanceof InvalidHost) return { error: invalid(`host: ${e.message}`), internal: false };
-  if (e instanceof DeviceError) {
-    return { error: new HttpError(DEVICE_STATUS[e.code] ?? 502, e.code, e.message), internal: false };
-  }
+export function toSfmError(e: unknown, bodyLimit: number): { error: SfmError; internal: boolean } {
+  if (e instanceof SfmError) return { error: e, internal: e.code === 'INTERNAL' || e.code === 'CONFIG_INVALID' };
   const parsed = parserError(e, bodyLimit);
   if (parsed) return { error: parsed, internal: false };
-  if (e instanceof Error && (e as { code?: unknown }).code === 'INVALID_REQUEST') {
-    // core's UnsupportedTarget: a target kind this deployment has no transport for
-    return { error: invalid(e.message), internal: false };
-  }
-  if (e instanceof Error && (e as { code?: unknown }).code === 'NOT_FOUND') {
-    // core's EventNotFound and NoWaveform
-    return { error: notFound(e.message), internal: false };
-  }
-  if (e instanceof PayloadError) {
-    // Requests are validated before any device I/O: a PayloadError from the relay is the
-    // unit's data not fitting the layout it is decoded with.
-    return { error: new HttpError(502, 'PROTOCOL_ERROR', e.message), internal: false };
-  }
-  return { error: new HttpError(500, 'INTERNAL', 'internal error'), internal: true };
+  return { error: new SfmError('INTERNAL', 'internal error'), internal: true };
 }
 
-export function errorBody(e: HttpError): Buffer {
-  return Buffer.from(JSON.stringify({ error: { code: e.code, message: e.message } }));
+export function errorBody(e: SfmError): Buffer {
+  // An internal error's own message may hold details (paths, state): never sent.
+  const message = e.code === 'INTERNAL' || e.code === 'CONFIG_INVALID' ? 'internal error' : e.message;
+  return Buffer.from(JSON.stringify({ error: { code: e.code === 'CONFIG_INVALID' ? 'INTERNAL' : e.code, message } }));
 }

@@ -4,7 +4,8 @@
  * parsed nor re-serialised to find its tag.
  */
 import { createHash } from 'node:crypto';
-import type { Served, Waveform } from '@sfm/core';
+import type { Waveform } from '@sfm/core';
+import type { Served } from '@sfm/core/service';
 
 export interface WaveformIdentity {
   serial: string;

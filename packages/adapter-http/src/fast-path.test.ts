@@ -1,9 +1,10 @@
 /** The cache-hit fast path answers exactly as the express pipeline does for the same hit. */
+import { defaultHttpSettings } from './settings.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
-import { call, startFixture, type Fixture } from './testing/fixture.js';
+import { call, startFixture, type Fixture } from '@sfm/test-support';
 
 let f: Fixture;
 let express: Server;
@@ -12,7 +13,7 @@ let expressUrl: string;
 beforeAll(async () => {
   f = await startFixture();
   // The same deps behind express alone (no fast path).
-  const { app } = createApp({ relay: f.relay, devices: f.devices, settings: { host: '127.0.0.1', port: 0, bodyLimitBytes: 65536 }, logger: f.logger, version: 'test' });
+  const { app } = createApp({ relay: f.relay, devices: f.devices, settings: defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 65536 }), logger: f.logger, version: 'test' });
   express = createServer(app);
   await new Promise<void>((r) => express.listen(0, '127.0.0.1', () => r()));
   expressUrl = `http://127.0.0.1:${(express.address() as AddressInfo).port}`;

@@ -3,9 +3,46 @@
  * data the request validator is generated from. Decisions the contract leaves open are written
  * into the descriptions here, so the served document is the reference.
  */
-import { COMPONENTS } from './models.js';
+import type { TSchema } from '@sinclair/typebox';
+import { COMPONENTS } from '@sfm/core/schema';
 import { errorStatuses, ROUTES, type ErrorStatus, type ParamSpec, type RouteSpec } from './routes.js';
-import { toOpenApiSchema } from './schema.js';
+
+/** Keywords of sfm's own on the shapes (messages, environment names), not JSON Schema. */
+const OWN_KEYWORDS = new Set(['patternText', 'env']);
+
+/**
+ * The OpenAPI 3.1 (JSON Schema 2020-12) form of a shape: a named component becomes a $ref (unless
+ * it is the component being written, `self`), sfm's own keywords are left out.
+ */
+/**
+ * The plain JSON Schema forms readers expect: a union of literals as an `enum`, a nullable scalar
+ * as a type list (`["string", "null"]`).
+ */
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  const alts = o.anyOf as Record<string, unknown>[] | undefined;
+  if (!alts) return o;
+  const { anyOf: _alts, ...rest } = o;
+  if (alts.every((a) => a.const !== undefined)) return { ...rest, type: typeof alts[0]!.const, enum: alts.map((a) => a.const) };
+  const nonNull = alts.filter((a) => a.type !== 'null');
+  if (alts.length === 2 && nonNull.length === 1 && typeof nonNull[0]!.type === 'string' && nonNull[0]!.type !== 'object' && nonNull[0]!.type !== 'array') {
+    const t = nonNull[0]!;
+    return { ...t, ...rest, type: [t.type, 'null'], ...(Array.isArray(t.enum) ? { enum: [...t.enum, null] } : {}) };
+  }
+  return o;
+}
+
+export function toOpenApiSchema(schema: TSchema, self?: string): Record<string, unknown> {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!node || typeof node !== 'object') return node;
+    const o = node as Record<string, unknown>;
+    if (typeof o.$id === 'string' && o.$id !== self) return { $ref: `#/components/schemas/${o.$id}` };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) if (!OWN_KEYWORDS.has(k) && k !== '$id') out[k] = walk(v);
+    return compact(out);
+  };
+  return walk(schema) as Record<string, unknown>;
+}
 
 export const API_PREFIX = '/api/sfm';
 
@@ -16,8 +53,8 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; 
   404: { name: 'NotFound', codes: ['NOT_FOUND'], description: 'Unknown device name, an event index beyond the unit\'s events, a monitor-log record asked for its waveform, or an unknown route.' },
   408: { name: 'RequestTimeout', codes: ['REQUEST_TIMEOUT'], description: 'The request line, headers or body did not arrive within the configured time (http_headers_timeout_s, http_request_timeout_s).' },
   409: { name: 'ConfirmationRequired', codes: ['CONFIRMATION_REQUIRED'], description: 'Erase without confirm=true; nothing was sent to the unit.' },
-  413: { name: 'BodyTooLarge', codes: ['INVALID_REQUEST'], description: 'The body is larger than the configured limit.' },
-  415: { name: 'UnsupportedMediaType', codes: ['INVALID_REQUEST'], description: 'A body that is not JSON (send Content-Type: application/json, UTF-8, uncompressed).' },
+  413: { name: 'BodyTooLarge', codes: ['PAYLOAD_TOO_LARGE'], description: 'The body is larger than the configured limit.' },
+  415: { name: 'UnsupportedMediaType', codes: ['UNSUPPORTED_MEDIA_TYPE'], description: 'A body that is not JSON (send Content-Type: application/json, UTF-8, uncompressed).' },
   500: { name: 'Internal', codes: ['INTERNAL'], description: 'Something unexpected; the message is "internal error" and the details are only in the server log (find them by X-Request-Id).' },
   502: { name: 'DeviceFailed', codes: ['DEVICE_UNREACHABLE', 'PROTOCOL_ERROR'], description: 'The unit could not be reached (connection refused, port missing, link dropped) or answered garbage (bad checksum, unexpected SUB, garbled stream).' },
   503: { name: 'Unavailable', codes: ['DEVICE_BUSY', 'STORE_UNAVAILABLE'], description: 'DEVICE_BUSY: the unit\'s request queue is full, the request waited longer than allowed for its turn, or another sfm process sharing the store held the unit that long. STORE_UNAVAILABLE: the store cannot be read or written (read-only, disk full, database down) and nothing finished could be answered; the message names the cause.' },
@@ -44,7 +81,7 @@ Every path is served both at the root and under the prefix ${API_PREFIX} (dashbo
 Decisions this API makes where the sfm contract is silent:
 - Device selection: every /device/* route and DELETE /cache/device take exactly one of device=<name>, host=<address> (+ tcp_port, default 12345) or port=<path> (+ baud, default 38400), always as query parameters (POST routes too). tcp_port without host, or baud without port, is 400. Unknown device name → 404; an ad-hoc target the configuration does not allow → 403, before any connection.
 - Validation: unknown query parameters, repeated parameters (arrays) and values out of range are 400 INVALID_REQUEST naming the field and why; booleans are exactly true or false; integers are plain decimal digits. A route without a body accepts none or an empty JSON object.
-- Bodies: JSON objects only (Content-Type application/json or +json, UTF-8); another media type is 415, malformed JSON 400, more than the configured limit 413 — all with code INVALID_REQUEST.
+- Bodies: JSON objects only (Content-Type application/json or +json, UTF-8); another media type is 415 UNSUPPORTED_MEDIA_TYPE, malformed JSON 400 INVALID_REQUEST, more than the configured limit 413 PAYLOAD_TOO_LARGE.
 - Write routes (monitor start/stop, config, call-home write, erase) and DELETE /cache/device need Authorization: Bearer <token> when a token is configured (401 UNAUTHORIZED otherwise, with WWW-Authenticate); without a configured token they are open, and the server then binds only to loopback.
 - An unknown route, or a known path with another method, is 404 NOT_FOUND (the message names the methods the path takes).
 - Responses are JSON (application/json; charset=utf-8) except the CSV waveform; every response carries X-Request-Id, X-Content-Type-Options: nosniff and Cache-Control: no-cache.
@@ -52,7 +89,6 @@ Decisions this API makes where the sfm contract is silent:
 
 function parameter(p: ParamSpec): Record<string, unknown> {
   const schema = toOpenApiSchema(p.schema);
-  if (p.schema.default !== undefined) schema.default = p.schema.default;
   return { name: p.name, in: p.in, required: p.in === 'path' || !!p.required, description: p.description, schema };
 }
 
@@ -124,7 +160,7 @@ export function buildOpenApi(version: string): OpenApiDocument {
     ],
     paths,
     components: {
-      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([k, v]) => [k, toOpenApiSchema(v)])),
+      schemas: Object.fromEntries(COMPONENTS.map((c) => [c.$id!, toOpenApiSchema(c, c.$id)])),
       responses,
       headers: HEADERS,
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token from the configuration; required on write routes only when one is configured.' } },

@@ -1,32 +1,40 @@
 /**
- * The routes of the HTTP contract, one schema each, as plain data: method, path, parameters,
- * body and responses. The request validator (validate.ts) and the served OpenAPI document
- * (openapi.ts) are both generated from this table; the handlers (app.ts) are keyed by `id`.
+ * The routes of the HTTP contract, each declared once: method, path, parameters, body, responses —
+ * and the handler that answers it (plus, for cached reads, the `peek` that answers a hit from
+ * memory without waiting). The request validator (validate.ts), the OpenAPI document (openapi.ts),
+ * the express pipeline (app.ts) and the fast path (fast-path.ts) all read this table.
  */
-import { DEFAULT_BAUD, DEFAULT_TCP_PORT } from '@sfm/core';
-import type { ObjectSchema, ScalarSchema, Schema } from './schema.js';
-import { CallHomeChanges, ComplianceChanges, EraseRequest } from './models.js';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { SfmError } from '@sfm/core';
+import * as S from '@sfm/core/schema';
+import { checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
+import { waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
+import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transport';
+import type { Waveform } from '@sfm/core';
+import { waveformEtag, waveformIdentity } from './etag.js';
+import { buildOpenApi } from './openapi.js';
+import type { Handler, Peek, Reply, RouteContext } from './http.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
 export interface ParamSpec {
   name: string;
   in: 'query' | 'path';
-  schema: ScalarSchema & { default?: string | number | boolean };
+  schema: TSchema;
   required?: boolean;
   description: string;
 }
 
 export interface BodySpec {
   required: boolean;
-  schema: ObjectSchema;
+  schema: TObject;
   description: string;
 }
 
 export interface ResponseSpec {
   description: string;
   /** The JSON body; absent for a body in another media type (csv) or none (304). */
-  schema?: Schema;
+  schema?: TSchema;
   /** Other media types this response may have, with their description. */
   alternatives?: Record<string, string>;
 }
@@ -34,7 +42,7 @@ export interface ResponseSpec {
 export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 500 | 502 | 503 | 504;
 
 export interface RouteSpec {
-  /** operationId, and the key of the handler. */
+  /** operationId. */
   id: string;
   method: HttpMethod;
   /** OpenAPI form: /device/event/{idx}. */
@@ -55,6 +63,9 @@ export interface RouteSpec {
   errors?: ErrorStatus[];
   /** Answers 304 Not Modified to a matching If-None-Match. */
   conditional?: boolean;
+  handle: Handler;
+  /** A hit from memory, without waiting (served on the fast path when it answers). */
+  peek?: Peek;
 }
 
 // --- shared parameters -------------------------------------------------------------------------
@@ -68,53 +79,48 @@ export const DEVICE_PARAMS: ParamSpec[] = [
   {
     name: 'device',
     in: 'query',
-    schema: { type: 'string', minLength: 1, maxLength: 128 },
+    schema: Type.String({ minLength: 1, maxLength: 128 }),
     description: 'A unit from the configured device registry, by name. Give exactly one of device, host or port. 404 NOT_FOUND when no unit has that name.',
   },
   {
     name: 'host',
     in: 'query',
-    schema: { type: 'string', pattern: HOST_PATTERN, patternText: 'a host name or IP address', maxLength: 253 },
-    description: 'A cellular modem or TCP bridge (host name, IPv4 or IPv6 address; brackets around IPv6 are optional). Must be allowed by the configuration (registered units, allow-listed hosts/CIDRs, loopback by default), else 403 TARGET_NOT_ALLOWED before any connection is attempted.',
+    schema: Type.String({ pattern: HOST_PATTERN, patternText: 'a host name or IP address', maxLength: 253 }),
+    description: 'A cellular modem or TCP bridge (host name, IPv4 or IPv6 address; brackets around IPv6 are optional). Every spelling of one address is one unit. Must be allowed by the configuration (registered units, allow-listed hosts/CIDRs, loopback by default), else 403 TARGET_NOT_ALLOWED before any connection is attempted.',
   },
   {
     name: 'tcp_port',
     in: 'query',
-    schema: { type: 'integer', minimum: 1, maximum: 65535, default: DEFAULT_TCP_PORT },
+    schema: Type.Integer({ minimum: 1, maximum: 65535, default: DEFAULT_TCP_PORT }),
     description: `TCP port of the modem or bridge (only with host; default ${DEFAULT_TCP_PORT}).`,
   },
   {
     name: 'port',
     in: 'query',
-    schema: { type: 'string', pattern: SERIAL_PATH_PATTERN, patternText: 'a serial port path (printable ASCII, no spaces, no ".." segment)', maxLength: 255 },
+    schema: Type.String({ pattern: SERIAL_PATH_PATTERN, patternText: 'a serial port path (printable ASCII, no spaces, no ".." segment)', maxLength: 255 }),
     description: 'A direct RS-232 port path (e.g. /dev/ttyUSB0). Must be allowed by the configuration, else 403 TARGET_NOT_ALLOWED.',
   },
   {
     name: 'baud',
     in: 'query',
-    schema: { type: 'integer', minimum: 50, maximum: 4_000_000, default: DEFAULT_BAUD },
+    schema: Type.Integer({ minimum: 50, maximum: 4_000_000, default: DEFAULT_BAUD }),
     description: `Baud rate of the serial port (only with port; default ${DEFAULT_BAUD}).`,
   },
 ];
 
-const FORCE: ParamSpec = {
-  name: 'force',
-  in: 'query',
-  schema: { type: 'boolean', default: false },
-  description: 'true: bypass the cache, ask the unit and refresh the cache (X-Cache: refresh).',
-};
+const FORCE: ParamSpec = { name: 'force', in: 'query', schema: Type.Boolean({ default: false }), description: 'true: bypass the cache, ask the unit and refresh the cache (X-Cache: refresh).' };
 
 const STALE: ParamSpec = {
   name: 'stale',
   in: 'query',
-  schema: { type: 'boolean', default: true },
+  schema: Type.Boolean({ default: true }),
   description: 'When the unit cannot be reached (refused, timeout, dropped link) and the data is cached, it is served with X-Cache: stale, its true Age and a Warning header (RFC 5861 stale-if-error). false: answer the error instead.',
 };
 
 const MAX_AGE: ParamSpec = {
   name: 'max_age',
   in: 'query',
-  schema: { type: 'integer', minimum: 0, maximum: 31_536_000 },
+  schema: Type.Integer({ minimum: 0, maximum: 31_536_000 }),
   description: 'Seconds: when the unit\'s event list was probed within this many seconds, it is served from the cache with no device I/O (X-Cache: hit, Age = seconds since that probe).',
 };
 
@@ -122,9 +128,11 @@ const IDX: ParamSpec = {
   name: 'idx',
   in: 'path',
   required: true,
-  schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  schema: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
   description: '0-based event index. An index beyond the unit\'s events answers 404 NOT_FOUND.',
 };
+
+const FORMAT: ParamSpec = { name: 'format', in: 'query', schema: S.OneOf(['json', 'csv'], 'json (default) or csv'), description: 'json (default) or csv' };
 
 const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
 
@@ -132,7 +140,43 @@ const CACHE_NOTE =
   'Responses carry X-Cache (hit, miss, refresh, stale or uncached) and Age (whole seconds since the data was last confirmed against the unit). ' +
   'A hit needs no device I/O while the serial at the address was confirmed within identity_ttl_s (default 300 s); past it, one serial read confirms it first, and when another unit answers nothing cached for the old one is served.';
 
-// --- the table -----------------------------------------------------------------------------------
+// --- handler helpers ---------------------------------------------------------------------------
+
+/** The cache options a cached route's query gives. */
+function readOptions(c: RouteContext): ReadOptions {
+  return { force: c.query.force === true, stale: c.query.stale !== false, maxAgeS: c.query.max_age as number | undefined };
+}
+
+const idx = (c: RouteContext): number => c.params.idx as number;
+const served = (s: Served<unknown>): Reply => ({ served: s });
+
+/** A hit answered from memory, unless the request asks the unit. */
+const peekOf = (fn: (c: RouteContext) => Served<unknown> | undefined): Peek => (c) => {
+  if (c.query.force === true) return undefined;
+  const s = fn(c);
+  return s && { served: s };
+};
+
+/** A waveform as JSON or CSV, tagged by its identity. */
+function waveformReply(c: RouteContext, s: Served<Waveform>): Reply {
+  const format = c.query.format === 'csv' ? 'csv' : 'json';
+  const id = waveformIdentity(s);
+  const etag = waveformEtag(id, format);
+  if (format === 'json') return { served: s, etag };
+  const filename = `${id.serial}-${id.key}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
+  return { served: s, etag, text: { pieces: { [Symbol.iterator]: () => waveformCsv(s.value) }, contentType: 'text/csv; charset=utf-8', filename } };
+}
+
+// --- the table ---------------------------------------------------------------------------------
+
+const started = performance.now();
+const openApiCache = new Map<string, Uint8Array>();
+/** The document is built from this very table, once per version. */
+function openApiBytes(version: string): Uint8Array {
+  let b = openApiCache.get(version);
+  if (!b) openApiCache.set(version, (b = Buffer.from(JSON.stringify(buildOpenApi(version)))));
+  return b;
+}
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -146,20 +190,22 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: false,
     params: [],
-    ok: { description: 'up', schema: { $ref: 'Health' } },
+    ok: { description: 'up', schema: S.Health },
+    handle: async (c) => ({ json: { status: 'ok', version: c.deps.version, uptime_s: Math.floor((performance.now() - started) / 1000), store: c.deps.relay.store.kind } }),
   },
   {
     id: 'openapi',
     method: 'get',
     path: '/openapi.json',
     summary: 'This document',
-    description: 'The OpenAPI 3.1 document of this API, generated from the same route schemas the server validates requests with.',
+    description: 'The OpenAPI 3.1 document of this API, generated from the same route table and shapes the server validates requests with.',
     tag: 'service',
     device: false,
     auth: false,
     cached: false,
     params: [],
-    ok: { description: 'the OpenAPI document', schema: { type: 'object', properties: {}, additionalProperties: true, description: 'OpenAPI 3.1 document' } },
+    ok: { description: 'the OpenAPI document', schema: Type.Object({}, { additionalProperties: true, description: 'OpenAPI 3.1 document' }) },
+    handle: async (c) => ({ bytes: openApiBytes(c.deps.version) }),
   },
   {
     id: 'info',
@@ -172,7 +218,9 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     params: device(FORCE, STALE),
-    ok: { description: 'the unit', schema: { $ref: 'DeviceInfo' } },
+    ok: { description: 'the unit', schema: S.DeviceInfo },
+    handle: async (c) => served(await c.deps.relay.info(c.target, readOptions(c))),
+    peek: peekOf((c) => c.deps.relay.peekInfo(c.target)),
   },
   {
     id: 'connect',
@@ -185,7 +233,8 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     params: device(),
-    ok: { description: 'the unit, as it answered now', schema: { $ref: 'DeviceInfo' } },
+    ok: { description: 'the unit, as it answered now', schema: S.DeviceInfo },
+    handle: async (c) => served(await c.deps.relay.info(c.target, { force: true })),
   },
   {
     id: 'events',
@@ -198,7 +247,8 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     params: device(FORCE, STALE, MAX_AGE),
-    ok: { description: 'the events', schema: { $ref: 'EventList' } },
+    ok: { description: 'the events', schema: S.EventList },
+    handle: async (c) => served(await c.deps.relay.events(c.target, readOptions(c))),
   },
   {
     id: 'event',
@@ -211,7 +261,9 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     params: device(IDX, FORCE, STALE, MAX_AGE),
-    ok: { description: 'the event', schema: { $ref: 'Event' } },
+    ok: { description: 'the event', schema: S.Event },
+    handle: async (c) => served(await c.deps.relay.event(c.target, idx(c), readOptions(c))),
+    peek: peekOf((c) => c.deps.relay.peekEvent(c.target, idx(c), { maxAgeS: c.query.max_age as number | undefined })),
   },
   {
     id: 'waveform',
@@ -227,8 +279,14 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     conditional: true,
-    params: device(IDX, { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' }, description: 'json (default) or csv' }, FORCE, STALE),
-    ok: { description: 'the waveform', schema: { $ref: 'Waveform' }, alternatives: { 'text/csv': 'format=csv: t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi, one line per sample' } },
+    params: device(IDX, FORMAT, FORCE, STALE),
+    ok: { description: 'the waveform', schema: S.Waveform, alternatives: { 'text/csv': 'format=csv: t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi, one line per sample' } },
+    handle: async (c) => waveformReply(c, await c.deps.relay.waveform(c.target, idx(c), readOptions(c))),
+    peek: (c) => {
+      if (c.query.force === true) return undefined;
+      const s = c.deps.relay.peekWaveform(c.target, idx(c));
+      return s && waveformReply(c, s);
+    },
   },
   {
     id: 'status',
@@ -241,7 +299,9 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: true,
     params: device(FORCE, STALE),
-    ok: { description: 'the status', schema: { $ref: 'MonitorStatus' } },
+    ok: { description: 'the status', schema: S.MonitorStatus },
+    handle: async (c) => served(await c.deps.relay.status(c.target, readOptions(c))),
+    peek: peekOf((c) => c.deps.relay.peekStatus(c.target)),
   },
   {
     id: 'monitorStart',
@@ -254,7 +314,8 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: true,
     cached: false,
     params: device(),
-    ok: { description: 'the status once monitoring', schema: { $ref: 'MonitorStatus' } },
+    ok: { description: 'the status once monitoring', schema: S.MonitorStatus },
+    handle: async (c) => ({ json: await c.deps.relay.startMonitoring(c.target) }),
   },
   {
     id: 'monitorStop',
@@ -267,7 +328,8 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: true,
     cached: false,
     params: device(),
-    ok: { description: 'the status after stopping', schema: { $ref: 'MonitorStatus' } },
+    ok: { description: 'the status after stopping', schema: S.MonitorStatus },
+    handle: async (c) => ({ json: await c.deps.relay.stopMonitoring(c.target) }),
   },
   {
     id: 'config',
@@ -282,8 +344,9 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: true,
     cached: false,
     params: device(),
-    body: { required: true, schema: ComplianceChanges, description: 'the fields to change' },
-    ok: { description: 'the compliance config now on the unit', schema: { $ref: 'ComplianceConfig' } },
+    body: { required: true, schema: S.ComplianceChanges, description: 'the fields to change' },
+    ok: { description: 'the compliance config now on the unit', schema: S.ComplianceConfig },
+    handle: async (c) => ({ json: await c.deps.relay.writeConfig(c.target, checkComplianceChanges(c.body ?? {})) }),
   },
   {
     id: 'callHomeGet',
@@ -296,7 +359,8 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: false,
     params: device(),
-    ok: { description: 'the settings', schema: { $ref: 'CallHomeConfig' } },
+    ok: { description: 'the settings', schema: S.CallHomeConfig },
+    handle: async (c) => ({ json: await c.deps.relay.readCallHome(c.target) }),
   },
   {
     id: 'callHomeSet',
@@ -309,8 +373,9 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: true,
     cached: false,
     params: device(),
-    body: { required: true, schema: CallHomeChanges, description: 'the settings to change' },
-    ok: { description: 'the settings now on the unit', schema: { $ref: 'CallHomeConfig' } },
+    body: { required: true, schema: S.CallHomeChanges, description: 'the settings to change' },
+    ok: { description: 'the settings now on the unit', schema: S.CallHomeConfig },
+    handle: async (c) => ({ json: await c.deps.relay.writeCallHome(c.target, checkCallHomeChanges(c.body ?? {})) }),
   },
   {
     id: 'storageRange',
@@ -323,7 +388,8 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: false,
     params: device(),
-    ok: { description: 'the range', schema: { $ref: 'StorageRange' } },
+    ok: { description: 'the range', schema: S.StorageRange },
+    handle: async (c) => ({ json: await c.deps.relay.storageRange(c.target) }),
   },
   {
     id: 'erase',
@@ -336,23 +402,30 @@ export const ROUTES: readonly RouteSpec[] = [
     device: true,
     auth: true,
     cached: false,
-    params: device({ name: 'confirm', in: 'query', schema: { type: 'boolean' }, description: 'true confirms the erase' }),
-    body: { required: false, schema: EraseRequest, description: 'optional: {"confirm": true}' },
-    ok: { description: 'the storage range after the erase', schema: { $ref: 'StorageRange' } },
+    params: device({ name: 'confirm', in: 'query', schema: Type.Boolean(), description: 'true confirms the erase' }),
+    body: { required: false, schema: S.EraseRequest, description: 'optional: {"confirm": true}' },
+    ok: { description: 'the storage range after the erase', schema: S.StorageRange },
     errors: [409],
+    handle: async (c) => {
+      if (c.query.confirm !== true && c.body?.confirm !== true) {
+        throw new SfmError('CONFIRMATION_REQUIRED', 'erase deletes every event stored on the unit: send confirm=true (query) or {"confirm": true} (body) to confirm');
+      }
+      return { json: await c.deps.relay.erase(c.target) };
+    },
   },
   {
     id: 'cacheStats',
     method: 'get',
     path: '/cache/stats',
     summary: 'Cache statistics',
-    description: 'Entries and bytes per kind, hits/misses/refreshes per kind since start, the store kind. No device I/O.',
+    description: 'Entries and bytes per kind, hits/misses/refreshes/stale/uncached per kind since this server started, the store kind. No device I/O.',
     tag: 'cache',
     device: false,
     auth: false,
     cached: false,
     params: [],
-    ok: { description: 'the statistics', schema: { $ref: 'CacheStats' } },
+    ok: { description: 'the statistics', schema: S.CacheStats },
+    handle: async (c) => ({ json: await c.deps.relay.cacheStats() }),
   },
   {
     id: 'cacheClear',
@@ -360,13 +433,14 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/cache/device',
     summary: 'Forget one unit',
     description:
-      'Clears every cached entry of the unit at the selected address (every serial seen there); answers the counts per kind. No device I/O. The same selection rules as the /device routes apply (an ad-hoc target must be allowed).',
+      'Clears every cached entry of the unit at the selected address and forgets who answers there; answers the counts per kind. No device I/O. The same selection rules as the /device routes apply (an ad-hoc target must be allowed).',
     tag: 'cache',
     device: true,
     auth: true,
     cached: false,
     params: device(),
-    ok: { description: 'what was removed', schema: { $ref: 'CacheCleared' } },
+    ok: { description: 'what was removed', schema: S.CacheCleared },
+    handle: async (c) => ({ json: { connection_key: connectionKey(c.target), cleared: await c.deps.relay.clearDevice(c.target) } }),
   },
 ];
 
@@ -388,3 +462,9 @@ export function errorStatuses(r: RouteSpec): ErrorStatus[] {
   if (r.device && r.id !== 'cacheClear') [502, 504].forEach((x) => s.add(x as ErrorStatus));
   return [...s].sort((a, b) => a - b);
 }
+
+/** Each route's path as a matcher (path parameters named), for the fast path and unknown-route answers. */
+export const PATH_MATCHERS = ROUTES.map((route) => ({
+  route,
+  re: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}/?$`, 'i'),
+}));

@@ -5,10 +5,11 @@
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpSettingsError } from '@sfm/core';
 import { tokenMatches } from './auth.js';
-import { checkSettings, isLoopback, startHttpServer } from './server.js';
-import { startFixture, type CallOptions, type Fixture } from './testing/fixture.js';
+import { isLoopbackHost as isLoopback } from '@sfm/core/transport';
+import { startHttpServer } from './server.js';
+import { HttpSettingsError, checkSettings, defaultHttpSettings } from './settings.js';
+import { startFixture, type CallOptions, type Fixture } from '@sfm/test-support';
 
 const TOKEN = 's3cr3t-Token_value.9';
 const q = '?device=demo';
@@ -171,24 +172,27 @@ describe('binding', () => {
     for (const host of ['0.0.0.0', '::', '', '192.0.2.10', 'sfm.example.org']) {
       await expect(startHttpServer({
         relay: {} as never, devices: {} as never, logger: { info() {} } as never, version: 'x',
-        settings: { host, port: 0, bodyLimitBytes: 1024 },
+        settings: defaultHttpSettings({ host, port: 0, bodyLimitBytes: 1024 }),
       })).rejects.toBeInstanceOf(HttpSettingsError);
     }
-    await expect(startHttpServer({ relay: {} as never, devices: {} as never, logger: {} as never, version: 'x', settings: { host: '0.0.0.0', port: 0, bodyLimitBytes: 1024 } })).rejects.toThrow(/without a token/);
+    await expect(startHttpServer({ relay: {} as never, devices: {} as never, logger: {} as never, version: 'x', settings: defaultHttpSettings({ host: '0.0.0.0', port: 0, bodyLimitBytes: 1024 }) })).rejects.toThrow(/without a token/);
   });
 
   it('accepts loopback without a token and any host with one; refuses bad settings', () => {
-    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) {
+    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1', '127.1', 'LOCALHOST.']) {
       expect(isLoopback(host), host).toBe(true);
-      expect(() => checkSettings({ host, port: 0, bodyLimitBytes: 10 })).not.toThrow();
+      expect(() => checkSettings(defaultHttpSettings({ host, port: 0, bodyLimitBytes: 10 }))).not.toThrow();
     }
     expect(isLoopback('0.0.0.0')).toBe(false);
     expect(isLoopback('128.0.0.1')).toBe(false);
-    expect(() => checkSettings({ host: '0.0.0.0', port: 8200, bodyLimitBytes: 10, token: 'tok' })).not.toThrow();
-    expect(() => checkSettings({ host: '127.0.0.1', port: 70000, bodyLimitBytes: 10 })).toThrow(HttpSettingsError);
-    expect(() => checkSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 0 })).toThrow(HttpSettingsError);
-    expect(() => checkSettings({ host: '0.0.0.0', port: 0, bodyLimitBytes: 10, token: '' })).toThrow(HttpSettingsError);
-    expect(() => checkSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 10, token: 'has space' })).toThrow(HttpSettingsError);
+    // An IPv6 address with a dotted tail is the IPv6 address it is, not loopback.
+    expect(isLoopback('::1.0.0.0')).toBe(false);
+    expect(() => checkSettings(defaultHttpSettings({ host: '::1.0.0.0', port: 0 }))).toThrow(/without a token/);
+    expect(() => checkSettings(defaultHttpSettings({ host: '0.0.0.0', port: 8200, bodyLimitBytes: 10, token: 'tok' }))).not.toThrow();
+    expect(() => checkSettings(defaultHttpSettings({ host: '127.0.0.1', port: 70000, bodyLimitBytes: 10 }))).toThrow(HttpSettingsError);
+    expect(() => checkSettings(defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 0 }))).toThrow(HttpSettingsError);
+    expect(() => checkSettings(defaultHttpSettings({ host: '0.0.0.0', port: 0, bodyLimitBytes: 10, token: '' }))).toThrow(HttpSettingsError);
+    expect(() => checkSettings(defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 10, token: 'has space' }))).toThrow(HttpSettingsError);
   });
 });
 

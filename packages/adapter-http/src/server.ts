@@ -5,35 +5,18 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import {
-  DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS, HttpSettingsError, isLoopbackHost,
-  type HttpDeps, type HttpServerHandle, type HttpSettings, type StartHttpServer,
-} from '@sfm/core';
+import { SfmError } from '@sfm/core';
 import { createApp } from './app.js';
-import { errorBody, HttpError, invalid } from './errors.js';
+import { errorBody } from './errors.js';
 import { createFastPath } from './fast-path.js';
+import type { HttpDeps } from './http.js';
+import { checkSettings } from './settings.js';
 
-/** 127.0.0.0/8, ::1 and every spelling of them. */
-export function isLoopback(host: string): boolean {
-  return isLoopbackHost(host);
-}
-
-/** Throws HttpSettingsError for settings that must not be served. */
-export function checkSettings(s: HttpSettings): void {
-  if (typeof s.host !== 'string') throw new HttpSettingsError('http host: missing');
-  if (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535) throw new HttpSettingsError(`http port: must be 0–65535, got ${s.port}`);
-  if (!Number.isSafeInteger(s.bodyLimitBytes) || s.bodyLimitBytes < 1) throw new HttpSettingsError(`http body limit: must be a positive whole number of bytes, got ${s.bodyLimitBytes}`);
-  const headersMs = s.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const requestMs = s.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  if (!(headersMs > 0 && requestMs > 0 && headersMs <= requestMs)) {
-    throw new HttpSettingsError(`http timeouts: the headers timeout (${headersMs} ms) must be positive and no longer than the request timeout (${requestMs} ms)`);
-  }
-  if (s.token !== undefined && !/^[\x21-\x7e]+$/.test(s.token)) {
-    throw new HttpSettingsError('http token: must be printable ASCII without spaces (it is sent as Authorization: Bearer <token>)');
-  }
-  if (!isLoopback(s.host) && s.token === undefined) {
-    throw new HttpSettingsError(`refusing to listen on ${s.host || 'every interface'} without a token: write routes would be open to the network (configure a token, or listen on 127.0.0.1)`);
-  }
+export interface HttpServerHandle {
+  readonly address: { host: string; port: number };
+  readonly url: string;
+  /** Graceful: stop accepting, finish in-flight requests and device work, then close. */
+  close(): Promise<void>;
 }
 
 /**
@@ -51,7 +34,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, 'Request Timeout', 'request: not received in time']
           : [400, 'Bad Request', 'request: not valid HTTP'];
-    const body = errorBody(status === 408 ? new HttpError(408, 'REQUEST_TIMEOUT', message) : invalid(message, status));
+    const body = errorBody(new SfmError(status === 408 ? 'REQUEST_TIMEOUT' : 'INVALID_REQUEST', message));
     const head = `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${body.length}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n`;
     socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));
   }
@@ -68,7 +51,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-export const startHttpServer: StartHttpServer = async (deps: HttpDeps): Promise<HttpServerHandle> => {
+export async function startHttpServer(deps: HttpDeps): Promise<HttpServerHandle> {
   checkSettings(deps.settings);
   const { app, lifecycle } = createApp(deps);
   const fast = createFastPath(deps, lifecycle);
@@ -78,9 +61,9 @@ export const startHttpServer: StartHttpServer = async (deps: HttpDeps): Promise<
   server.on('clientError', answerClientError);
   // A client that never finishes its request must not hold a connection for long: Node checks
   // these every connectionsCheckingInterval.
-  server.headersTimeout = deps.settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  server.requestTimeout = deps.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  server.maxConnections = deps.settings.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.headersTimeout = deps.settings.headersTimeoutMs;
+  server.requestTimeout = deps.settings.requestTimeoutMs;
+  server.maxConnections = deps.settings.maxConnections;
   await listen(server, deps.settings.host, deps.settings.port);
   const a = server.address() as AddressInfo;
   const address = { host: a.address, port: a.port };
@@ -104,4 +87,4 @@ export const startHttpServer: StartHttpServer = async (deps: HttpDeps): Promise<
     url,
     close: () => (closing ??= close()),
   };
-};
+}

@@ -1,7 +1,7 @@
 /** Graceful close: stop accepting, let the request in flight finish, close keep-alive sockets. */
 import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { startFixture } from './testing/fixture.js';
+import { startFixture } from '@sfm/test-support';
 
 const q = '?device=demo';
 

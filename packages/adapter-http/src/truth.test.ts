@@ -10,13 +10,16 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DeviceRegistry, RelayService, StoreUnavailable, TransportRegistry, type Store } from '@sfm/core';
+import { RelayService, StoreUnavailable, type Store } from '@sfm/core/cache';
+import { DeviceRegistry } from '@sfm/core/kernel';
+import { TransportRegistry } from '@sfm/core/transport';
 import { SimulatedUnit } from '@sfm/simulator';
 import { MemoryStore } from '@sfm/store-memory';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { startHttpServer } from './server.js';
-import { CLIENT_OPTIONS, call, startFixture, type Fixture, type FixtureOptions } from './testing/fixture.js';
+import { defaultHttpSettings } from './settings.js';
+import { CLIENT_OPTIONS, call, startFixture, type Fixture, type FixtureOptions } from '@sfm/test-support';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-truth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -287,7 +290,7 @@ describe('two relays on one SQLite file (two processes sharing a store)', () => 
     const other = new RelayService(new TransportRegistry().register(tcpTransportFactory), new SqliteStore(path), { client: CLIENT_OPTIONS, clock: fx.clock });
     const devices = new DeviceRegistry();
     devices.register('demo', { kind: 'tcp', host: fx.sim.address.host, port: fx.sim.address.port });
-    const server = await startHttpServer({ relay: other, devices, logger: fx.logger, version: 't', settings: { host: '127.0.0.1', port: 0, bodyLimitBytes: 4096 } });
+    const server = await startHttpServer({ relay: other, devices, logger: fx.logger, version: 't', settings: defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 4096 }) });
     return {
       fx,
       callOther: (p: string, o?: Parameters<typeof call>[2]) => call(server.url, p, o),

@@ -1,20 +1,16 @@
 /**
- * Request validation generated from the route table: the query string (unknown and repeated
- * parameters rejected), path parameters, and the JSON body. The result is typed by the schema.
+ * Request validation from the route table: the query string (unknown and repeated parameters
+ * rejected), path parameters, and the JSON body — checked by core's schema checks, so messages
+ * name the field and say why.
  */
-import { checkValue, parseParam, ValidationError, type ObjectSchema } from './schema.js';
-import { lookupComponent } from './models.js';
+import { InvalidInput } from '@sfm/core';
+import { checkValue, parseText } from '@sfm/core/schema';
+import { Type } from '@sinclair/typebox';
+import type { RouteContext } from './http.js';
 import type { RouteSpec } from './routes.js';
 
-export interface ValidatedRequest {
-  query: Record<string, string | number | boolean>;
-  params: Record<string, string | number | boolean>;
-  /** The JSON object sent, or undefined when none was. */
-  body: Record<string, unknown> | undefined;
-}
-
 /** What a route without a body accepts: nothing, or an empty JSON object. */
-const NO_BODY: ObjectSchema = { type: 'object', properties: {}, additionalProperties: false, description: 'this route takes no body' };
+const NO_BODY = Type.Object({}, { additionalProperties: false, description: 'this route takes no body' });
 
 /** The raw query string of a URL, split into name → every value given. */
 export function queryValues(url: string): Map<string, string[]> {
@@ -34,39 +30,39 @@ function shownName(name: string): string {
   return /^[\x21-\x7e]{1,40}$/.test(name) ? name : JSON.stringify(name.length > 40 ? `${name.slice(0, 37)}…` : name);
 }
 
-export function validateQuery(route: RouteSpec, url: string): ValidatedRequest['query'] {
-  const specs = new Map(route.params.filter((p) => p.in === 'query').map((p) => [p.name, p]));
-  const out: ValidatedRequest['query'] = {};
+export function validateQuery(route: RouteSpec, url: string): RouteContext['query'] {
+  const out: RouteContext['query'] = {};
   for (const [name, values] of queryValues(url)) {
-    const spec = specs.get(name);
+    const spec = route.params.find((p) => p.in === 'query' && p.name === name);
     if (!spec) {
-      const known = [...specs.keys()];
-      throw new ValidationError(shownName(name), `unknown query parameter (${known.length ? `this route takes ${known.join(', ')}` : 'this route takes none'})`);
+      const known = route.params.filter((p) => p.in === 'query').map((p) => p.name);
+      throw new InvalidInput(shownName(name), `unknown query parameter (${known.length ? `this route takes ${known.join(', ')}` : 'this route takes none'})`);
     }
-    if (values.length > 1) throw new ValidationError(name, `given ${values.length} times; give it once`);
-    out[name] = parseParam(name, spec.schema, values[0]!);
+    if (values.length > 1) throw new InvalidInput(name, `given ${values.length} times; give it once`);
+    out[name] = parseText(name, spec.schema, values[0]!);
   }
-  for (const spec of specs.values()) if (spec.required && out[spec.name] === undefined) throw new ValidationError(spec.name, 'is required');
+  for (const spec of route.params) if (spec.in === 'query' && spec.required && out[spec.name] === undefined) throw new InvalidInput(spec.name, 'is required');
   return out;
 }
 
-export function validateParams(route: RouteSpec, raw: Record<string, string | undefined>): ValidatedRequest['params'] {
-  const out: ValidatedRequest['params'] = {};
-  for (const spec of route.params.filter((p) => p.in === 'path')) {
+export function validateParams(route: RouteSpec, raw: Record<string, string | undefined>): RouteContext['params'] {
+  const out: RouteContext['params'] = {};
+  for (const spec of route.params) {
+    if (spec.in !== 'path') continue;
     const v = raw[spec.name];
-    if (v === undefined) throw new ValidationError(spec.name, 'is required');
-    out[spec.name] = parseParam(spec.name, spec.schema, v);
+    if (v === undefined) throw new InvalidInput(spec.name, 'is required');
+    out[spec.name] = parseText(spec.name, spec.schema, v);
   }
   return out;
 }
 
-export function validateBody(route: RouteSpec, body: unknown): ValidatedRequest['body'] {
+export function validateBody(route: RouteSpec, body: unknown): RouteContext['body'] {
   if (body === undefined) {
     if (route.body?.required) {
-      throw new ValidationError('body', `required: a JSON object (Content-Type: application/json) naming ${Object.keys(route.body.schema.properties).length > 0 ? 'the fields to change' : 'nothing'}`);
+      throw new InvalidInput('body', `required: a JSON object (Content-Type: application/json) naming ${Object.keys(route.body.schema.properties).length > 0 ? 'the fields to change' : 'nothing'}`);
     }
     return undefined;
   }
-  checkValue('body', route.body?.schema ?? NO_BODY, body, lookupComponent);
+  checkValue('body', route.body?.schema ?? NO_BODY, body);
   return body as Record<string, unknown>;
 }

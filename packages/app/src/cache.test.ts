@@ -54,10 +54,10 @@ describe.each([[`sqlite:${join(dir, 'cli.db')}`]])('sfm with --store %s', (store
 it('--store rejects what it cannot open; a store whose plugin is not loaded is refused', async () => {
   const r = await sfm('info', ...where, '--store', 'redis://x');
   expect(r.code).toBe(2);
-  expect(r.err).toMatch(/store: expected sqlite:PATH or memory/);
+  expect(r.err).toMatch(/the store is redis:\/\/x but no loaded plugin keeps redis stores/);
   const m = await sfm('info', ...where, '--store', 'memory');
   expect(m.code).toBe(2);
-  expect(m.err).toMatch(/plugin "store-memory" is not loaded/);
+  expect(m.err).toMatch(/no loaded plugin keeps memory stores: add the store plugin for memory to plugins/);
 });
 
 it('--device names a configured unit', async () => {

@@ -1,4 +1,5 @@
 export { PLUGIN_CATALOG } from './catalog.js';
 export { cliServices, bootFor } from './services.js';
-export { serveCommand, VERSION } from './serve.js';
+export { serveCommand } from './serve.js';
+export { VERSION } from './version.js';
 export { simCommand } from './sim.js';

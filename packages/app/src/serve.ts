@@ -3,13 +3,13 @@
  * (the emulated unit "demo" when no unit is configured), serves HTTP until SIGINT/SIGTERM, then
  * shuts down gracefully: in-flight device work finishes, the store is closed.
  */
-import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import pino from 'pino';
-import { Kernel, loadConfig, type Logger } from '@sfm/core';
+import { Kernel, loadConfig, type Logger } from '@sfm/core/kernel';
 import { cmd, type CliIO } from '@sfm/adapter-cli';
 import { PLUGIN_CATALOG } from './catalog.js';
 import { untilSignal } from './signals.js';
+import { VERSION } from './version.js';
 
 interface ServeArgs {
   config?: string;
@@ -17,8 +17,6 @@ interface ServeArgs {
   listen?: string;
   simulate?: boolean;
 }
-
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function serveCommand(io: CliIO, waitForExit: () => Promise<void> = untilSignal): CommandModule<any, any> {
   return cmd({
@@ -30,32 +28,21 @@ export function serveCommand(io: CliIO, waitForExit: () => Promise<void> = until
         .option('simulate', { type: 'boolean', describe: 'start the emulated unit "demo" (default: when no unit is configured)' }),
     handler: async (a: ServeArgs) => {
       const config = loadConfig({ file: a.config, flags: { store: a.store, listen: a.listen, simulate: a.simulate } });
-      const logger = pino({ level: config.logLevel, base: { service: 'sfm' } }, pino.destination(2)) as unknown as Logger;
-      const kernel = await Kernel.boot(config, PLUGIN_CATALOG, { logger });
-      let http: Awaited<ReturnType<ReturnType<Kernel['httpServer']>>> | undefined;
-      try {
-        const start = kernel.httpServer();
-        await kernel.start();
-        http = await start({ relay: kernel.relay, devices: kernel.devices, settings: config.http, logger, version: VERSION });
-      } catch (e) {
-        await kernel.stop();
-        throw e;
-      }
-      const base = http.url.replace(/\/$/, '');
+      const logger = pino({ level: config.settings.log_level, base: { service: 'sfm' } }, pino.destination(2)) as unknown as Logger;
+      const kernel = await Kernel.boot(config, PLUGIN_CATALOG, { logger, version: VERSION });
+      await kernel.start();
+      const services = kernel.services();
+      io.stdout(`sfm ${VERSION}  (store: ${config.settings.store}; plugins: ${kernel.plugins.map((p) => p.name).join(', ')})\n`);
+      for (const s of services) for (const line of s.banner?.() ?? []) io.stdout(`${line}\n`);
+      const base = services.map((s) => s.url?.()).find((u) => u !== undefined);
       const names = kernel.devices.names();
       const device = names.includes('demo') ? 'demo' : names[0];
-      io.stdout(`sfm ${VERSION} serving ${base}  (store: ${config.store.kind}${config.store.kind === 'sqlite' ? ` ${config.store.path}` : ''}; plugins: ${config.plugins.join(', ')})\n`);
-      io.stdout(`  API description: ${base}/openapi.json   health: ${base}/health\n`);
-      if (device) {
-        io.stdout(`  units: ${names.join(', ')}${device === 'demo' ? ' (demo is the built-in emulated unit)' : ''}\n\nTry:\n`);
-        io.stdout(`  curl -s '${base}/device/events?device=${device}'\n`);
-        io.stdout(`  curl -s '${base}/device/event/0/waveform?device=${device}&format=csv' | head\n`);
-      } else {
-        io.stdout(`\nTry:\n  curl -s '${base}/device/events?host=127.0.0.1&tcp_port=12345'\n`);
+      if (base) {
+        io.stdout('\nTry:\n');
+        io.stdout(device ? `  curl -s '${base}/device/events?device=${device}'\n  curl -s '${base}/device/event/0/waveform?device=${device}&format=csv' | head\n` : `  curl -s '${base}/device/events?host=127.0.0.1&tcp_port=12345'\n`);
       }
       await waitForExit();
       io.stderr('shutting down: finishing device work…\n');
-      await http.close();
       await kernel.stop();
     },
   });

@@ -4,10 +4,7 @@
  * Reports MB/s for frame parsing alone and for parsing + decoding the waveform bodies, at
  * several stream sizes, and how time per MB changes with size (1.0 = perfectly linear).
  */
-import {
-  DeviceFrameParser, buildDeviceFrame, concatBytes, decodeWaveformBody, echoHeader, encodeMonitorStatus, encodeWaveformBody, params,
-  responseSubFor, SUB, type DeviceFrame,
-} from '@sfm/core';
+import { DeviceFrameParser, buildDeviceFrame, concatBytes, decodeWaveformBody, echoHeader, encodeMonitorStatus, encodeWaveformBody, params, responseSubFor, SUB, type DeviceFrame } from '@sfm/core/protocol';
 import { bestOf, report } from './report.js';
 
 const CHUNK = 512;

@@ -21,19 +21,7 @@
 import { randomInt } from 'node:crypto';
 import v8 from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import {
-  BULK_PAGE_TEXT, BULK_PAGE_UNIT, PayloadError, SUB, SUB_TABLE, WaveformBodyError, buildBulkFrame, buildDeviceFrame,
-  buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, callHomeWriteData,
-  classifyBulkRequest, complianceParams, concatBytes, decodeCallHome, decodeComplianceConfig, decodeEventIndex,
-  decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange,
-  decodeTextFields, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord,
-  bodyFromEventFileData, describeFrame, echoHeader, encodeCallHome, encodeComplianceConfig, encodeEventIndex,
-  encodeEventKeyReply, encodeFullConfig, encodeMonitorStatus, encodePollReply, encodeProbeReply, encodeSerialNumber,
-  encodeStorageRange, encodeTextPage, encodeTriggerBlock, encodeUnitPage, encodeWaveformBody, encodeWaveformHeader,
-  encodeWaveformRecord, escapeDeviceBytes, eventFileData, FrameParser, headerLengthFromProbe, keyParams, keyBytes,
-  parseCapture, requestSubFor, storageRangeView, tokenParams, toHex, unescapeDeviceBytes, writeDataLengthFor,
-  type ComplianceSettings, type Frame, type ParsedItem, type ParserDirection,
-} from '@sfm/core';
+import { BULK_PAGE_TEXT, BULK_PAGE_UNIT, PayloadError, SUB, SUB_TABLE, WaveformBodyError, buildBulkFrame, buildDeviceFrame, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, callHomeWriteData, classifyBulkRequest, complianceParams, concatBytes, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange, decodeTextFields, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord, bodyFromEventFileData, describeFrame, echoHeader, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeEventKeyReply, encodeFullConfig, encodeMonitorStatus, encodePollReply, encodeProbeReply, encodeSerialNumber, encodeStorageRange, encodeTextPage, encodeTriggerBlock, encodeUnitPage, encodeWaveformBody, encodeWaveformHeader, encodeWaveformRecord, escapeDeviceBytes, eventFileData, FrameParser, headerLengthFromProbe, keyParams, keyBytes, parseCapture, requestSubFor, storageRangeView, tokenParams, toHex, unescapeDeviceBytes, writeDataLengthFor, type ComplianceSettings, type Frame, type ParsedItem, type ParserDirection } from '@sfm/core/protocol';
 import { report } from './report.js';
 
 const DEFAULT_CHUNKS = 1_000_000;

@@ -9,11 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DeviceRegistry, RelayService, TransportRegistry, silentLogger, type DeviceTarget } from '@sfm/core';
+import { RelayService } from '@sfm/core/cache';
+import { DeviceRegistry, silentLogger } from '@sfm/core/kernel';
+import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { SimulatedUnit, startSimulator } from '@sfm/simulator';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
-import { startHttpServer } from '@sfm/adapter-http';
+import { defaultHttpSettings, startHttpServer } from '@sfm/adapter-http';
 import { PEER_PYTHON, ensurePeerDeps, sharedBenchDir } from './peer.js';
 import { report } from './report.js';
 
@@ -82,7 +84,7 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
   const target: DeviceTarget = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
   const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), new SqliteStore(join(dir, 'cache.db')), { statusTtlMs: 3_600_000 });
   const http = await startHttpServer({
-    relay, devices: new DeviceRegistry({ demo: target }), settings: { host: '127.0.0.1', port: 0, bodyLimitBytes: 65536 }, logger: silentLogger, version: 'bench',
+    relay, devices: new DeviceRegistry({ demo: target }), settings: defaultHttpSettings({ port: 0, bodyLimitBytes: 65536 }), logger: silentLogger, version: 'bench',
   });
   const base = http.url.replace(/\/$/, '');
   const routes = ['/device/monitor/status', '/device/info', '/device/event/0/waveform', '/device/events'];

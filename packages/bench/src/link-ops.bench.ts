@@ -2,7 +2,7 @@
  * What each device operation costs on the wire, without a cache (from the emulator's stats):
  * a unit holding 10 events (3 s at 1024 Sa/s) and one monitor-log record.
  */
-import { MiniMateClient, withSession, type ClientOptions } from '@sfm/core';
+import { MiniMateClient, withSession, type ClientOptions } from '@sfm/core/client';
 import { startSimulator } from '@sfm/simulator';
 import { TcpTransport } from '@sfm/transport-tcp';
 import { measure, type WireCost } from './link.js';

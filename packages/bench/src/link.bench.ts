@@ -4,7 +4,8 @@
  * hold: bytes / 3840 + round trips × 1.0 s. Counts are machine-independent.
  */
 import { MemoryStore } from '@sfm/store-memory';
-import { RelayService, TransportRegistry, type DeviceTarget } from '@sfm/core';
+import { RelayService } from '@sfm/core/cache';
+import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { LINK_BYTES_PER_S, ROUND_TRIP_S, measure, type WireCost } from './link.js';

@@ -16,11 +16,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { DeviceRegistry, RelayService, TransportRegistry, silentLogger, type DeviceTarget } from '@sfm/core';
+import { RelayService } from '@sfm/core/cache';
+import { DeviceRegistry, silentLogger } from '@sfm/core/kernel';
+import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
-import { startHttpServer } from '@sfm/adapter-http';
+import { defaultHttpSettings, startHttpServer } from '@sfm/adapter-http';
 import { report } from './report.js';
 
 const UNITS = 10;
@@ -152,7 +154,7 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
     queue: { maxQueued: 64, maxWaitMs: 5000 },
   });
   const devices = new DeviceRegistry(Object.fromEntries(sims.map((s, i): [string, DeviceTarget] => [`unit${i}`, { kind: 'tcp', host: '127.0.0.1', port: s.address.port }])));
-  const http = await startHttpServer({ relay, devices, settings: { host: '127.0.0.1', port: 0, bodyLimitBytes: 65536 }, logger: silentLogger, version: 'bench' });
+  const http = await startHttpServer({ relay, devices, settings: defaultHttpSettings({ port: 0, bodyLimitBytes: 65536 }), logger: silentLogger, version: 'bench' });
 
   let peakRss = process.memoryUsage.rss();
   const rssSamples: number[] = [];

@@ -6,7 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayService, TransportRegistry, buildWaveform, keyToHex, type DeviceTarget, type Event, type Store, type StoredEvent, type StoredWaveform } from '@sfm/core';
+import { RelayService, type Store, type StoredEvent, type StoredWaveform } from '@sfm/core/cache';
+import { keyToHex } from '@sfm/core/protocol';
+import type { Event } from '@sfm/core';
+import { buildWaveform } from '@sfm/core/service';
+import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { MemoryStore } from '@sfm/store-memory';
 import { report } from './report.js';

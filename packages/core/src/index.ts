@@ -1,10 +1,10 @@
-/** @sfm/core — the protocol codec, the device client and the cache policy engine. */
-export * from './model.js';
-export * from './protocol/index.js';
-export * from './transport/index.js';
-export * from './client/index.js';
+/**
+ * @sfm/core — what every package shares: the error base, the clock and the contract's types.
+ * Everything else is imported from its own subpath: `@sfm/core/protocol` (the codec),
+ * `/client` (the device client), `/transport`, `/cache` (the policy engine and the Store
+ * contract), `/service` (DeviceAccess, waveforms), `/schema` (the shapes), `/kernel` (the
+ * microkernel and its DI tokens).
+ */
+export * from './errors.js';
 export * from './clock.js';
-export * from './waveform.js';
-export * from './service/index.js';
-export * from './cache/index.js';
-export * from './kernel/index.js';
+export type * from './model.js';

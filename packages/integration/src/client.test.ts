@@ -3,9 +3,11 @@
  * serial device node: whatever the emulator encodes, the client decodes to the same values.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FIRST_KEY, buildWaveform, keyToHex, toEvent, type DownloadProgress } from '@sfm/core';
+import { toEvent, type DownloadProgress } from '@sfm/core/client';
+import { FIRST_KEY, keyToHex } from '@sfm/core/protocol';
+import { buildWaveform } from '@sfm/core/service';
 import type { StoredEvent } from '@sfm/simulator';
-import { serialUnit, session, tcpUnit, type UnitFixture } from './fixtures.js';
+import { serialUnit, session, tcpUnit, type UnitFixture } from '@sfm/test-support';
 
 describe.each([
   ['tcp', tcpUnit],

@@ -7,7 +7,9 @@
  * builders below.
  */
 import { pathToFileURL } from 'node:url';
-import { FIRST_KEY, keyToHex, type Event, type StoredEvent, type StoredWaveform } from '@sfm/core';
+import { type StoredEvent, type StoredWaveform } from '@sfm/core/cache';
+import { FIRST_KEY, keyToHex } from '@sfm/core/protocol';
+import type { Event } from '@sfm/core';
 import { SqliteStore } from '@sfm/store-sqlite';
 
 export const CRASH_UNIT = 'BE77001';

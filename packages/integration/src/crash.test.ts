@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIRST_KEY } from '@sfm/core';
+import { FIRST_KEY } from '@sfm/core/protocol';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { BATCH, CHANNELS, CRASH_UNIT, SAMPLES, crashBatch, crashChannel, crashEvent, crashWaveform, eventKey } from './crash-writer.js';
 

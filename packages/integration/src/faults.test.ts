@@ -3,8 +3,8 @@
  * (or is absorbed by the one retry a read gets), and the next session works.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeviceTimeout, DeviceUnreachable, ProtocolError } from '@sfm/core';
-import { session, tcpUnit, FAST, type UnitFixture } from './fixtures.js';
+import { DeviceTimeout, DeviceUnreachable, ProtocolError } from '@sfm/core/client';
+import { session, tcpUnit, FAST, type UnitFixture } from '@sfm/test-support';
 
 const QUICK = { ...FAST, frameTimeoutMs: 300, chunkTimeoutMs: 300 };
 

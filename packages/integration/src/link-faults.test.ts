@@ -17,14 +17,16 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DeviceError, DeviceUnreachable, HostFrameParser, MiniMateClient, RelayService, SUB, TransportRegistry, buildWaveform, connectionKey,
-  type ClientOptions, type DeviceTarget, type Link, type TransportFactory, type Waveform,
-} from '@sfm/core';
+import { RelayService } from '@sfm/core/cache';
+import { DeviceError, DeviceUnreachable, MiniMateClient, type ClientOptions } from '@sfm/core/client';
+import { HostFrameParser, SUB } from '@sfm/core/protocol';
+import type { Waveform } from '@sfm/core';
+import { buildWaveform } from '@sfm/core/service';
+import { TransportRegistry, connectionKey, type DeviceTarget, type Link, type TransportFactory } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator, type StoredEvent as UnitRecord } from '@sfm/simulator';
 import { TcpTransport, tcpTransportFactory } from '@sfm/transport-tcp';
 import { SqliteStore } from '@sfm/store-sqlite';
-import { UNIT_DEFAULTS } from './fixtures.js';
+import { UNIT_DEFAULTS } from '@sfm/test-support';
 
 const TIMEOUT_MS = 200;
 /** What a timeout may take beyond its own time (closing the session, a loaded machine). */

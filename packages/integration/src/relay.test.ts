@@ -7,13 +7,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeviceBusy, DeviceUnreachable, RelayService, TransportRegistry, type DeviceTarget, type Store } from '@sfm/core';
+import { RelayService, type Store } from '@sfm/core/cache';
+import { DeviceBusy, DeviceUnreachable } from '@sfm/core/client';
+import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { MemoryStore } from '@sfm/store-memory';
 import { SqliteStore } from '@sfm/store-sqlite';
-import { FakeClock } from './fake-clock.js';
-import { UNIT_DEFAULTS } from './fixtures.js';
+import { TestClock } from '@sfm/test-support';
+import { UNIT_DEFAULTS } from '@sfm/test-support';
 
 const transports = new TransportRegistry().register(tcpTransportFactory);
 const CLIENT = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
@@ -26,7 +28,7 @@ const stores: [string, () => Store][] = [
 describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
   let sim: RunningSimulator;
   let store: Store;
-  let clock: FakeClock;
+  let clock: TestClock;
   let relay: RelayService;
   let target: DeviceTarget;
 
@@ -39,7 +41,7 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
   beforeEach(async () => {
     sim = await startUnit();
     store = makeStore();
-    clock = new FakeClock();
+    clock = TestClock.frozen();
     relay = new RelayService(transports, store, { client: CLIENT, clock });
     target = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
   });

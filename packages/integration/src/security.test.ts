@@ -18,17 +18,16 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceRegistry, HttpSettingsError, RelayService, StoreError, TransportRegistry, type DeviceTarget, type HttpServerHandle } from '@sfm/core';
-import { ROUTES, checkSettings, startHttpServer, type RouteSpec } from '@sfm/adapter-http';
-import { runCli, type CliIO, type CliServices } from '@sfm/adapter-cli';
+import { RelayService, StoreError } from '@sfm/core/cache';
+import { DeviceRegistry } from '@sfm/core/kernel';
+import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
+import { HttpSettingsError, ROUTES, checkSettings, defaultHttpSettings, startHttpServer, type HttpServerHandle, type RouteSpec } from '@sfm/adapter-http';
+import { checkOutputPath, runCli, writeWhole, type CliIO, type CliServices } from '@sfm/adapter-cli';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { MemoryStore } from '@sfm/store-memory';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
-// Test helpers of the adapters (not their public API).
-import { call, captureLogger, type CallOptions, type Reply } from '../../adapter-http/src/testing/fixture.js';
-import { checkOutputPath, writeWhole } from '../../adapter-cli/src/output-file.js';
-import { UNIT_DEFAULTS } from './fixtures.js';
+import { UNIT_DEFAULTS, call, captureLogger, type CallOptions, type Reply } from '@sfm/test-support';
 
 const TOKEN = 'Tok3n-for-the-security-sweep_42';
 const CLIENT = { frameTimeoutMs: 200, chunkTimeoutMs: 200, monitorPollMs: 5 };
@@ -75,7 +74,7 @@ beforeAll(async () => {
   logs = captured.logs;
   http = await startHttpServer({
     relay, devices, logger: captured.logger, version: 'security-test',
-    settings: { host: '127.0.0.1', port: 0, token: TOKEN, bodyLimitBytes: BODY_LIMIT },
+    settings: defaultHttpSettings({ host: '127.0.0.1', port: 0, token: TOKEN, bodyLimitBytes: BODY_LIMIT }),
   });
 });
 
@@ -130,7 +129,7 @@ describe('(a) the allow-list stops ad-hoc targets before any connection', () => 
     const open = await startHttpServer({
       relay: new RelayService(transports, new MemoryStore(), { client: CLIENT }),
       devices: new DeviceRegistry({}, { hosts: ['127.0.0.2'], serialPorts: [] }),
-      logger: captureLogger().logger, version: 'control', settings: { host: '127.0.0.1', port: 0, bodyLimitBytes: BODY_LIMIT },
+      logger: captureLogger().logger, version: 'control', settings: defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: BODY_LIMIT }),
     });
     try {
       const before = outsiderConnections;
@@ -168,12 +167,12 @@ describe('(b) the token guards every write route; a public bind needs one', () =
   it('startHttpServer refuses a non-loopback bind without a token, before listening', async () => {
     for (const host of ['0.0.0.0', '::', '', '192.0.2.10', '10.20.0.1']) {
       const err = await startHttpServer({
-        relay, devices: new DeviceRegistry(), logger: captureLogger().logger, version: 'x', settings: { host, port: 0, bodyLimitBytes: BODY_LIMIT },
+        relay, devices: new DeviceRegistry(), logger: captureLogger().logger, version: 'x', settings: defaultHttpSettings({ host, port: 0, bodyLimitBytes: BODY_LIMIT }),
       }).then(() => undefined, (e: unknown) => e);
       expect(err, host).toBeInstanceOf(HttpSettingsError);
       expect((err as Error).message).toMatch(/refusing to listen on .* without a token/);
     }
-    expect(() => checkSettings({ host: '0.0.0.0', port: 0, bodyLimitBytes: BODY_LIMIT, token: TOKEN })).not.toThrow();
+    expect(() => checkSettings(defaultHttpSettings({ host: '0.0.0.0', port: 0, bodyLimitBytes: BODY_LIMIT, token: TOKEN }))).not.toThrow();
   });
 });
 
@@ -196,8 +195,8 @@ describe('(c) no stack trace and never the token, in bodies or logs, across erro
       ['beyond the events', '/device/event/99?device=demo', {}, 404, 'NOT_FOUND'],
       ['unknown route', '/device/nothing', {}, 404, 'NOT_FOUND'],
       ['erase unconfirmed', '/device/events/erase?device=demo', { method: 'POST', token: TOKEN }, 409, 'CONFIRMATION_REQUIRED'],
-      ['body over the limit', '/device/config?device=demo', { method: 'POST', body: { notes: 'n'.repeat(BODY_LIMIT) }, token: TOKEN }, 413, 'INVALID_REQUEST'],
-      ['not JSON', '/device/config?device=demo', { method: 'POST', body: 'project=x', headers: { 'content-type': 'text/plain' }, token: TOKEN }, 415, 'INVALID_REQUEST'],
+      ['body over the limit', '/device/config?device=demo', { method: 'POST', body: { notes: 'n'.repeat(BODY_LIMIT) }, token: TOKEN }, 413, 'PAYLOAD_TOO_LARGE'],
+      ['not JSON', '/device/config?device=demo', { method: 'POST', body: 'project=x', headers: { 'content-type': 'text/plain' }, token: TOKEN }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['nothing listening', '/device/info?device=dead', {}, 502, 'DEVICE_UNREACHABLE'],
     ];
     const seen = new Set<number>();
@@ -250,7 +249,7 @@ describe('(d) body limits', () => {
       expect(r.json.error.message).toContain(`${BODY_LIMIT} bytes`);
       const chunked = await postChunked(`${path}?device=demo`, BODY_LIMIT * 4);
       expect(chunked.status, `${path} chunked`).toBe(413);
-      expect(JSON.parse(chunked.text).error.code).toBe('INVALID_REQUEST');
+      expect(JSON.parse(chunked.text).error.code).toBe('PAYLOAD_TOO_LARGE');
     }
     expect(connections()).toBe(before);
     // At the limit is not too large.

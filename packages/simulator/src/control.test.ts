@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { SUB, buildReadFrame, decodeStorageRange, responseContent, tokenParams, FIRST_KEY } from '@sfm/core';
+import { SUB, buildReadFrame, decodeStorageRange, responseContent, tokenParams, FIRST_KEY } from '@sfm/core/protocol';
 import { startSimulator, type RunningSimulator } from './start.js';
 import { WireClient } from './wire-client.js';
 

@@ -14,11 +14,12 @@
  *   POST /offline          body {mode: 'refuse' | 'silent' | null}: the unit unreachable, or back
  *
  * Errors: { error: { code, message } } — 400 INVALID_REQUEST, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED,
- * 409 MEMORY_FULL, 413 INVALID_REQUEST (bodies are limited to 64 KiB).
+ * 409 MEMORY_FULL, 413 PAYLOAD_TOO_LARGE (bodies are limited to 64 KiB).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { storageRangeView } from '@sfm/core';
+import { SfmError, type ErrorCode } from '@sfm/core';
+import { storageRangeView } from '@sfm/core/protocol';
 import type { FaultSpec } from './faults.js';
 import type { BoundAddress, SimulatorServer } from './server.js';
 import { SimulatedUnit, UnitMemoryFull } from './unit.js';
@@ -38,15 +39,8 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The control API's statuses, by error code. */
+const STATUS: Partial<Record<ErrorCode, number>> = { INVALID_REQUEST: 400, NOT_FOUND: 404, METHOD_NOT_ALLOWED: 405, MEMORY_FULL: 409, PAYLOAD_TOO_LARGE: 413 };
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -64,7 +58,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       size += c.length;
       if (size > CONTROL_BODY_LIMIT) {
         failed = true;
-        reject(new HttpError(413, 'INVALID_REQUEST', `body larger than ${CONTROL_BODY_LIMIT} bytes`));
+        reject(new SfmError('PAYLOAD_TOO_LARGE', `body larger than ${CONTROL_BODY_LIMIT} bytes`));
         return;
       }
       chunks.push(c);
@@ -76,7 +70,7 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(text));
       } catch {
-        reject(new HttpError(400, 'INVALID_REQUEST', 'body is not valid JSON'));
+        reject(new SfmError('INVALID_REQUEST', 'body is not valid JSON'));
       }
     });
     req.on('error', reject);
@@ -85,12 +79,12 @@ function readBody(req: IncomingMessage): Promise<unknown> {
 
 function asObject(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'INVALID_REQUEST', 'body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new SfmError('INVALID_REQUEST', 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
-function bad(message: string): HttpError {
-  return new HttpError(400, 'INVALID_REQUEST', message);
+function bad(message: string): SfmError {
+  return new SfmError('INVALID_REQUEST', message);
 }
 
 /** Checks a POST /fault body; throws a 400 naming the field and why. */
@@ -150,7 +144,7 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
           try {
             events.push(sim.unit.recordEvent());
           } catch (e) {
-            if (e instanceof UnitMemoryFull) throw new HttpError(409, 'MEMORY_FULL', `${e.message} (${events.length} of ${count} recorded)`);
+            if (e instanceof UnitMemoryFull) throw new SfmError('MEMORY_FULL', `${e.message} (${events.length} of ${count} recorded)`);
             throw e;
           }
         }
@@ -238,9 +232,10 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
     handler(req).then(
       ([status, body]) => send(res, status, body),
       (e: unknown) => {
-        if (e instanceof HttpError) {
-          send(res, e.status, { error: { code: e.code, message: e.message } }, e.status === 413 ? { connection: 'close' } : {});
-          if (e.status === 413) req.resume();
+        const status = e instanceof SfmError ? STATUS[e.code] : undefined;
+        if (e instanceof SfmError && status) {
+          send(res, status, { error: { code: e.code, message: e.message } }, status === 413 ? { connection: 'close' } : {});
+          if (status === 413) req.resume();
         } else {
           send(res, 500, { error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } });
         }

@@ -3,7 +3,7 @@
  * modem text) are used up by the next reply or byte count that triggers them; a stall lasts for
  * its time (or until cleared); a reboot acts at once (server.ts).
  */
-import { DLE, ETX, STX, EOT, ACK } from '@sfm/core';
+import { DLE, ETX, STX, EOT, ACK } from '@sfm/core/protocol';
 import { Prng } from './prng.js';
 
 /** What the control API's POST /fault takes (and SimulatorServer.injectFault). */

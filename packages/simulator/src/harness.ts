@@ -2,10 +2,7 @@
  * A wire-level harness for tests: drives a UnitSession with real request frames and parses what
  * it sends back with the client's own DeviceFrameParser. No sockets, no timers.
  */
-import {
-  DeviceFrameParser, buildReadFrame, params as makeParams, responseContent,
-  type DeviceFrame, type ParsedItem,
-} from '@sfm/core';
+import { DeviceFrameParser, buildReadFrame, params as makeParams, responseContent, type DeviceFrame, type ParsedItem } from '@sfm/core/protocol';
 import type { FaultInjector } from './faults.js';
 import { UnitSession } from './session.js';
 import { StatsRecorder } from './stats.js';

@@ -7,7 +7,8 @@
  * Pacing runs on timers (it never blocks the event loop) and keeps the order of what was queued.
  * Pacing uses real time (performance.now), not the unit clock: it is about the link, not the unit.
  */
-import { DEFAULT_BAUD, concatBytes } from '@sfm/core';
+import { concatBytes } from '@sfm/core/protocol';
+import { DEFAULT_BAUD } from '@sfm/core/transport';
 
 export interface LinkOptions {
   /** Serial speed; the unit's output is paced at baud/10 bytes per second. 0 = unlimited. Default 38400. */

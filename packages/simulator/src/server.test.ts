@@ -1,8 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  SUB, buildReadFrame, complianceParams, decodeEventKeyReply, decodeSerialNumber, keyBytes, keyParams, params,
-  responseContent, FIRST_KEY,
-} from '@sfm/core';
+import { SUB, buildReadFrame, complianceParams, decodeEventKeyReply, decodeSerialNumber, keyBytes, keyParams, params, responseContent, FIRST_KEY } from '@sfm/core/protocol';
 import { duplexPair } from './pipe.js';
 import { SimulatorServer, type BoundAddress, type SimulatorServerOptions } from './server.js';
 import { SimulatedUnit } from './unit.js';

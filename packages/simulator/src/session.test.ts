@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BULK_PAGE_TEXT, BULK_PAGE_UNIT, FIRST_KEY, SUB, TOKEN_FE,
-  bodyFromEventFileData, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame,
-  buildBulkFrame, callHomeWriteData, chunkCountFor, complianceParams, concatBytes, conventions, decodeCallHome,
-  decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply,
-  decodeSerialNumber, decodeStorageRange, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader,
-  decodeWaveformRecord, encodeCallHome, encodeEventIndex, escapeDeviceBytes, headerLengthFromProbe, keyBytes, keyFromHex,
-  keyParams, keyToHex, params, patchComplianceConfig, responseContent, toHex, tokenParams, type DeviceFrame,
-} from '@sfm/core';
+import { BULK_PAGE_TEXT, BULK_PAGE_UNIT, FIRST_KEY, SUB, TOKEN_FE, bodyFromEventFileData, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, buildBulkFrame, callHomeWriteData, chunkCountFor, complianceParams, concatBytes, conventions, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord, encodeCallHome, encodeEventIndex, escapeDeviceBytes, headerLengthFromProbe, keyBytes, keyFromHex, keyParams, keyToHex, params, patchComplianceConfig, responseContent, toHex, tokenParams, type DeviceFrame } from '@sfm/core/protocol';
 import { SessionHarness } from './harness.js';
 import { SimulatedUnit } from './unit.js';
 

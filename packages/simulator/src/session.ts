@@ -7,15 +7,7 @@
  * Session state (what a reboot or a new connection loses): the 0A/0C context key, the 1E/1F arm
  * flags, the open 5A bulk session, the erase arm and the pending (unconfirmed) writes.
  */
-import {
-  BULK_OFFSET_STREAM, BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_CHUNK_STEP,
-  CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, HEADER_LENGTH_FULL, HEADER_LENGTH_PARTIAL,
-  HostFrameParser, NULL_KEY, SUB, TOKEN_FE, WAVEFORM_RECORD_LENGTH, EVENT_KEY_REPLY_LENGTH,
-  buildDeviceFrame, chunkCountFor, classifyBulkRequest, concatBytes, conventions, echoHeader, encodeEventKeyReply,
-  encodePollReply, encodeProbeReply, encodeTextPage, encodeUnitPage, encodeWaveformHeader, encodeWaveformRecord,
-  keyFromBytes, responseSubFor, subInfoForRequest, unescapeDeviceBytes,
-  type HostFrame, type ParsedItem,
-} from '@sfm/core';
+import { BULK_OFFSET_STREAM, BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_CHUNK_STEP, CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, HEADER_LENGTH_FULL, HEADER_LENGTH_PARTIAL, HostFrameParser, NULL_KEY, SUB, TOKEN_FE, WAVEFORM_RECORD_LENGTH, EVENT_KEY_REPLY_LENGTH, buildDeviceFrame, chunkCountFor, classifyBulkRequest, concatBytes, conventions, echoHeader, encodeEventKeyReply, encodePollReply, encodeProbeReply, encodeTextPage, encodeUnitPage, encodeWaveformHeader, encodeWaveformRecord, keyFromBytes, responseSubFor, subInfoForRequest, unescapeDeviceBytes, type HostFrame, type ParsedItem } from '@sfm/core/protocol';
 import type { FaultInjector } from './faults.js';
 import type { StatsRecorder } from './stats.js';
 import { BLOCK_LENGTHS, type SimulatedUnit, type StoredEvent } from './unit.js';

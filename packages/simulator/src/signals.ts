@@ -5,10 +5,9 @@
  * after the trigger. Samples are integer "units" as the waveform body carries them: geophone units
  * (16 ADC counts each) and native microphone counts.
  */
-import {
-  CHANNEL_NAMES, geoFullScaleIps, geoUnitsToIps, ipsToGeoUnits, micCountsToPsi, psiToMicCounts, tidyFloat32,
-  type ChannelName, type EventPeaks, type GeoRangeName,
-} from '@sfm/core';
+import { type GeoRangeName } from '@sfm/core';
+import { CHANNEL_NAMES, geoFullScaleIps, geoUnitsToIps, ipsToGeoUnits, micCountsToPsi, psiToMicCounts, tidyFloat32, type ChannelName } from '@sfm/core/protocol';
+import type { EventPeaks } from '@sfm/core';
 import { Prng } from './prng.js';
 
 export interface SignalSpec {

@@ -1,5 +1,5 @@
 /** One call to run an emulated unit: the unit, its TCP server and (optionally) the control API. */
-import { DEFAULT_TCP_PORT } from '@sfm/core';
+import { DEFAULT_TCP_PORT } from '@sfm/core/transport';
 import { startControlServer, type ControlOptions } from './control.js';
 import { SimulatorServer, type BoundAddress, type SimulatorServerOptions } from './server.js';
 import { SimulatedUnit, type SimulatedUnitOptions } from './unit.js';

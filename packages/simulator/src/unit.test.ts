@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  FIRST_KEY, bodyFromEventFileData, decodeWaveformBody, endOffsetFor, geoUnitsToIps, keyFromHex, micCountsToPsi,
-} from '@sfm/core';
+import { FIRST_KEY, bodyFromEventFileData, decodeWaveformBody, endOffsetFor, geoUnitsToIps, keyFromHex, micCountsToPsi } from '@sfm/core/protocol';
 import { computePeaks, synthesizeEvent } from './signals.js';
 import { SimulatedUnit, UnitMemoryFull } from './unit.js';
 

@@ -3,15 +3,12 @@
  * memory and clock. Sessions (session.ts) read and change it through the methods here; every
  * block is produced by the codec's encoders from @sfm/core, never laid out by hand.
  */
-import {
-  CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, FIRST_KEY, NULL_KEY, SAMPLE_RATES, SUB, conventions, subInfoForRequest,
-  decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeMonitorStatus, encodeCallHome,
-  encodeComplianceConfig, encodeEventIndex, encodeFullConfig, encodeMonitorStatus, encodeSerialNumber,
-  encodeStorageRange, encodeWaveformBody, endOffsetFor, eventFileData, geoFullScaleIps, isoFromDate, keyToHex,
-  patchComplianceConfig, tidyFloat32,
-  type CallHomeConfig, type ComplianceChanges, type ComplianceConfig, type ComplianceSettings, type Event,
-  type EventPeaks, type GeoRangeName, type MonitorStatus, type ProjectText, type StorageRangeKeys,
-} from '@sfm/core';
+import { checkComplianceChanges } from '@sfm/core/schema';
+import { SfmError } from '@sfm/core';
+import { type GeoRangeName } from '@sfm/core';
+import { CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, FIRST_KEY, NULL_KEY, SAMPLE_RATES, SUB, conventions, subInfoForRequest, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeMonitorStatus, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeFullConfig, encodeMonitorStatus, encodeSerialNumber, encodeStorageRange, encodeWaveformBody, endOffsetFor, eventFileData, geoFullScaleIps, isoFromDate, keyToHex, patchComplianceConfig, tidyFloat32, type ComplianceSettings, type StorageRangeKeys } from '@sfm/core/protocol';
+import type { CallHomeConfig, ComplianceConfig, Event, EventPeaks, MonitorStatus, ProjectText } from '@sfm/core';
+import type { ComplianceChanges } from '@sfm/core/protocol';
 import { mixSeed, Prng } from './prng.js';
 import { computePeaks, synthesizeEvent, type EventChannels } from './signals.js';
 
@@ -126,8 +123,11 @@ export interface StoredMonitorLog {
 
 export type StoredRecord = StoredEvent | StoredMonitorLog;
 
-export class UnitMemoryFull extends Error {
+export class UnitMemoryFull extends SfmError {
   override name = 'UnitMemoryFull';
+  constructor(message: string) {
+    super('MEMORY_FULL', message);
+  }
 }
 
 export interface RecordEventOptions {
@@ -192,7 +192,7 @@ export class SimulatedUnit {
     // Validates the identity fields the encoders will need later.
     encodeSerialNumber({ serial: this.serial, unit_byte: this.unitByte, firmware_minor: this.firmwareMinor });
 
-    const settings: ComplianceSettings = { ...DEFAULT_COMPLIANCE, ...(opts.compliance ?? {}) } as ComplianceSettings;
+    const settings: ComplianceSettings = { ...DEFAULT_COMPLIANCE, ...(opts.compliance ? checkComplianceChanges(opts.compliance, 'compliance') : {}) } as ComplianceSettings;
     if (opts.sampleRate !== undefined) settings.sample_rate = opts.sampleRate;
     if (opts.recordTimeS !== undefined) settings.record_time_s = opts.recordTimeS;
     settings.geo_full_scale_ips = geoFullScaleIps(settings.geo_range);
@@ -475,7 +475,7 @@ export class SimulatedUnit {
 
   /** Changes compliance settings directly (test set-up; the wire path is writeComplianceBlock). */
   configure(changes: ComplianceChanges): ComplianceConfig {
-    this.complianceRaw = patchComplianceConfig(this.complianceRaw, changes);
+    this.complianceRaw = patchComplianceConfig(this.complianceRaw, checkComplianceChanges(changes, 'compliance'));
     return this.compliance;
   }
 

@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DeviceFrameParser, type DeviceFrame, type ParsedItem } from '@sfm/core';
+import { DeviceFrameParser, type DeviceFrame, type ParsedItem } from '@sfm/core/protocol';
 
 export class WireClient {
   /** Everything received, in order. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CACHE_KINDS, StoreError, unitScope } from '@sfm/core';
+import { CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
 import { sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleWaveform, storedEvents, storeContractSuite } from '@sfm/test-kit';
 import { DEFAULT_MAX_BYTES, MemoryStore } from './index.js';
 

@@ -21,24 +21,11 @@
  * failure reaches the caller as a rejection.
  */
 import { LRUCache } from 'lru-cache';
-import { ProcessLeases, StoreError } from '@sfm/core';
-import type {
-  CacheKind,
-  ChangeListener,
-  DeviceInfo,
-  EventSyncState,
-  GeoRangeName,
-  Identity,
-  KindStats,
-  Millis,
-  MonitorStatus,
-  Store,
-  StoreCapabilities,
-  StoredEvent,
-  StoredInfo,
-  StoredStatus,
-  StoredWaveform,
-} from '@sfm/core';
+import { ProcessLeases, StoreError } from '@sfm/core/cache';
+import type { GeoRangeName } from '@sfm/core';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, MonitorStatus } from '@sfm/core';
+import type { KindStats } from '@sfm/core/cache';
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 

@@ -1,13 +1,15 @@
-/** The store-sqlite plugin: the cache in a SQLite file (the default, ./data/sfm.db). */
-import { TOKENS, instanceCachingFactory, type SfmPlugin } from '@sfm/core';
+/** The store-sqlite plugin: the cache in a SQLite file (`store: "sqlite:PATH"`, the default ./data/sfm.db). */
+import { ConfigError } from '@sfm/core';
+import { TOKENS, type SfmPlugin } from '@sfm/core/kernel';
 import { SqliteStore } from './sqlite-store.js';
 
 export const plugin: SfmPlugin = {
   name: 'store-sqlite',
-  provides: 'store',
-  register(c, config) {
-    const s = config.store;
-    if (s.kind !== 'sqlite') return; // loaded but not chosen
-    c.register(TOKENS.Store, { useFactory: instanceCachingFactory(() => new SqliteStore(s.path)) });
+  provides: [TOKENS.Store],
+  storeSchemes: ['sqlite'],
+  register(ctx) {
+    const path = ctx.config.settings.store.slice('sqlite:'.length);
+    if (path === '') throw new ConfigError('store: sqlite: needs a path, as in sqlite:./data/sfm.db');
+    ctx.provide(TOKENS.Store, { factory: () => new SqliteStore(path) });
   },
 };

@@ -6,7 +6,7 @@
  * Append new migrations at the end; never edit one that has shipped.
  */
 import type Database from 'better-sqlite3';
-import { StoreError } from '@sfm/core';
+import { StoreError } from '@sfm/core/cache';
 
 export interface Migration {
   /** What it changes, for the error message when it fails. */

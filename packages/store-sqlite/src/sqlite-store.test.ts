@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, StoreUnavailable } from '@sfm/core';
+import { StoreError, StoreUnavailable } from '@sfm/core/cache';
 import { sampleInfo, sampleKey, sampleStatus, sampleWaveform, storedEvent, storedEvents, storeContractSuite } from '@sfm/test-kit';
 import { encodeWaveformBlob } from './waveform-blob.js';
 import { DEFAULT_SQLITE_PATH, MIGRATIONS, SCHEMA_VERSION, SqliteStore, migrate, type Migration } from './index.js';

@@ -20,26 +20,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core';
-import type {
-  CacheKind,
-  ChangeListener,
-  DeviceInfo,
-  EventSyncState,
-  GeoRangeName,
-  Identity,
-  KindStats,
-  LeaseHolder,
-  LeaseStore,
-  Millis,
-  MonitorStatus,
-  Store,
-  StoreCapabilities,
-  StoredEvent,
-  StoredInfo,
-  StoredStatus,
-  StoredWaveform,
-} from '@sfm/core';
+import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core/cache';
+import type { GeoRangeName } from '@sfm/core';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, MonitorStatus } from '@sfm/core';
+import type { KindStats } from '@sfm/core/cache';
 import { checkSchemaVersion, migrate } from './schema.js';
 import { decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
 

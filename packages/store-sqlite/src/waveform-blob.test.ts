@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '@sfm/core';
+import { StoreError } from '@sfm/core/cache';
 import { sampleWaveform } from '@sfm/test-kit';
 import { WAVEFORM_BLOB_HEADER_BYTES, decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
 

@@ -16,8 +16,9 @@
  * 10 240 samples × 4 channels take 81 960 bytes, against ~175 KB as JSON numbers.
  */
 import { endianness } from 'node:os';
-import { StoreError } from '@sfm/core';
-import type { GeoRangeName, StoredWaveform } from '@sfm/core';
+import { StoreError } from '@sfm/core/cache';
+import type { GeoRangeName } from '@sfm/core';
+import type { StoredWaveform } from '@sfm/core/cache';
 
 export const WAVEFORM_BLOB_HEADER_BYTES = 40;
 const MAGIC = 0x574d4653; // "SFMW" read as uint32 LE

@@ -30,8 +30,8 @@
  * - `close()` twice is fine; any other call after it (leases included) rejects with StoreError.
  */
 import fc from 'fast-check';
-import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core';
-import type { CacheKind, EventSyncState, LeaseHolder, Store, StoredWaveform } from '@sfm/core';
+import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
+import type { CacheKind, EventSyncState, LeaseHolder, Store, StoredWaveform } from '@sfm/core/cache';
 import { sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleWaveform, storedEvent, storedEvents } from './fixtures.js';
 import { ReferenceStore } from './reference-store.js';
 

@@ -2,8 +2,10 @@
  * Fixture builders: realistic, deterministic values of the contract's shapes, for the store
  * contract suite and for any package's tests. Every call returns fresh objects.
  */
-import { FIRST_KEY, keyToHex } from '@sfm/core';
-import type { DeviceInfo, Event, EventSyncState, GeoRangeName, LeaseHolder, MonitorStatus, StoredEvent, StoredWaveform } from '@sfm/core';
+import { FIRST_KEY, keyToHex } from '@sfm/core/protocol';
+import type { GeoRangeName } from '@sfm/core';
+import type { EventSyncState, LeaseHolder, StoredEvent, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, Event, MonitorStatus } from '@sfm/core';
 
 /** 2026-04-09T07:00:00Z: the default `fetchedAt` of the builders. */
 export const SAMPLE_FETCHED_AT = Date.UTC(2026, 3, 9, 7, 0, 0);

@@ -7,23 +7,10 @@
  * Every method is `async`, so whatever it throws reaches the caller as a rejection, as the
  * contract asks.
  */
-import { ProcessLeases, StoreError } from '@sfm/core';
-import type {
-  CacheKind,
-  ChangeListener,
-  DeviceInfo,
-  EventSyncState,
-  Identity,
-  KindStats,
-  Millis,
-  MonitorStatus,
-  Store,
-  StoreCapabilities,
-  StoredEvent,
-  StoredInfo,
-  StoredStatus,
-  StoredWaveform,
-} from '@sfm/core';
+import { ProcessLeases, StoreError } from '@sfm/core/cache';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, MonitorStatus } from '@sfm/core';
+import type { KindStats } from '@sfm/core/cache';
 
 /** What the store keeps for one unit (by serial). */
 interface UnitData {

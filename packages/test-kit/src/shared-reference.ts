@@ -5,25 +5,10 @@
  * relays, the change feed) and for the contract suite's own shared-store section. Not for
  * production: one process, no persistence.
  */
-import { addressScope, StoreError, unitScope } from '@sfm/core';
-import type {
-  CacheKind,
-  ChangeListener,
-  DeviceInfo,
-  EventSyncState,
-  Identity,
-  KindStats,
-  LeaseHolder,
-  LeaseStore,
-  Millis,
-  MonitorStatus,
-  Store,
-  StoreCapabilities,
-  StoredEvent,
-  StoredInfo,
-  StoredStatus,
-  StoredWaveform,
-} from '@sfm/core';
+import { addressScope, StoreError, unitScope } from '@sfm/core/cache';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, MonitorStatus } from '@sfm/core';
+import type { KindStats } from '@sfm/core/cache';
 import { ReferenceStore } from './reference-store.js';
 
 export class SharedReference {

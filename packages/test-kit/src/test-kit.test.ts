@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ProcessLeases, keyFromHex } from '@sfm/core';
-import type { EventSyncState, Millis, StoredWaveform } from '@sfm/core';
+import { ProcessLeases } from '@sfm/core/cache';
+import { keyFromHex } from '@sfm/core/protocol';
+import type { EventSyncState, Millis, StoredWaveform } from '@sfm/core/cache';
 import {
   checkAgainstModel,
   ReferenceStore,

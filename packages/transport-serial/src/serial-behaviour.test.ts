@@ -4,7 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SerialPort } from 'serialport';
-import { DEFAULT_BAUD, DeviceUnreachable, type Link } from '@sfm/core';
+import { DeviceUnreachable } from '@sfm/core/client';
+import { DEFAULT_BAUD, type Link } from '@sfm/core/transport';
 import { SerialTransport, createPtyPair, type BindingInterface, type PtyPair } from './index.js';
 import { ByteSink, mockCable, receive } from './support.test-helpers.js';
 

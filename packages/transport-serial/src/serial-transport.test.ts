@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SerialPortMock } from 'serialport';
-import { DEFAULT_BAUD, DeviceUnreachable, type Link } from '@sfm/core';
+import { DeviceUnreachable } from '@sfm/core/client';
+import { DEFAULT_BAUD, type Link } from '@sfm/core/transport';
 import {
   SerialTransport,
   createSerialTransportFactory,

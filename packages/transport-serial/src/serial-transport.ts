@@ -11,8 +11,9 @@
  */
 import { Duplex } from 'node:stream';
 import { SerialPortStream, type OpenOptions as PortOpenOptions } from '@serialport/stream';
-import { DEFAULT_BAUD, DeviceUnreachable, StreamLink, connectionKey } from '@sfm/core';
-import type { DeviceTarget, Link, OpenOptions, Transport, TransportFactory } from '@sfm/core';
+import { DeviceUnreachable } from '@sfm/core/client';
+import { DEFAULT_BAUD, StreamLink, connectionKey } from '@sfm/core/transport';
+import type { DeviceTarget, Link, OpenOptions, Transport, TransportFactory } from '@sfm/core/transport';
 
 /** node-serialport's binding interface (`@serialport/bindings-interface` ships no resolvable typings). */
 export type BindingInterface = PortOpenOptions['binding'];

@@ -4,7 +4,7 @@
  * node-serialport's MockBinding with a device end and an unplug switch.
  */
 import { SerialPortMock } from 'serialport';
-import type { Link } from '@sfm/core';
+import type { Link } from '@sfm/core/transport';
 import type { BindingInterface } from './serial-transport.js';
 
 /** Collects bytes; `waitFor(n)` resolves once n have arrived (or rejects, saying how many did). */

@@ -1,6 +1,8 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceFrameParser, DeviceUnreachable, buildDeviceFrame, type DeviceTarget, type Link, type LinkReceiver } from '@sfm/core';
+import { DeviceUnreachable } from '@sfm/core/client';
+import { DeviceFrameParser, buildDeviceFrame } from '@sfm/core/protocol';
+import { type DeviceTarget, type Link, type LinkReceiver } from '@sfm/core/transport';
 import { TcpTransport, createTcpTransportFactory, tcpTransportFactory } from './index.js';
 
 // Loopback only: every server here listens on 127.0.0.1 and every target points there.

@@ -7,8 +7,9 @@
  * off so a request leaves at once instead of adding to the modem's delay.
  */
 import * as net from 'node:net';
-import { DeviceUnreachable, StreamLink, connectionKey } from '@sfm/core';
-import type { DeviceTarget, Link, OpenOptions, Transport, TransportFactory } from '@sfm/core';
+import { DeviceUnreachable } from '@sfm/core/client';
+import { StreamLink, connectionKey } from '@sfm/core/transport';
+import type { DeviceTarget, Link, OpenOptions, Transport, TransportFactory } from '@sfm/core/transport';
 
 export type TcpTarget = Extract<DeviceTarget, { kind: 'tcp' }>;
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDeviceFrame, buildReadFrame, parseHex, SUB } from '@sfm/core';
-import { loadGolden } from '@sfm/core/testing';
+import { buildDeviceFrame, buildReadFrame, parseHex, SUB } from '@sfm/core/protocol';
+import { loadGolden } from '@sfm/test-support';
 import { runCli } from '../cli.js';
 import type { CliIO } from '../io.js';
 

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { FrameParser, HexParseError, describeFrame, parseHex, toHex, type ParsedItem, type ParserDirection } from '@sfm/core';
+import { FrameParser, HexParseError, describeFrame, parseHex, toHex, type ParsedItem, type ParserDirection } from '@sfm/core/protocol';
 import { UsageError, type CliIO } from '../io.js';
 
 export interface DecodeArgs {

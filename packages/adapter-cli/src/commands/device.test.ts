@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectDeviceAccess, TransportRegistry } from '@sfm/core';
+import { DirectDeviceAccess } from '@sfm/core/service';
+import { TransportRegistry } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { runCli } from '../cli.js';
@@ -103,7 +104,7 @@ describe('sfm device commands against the emulated unit', () => {
       [['event', '99', ...where], 4, /does not exist/],
       [['config', 'set', 'sample_rate=1000', ...where], 2, /sample_rate/],
       [['config', 'set', 'colour=red', ...where], 2, /unknown key/],
-      [['config', 'set', 'trigger_level_ips=abc', ...where], 2, /expected a number/],
+      [['config', 'set', 'trigger_level_ips=abc', ...where], 2, /trigger_level_ips: must be a number from 0.005 to 10, got "abc"/],
       [['waveform', '0', '--out', '/no/such/dir/w.csv', ...where], 2, /does not exist/],
       [['status', '--host', '127.0.0.1', '--tcp-port', '1'], 3, /DEVICE_UNREACHABLE/],
     ];

@@ -4,7 +4,8 @@
  * hit the cache when one is configured.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { WRITABLE_COMPLIANCE_FIELDS, waveformCsv, type DeviceAccess, type ReadOptions, type Served } from '@sfm/core';
+import { CallHomeChanges, ComplianceChanges, checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
+import { waveformCsv, type DeviceAccess, type ReadOptions, type Served } from '@sfm/core/service';
 import { UsageError, type CliIO } from '../io.js';
 import type { CliServices, ServiceOptions } from '../cli.js';
 import { cmd } from '../command.js';
@@ -12,7 +13,7 @@ import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo
 import { checkOutputPath, writeWhole } from '../output-file.js';
 import { progressBar } from '../progress.js';
 import { targetFrom, withTargetOptions, type TargetArgs } from '../target.js';
-import { nest, parseAssignments, type FieldKind } from '../values.js';
+import { fieldsOf, parseAssignments } from '../values.js';
 
 export interface DeviceCommandDeps {
   io: CliIO;
@@ -27,19 +28,6 @@ interface CommonArgs extends TargetArgs {
   store?: string;
   config?: string;
 }
-
-const COMPLIANCE_FIELDS: Record<(typeof WRITABLE_COMPLIANCE_FIELDS)[number], FieldKind> = {
-  recording_mode: 'string', sample_rate: 'integer', record_time_s: 'number', histogram_interval_s: 'integer', geo_range: 'string',
-  trigger_level_ips: 'number', alarm_level_ips: 'number', mic_trigger_psi: 'number', mic_alarm_psi: 'number', project: 'string',
-  client: 'string', operator: 'string', sensor_location: 'string', notes: 'string',
-};
-
-const CALL_HOME_FIELDS: Record<string, FieldKind> = {
-  enabled: 'boolean', dial_string: 'string', after_event_recorded: 'boolean', at_specified_times: 'boolean',
-  'time1.enabled': 'boolean', 'time1.hour': 'integer', 'time1.minute': 'integer', 'time2.enabled': 'boolean',
-  'time2.hour': 'integer', 'time2.minute': 'integer', num_retries: 'integer', retry_interval_s: 'integer',
-  wait_for_connection_s: 'integer', warm_up_time_s: 'integer',
-};
 
 function common<T>(y: Argv<T>) {
   return withTargetOptions(y)
@@ -182,9 +170,9 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       builder: (y) =>
         common(y)
           .positional('action', { choices: ['set'] as const })
-          .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${Object.keys(COMPLIANCE_FIELDS).join(', ')}` }),
+          .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${[...fieldsOf(ComplianceChanges).keys()].join(', ')}` }),
       handler: async (a: CommonArgs & { pairs?: string[] }) => {
-        const changes = parseAssignments(a.pairs ?? [], COMPLIANCE_FIELDS);
+        const changes = checkComplianceChanges(parseAssignments(a.pairs ?? [], ComplianceChanges), '');
         const t = await target(a);
         print(a, await (await access(a)).writeConfig(t, changes), formatCompliance);
       },
@@ -195,14 +183,14 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       builder: (y) =>
         common(y)
           .positional('action', { choices: ['get', 'set'] as const })
-          .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${Object.keys(CALL_HOME_FIELDS).join(', ')}` }),
+          .positional('pairs', { type: 'string', array: true, describe: `KEY=VALUE; keys: ${[...fieldsOf(CallHomeChanges).keys()].join(', ')}` }),
       handler: async (a: CommonArgs & { action: 'get' | 'set'; pairs?: string[] }) => {
         if (a.action === 'get') {
           if (a.pairs?.length) throw new UsageError('call-home get takes no KEY=VALUE');
           print(a, await (await access(a)).readCallHome(await target(a)), formatCallHome);
           return;
         }
-        const changes = nest(parseAssignments(a.pairs ?? [], CALL_HOME_FIELDS));
+        const changes = checkCallHomeChanges(parseAssignments(a.pairs ?? [], CallHomeChanges), '');
         print(a, await (await access(a)).writeCallHome(await target(a), changes), formatCallHome);
       },
     }),

@@ -16,6 +16,7 @@
  * - a failing store never turns finished device work into an error: it is answered `uncached`
  *   and kept hot so a retry does not fetch it again.
  */
+import { NotFound } from '../errors.js';
 import { MiniMateClient, type ClientOptions } from '../client/minimate-client.js';
 import { toEvent, type DeviceEvent } from '../client/device-event.js';
 import { DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
@@ -24,7 +25,7 @@ import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
-import type { CallHomeConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
@@ -67,9 +68,8 @@ export interface CacheStats {
 }
 
 /** A monitor-log record has no waveform. */
-export class NoWaveform extends Error {
+export class NoWaveform extends NotFound {
   override name = 'NoWaveform';
-  readonly code = 'NOT_FOUND';
 }
 
 const OUTCOME_FIELD: Record<CacheOutcome, keyof OutcomeCounters> = { hit: 'hits', miss: 'misses', refresh: 'refreshes', stale: 'stale', uncached: 'uncached' };
@@ -748,7 +748,7 @@ export class RelayService implements DeviceAccess {
     return this.device(target, 'call-home', async (s) => (await s.unit()).readCallHome());
   }
 
-  writeCallHome(target: DeviceTarget, changes: Partial<CallHomeConfig>): Promise<CallHomeConfig> {
+  writeCallHome(target: DeviceTarget, changes: CallHomeChanges): Promise<CallHomeConfig> {
     return this.write(target, 'call-home-write', (c) => c.writeCallHome(changes));
   }
 

@@ -11,6 +11,7 @@
  * written since?) and the lease bookkeeping of `UnitLocks` lives in core. Every multi-row write is
  * atomic: a reader sees all of it or none of it.
  */
+import { SfmError } from '../errors.js';
 import type { DeviceInfo, Event, GeoRangeName, MonitorStatus } from '../model.js';
 
 export type CacheKind = 'device_info' | 'events' | 'waveform' | 'monitor_status';
@@ -181,9 +182,12 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** The error a store raises for input it cannot keep (bad index sequence, closed store). */
-export class StoreError extends Error {
+/** The error a store raises for input its contract forbids (bad index sequence, closed store): a bug. */
+export class StoreError extends SfmError {
   override name = 'StoreError';
+  constructor(message: string, options?: ErrorOptions, code: 'INTERNAL' | 'STORE_UNAVAILABLE' = 'INTERNAL') {
+    super(code, message, options);
+  }
 }
 
 /**
@@ -192,5 +196,7 @@ export class StoreError extends Error {
  */
 export class StoreUnavailable extends StoreError {
   override name = 'StoreUnavailable';
-  readonly code = 'STORE_UNAVAILABLE';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options, 'STORE_UNAVAILABLE');
+  }
 }

@@ -9,7 +9,8 @@
  */
 import { concatBytes } from '../protocol/bytes.js';
 import { callHomeWriteData, decodeCallHome, encodeCallHome, CALL_HOME_LENGTH } from '../protocol/call-home.js';
-import { decodeComplianceConfig, patchComplianceConfig, validateComplianceChanges, type ComplianceChanges } from '../protocol/compliance-config.js';
+import { decodeComplianceConfig, patchComplianceConfig, type ComplianceChanges } from '../protocol/compliance-config.js';
+import { checkCallHome, checkCallHomeChanges, checkComplianceChanges } from '../schema/requests.js';
 import { COMPLIANCE_LENGTH, COMPLIANCE_PAGES } from '../protocol/conventions.js';
 import { decodeEventIndex, EVENT_INDEX_LENGTH, type EventIndex } from '../protocol/event-index.js';
 import { decodeEventKeyReply, EVENT_KEY_REPLY_LENGTH, keyToHex } from '../protocol/event-key.js';
@@ -33,7 +34,7 @@ import { decodeWaveformBody, type DecodedBody } from '../protocol/waveform-body.
 import { encodeTriggerBlock } from '../protocol/trigger-block.js';
 import { PayloadError } from '../protocol/errors.js';
 import { systemClock, type Clock } from '../clock.js';
-import type { CallHomeConfig, ComplianceConfig, DeviceInfo, MonitorStatus, ProjectText } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, MonitorStatus, ProjectText } from '../model.js';
 import { connectionKey, type Link, type OpenOptions, type Transport } from '../transport/transport.js';
 import { DeviceTimeout, EventListChanged, ProtocolError } from './errors.js';
 import { RequestChannel, type ChannelStats } from './request-channel.js';
@@ -473,7 +474,7 @@ export class MiniMateClient {
    * with the documented sequence 68→73, 71×3→72, 82→83, 69→74→72, and reads back to confirm.
    */
   async writeCompliance(changes: ComplianceChanges): Promise<ComplianceConfig> {
-    validateComplianceChanges(changes as Record<string, unknown>);
+    checkComplianceChanges(changes);
     const raw = await this.readComplianceRaw();
     const index = await this.readBlock(SUB.EVENT_INDEX, EVENT_INDEX_LENGTH, params(), 'event index');
     const block09 = await this.readBlock(SUB.WAVEFORM_DATA_BLOCK, 0xca, params(), 'waveform-data block');
@@ -501,7 +502,8 @@ export class MiniMateClient {
   }
 
   /** Changes the given call-home settings; the rest of the block goes back as read. */
-  async writeCallHome(changes: Partial<CallHomeConfig>): Promise<CallHomeConfig> {
+  async writeCallHome(changes: CallHomeChanges): Promise<CallHomeConfig> {
+    checkCallHomeChanges(changes);
     const current = await this.readBlock(SUB.CALL_HOME_CONFIG, CALL_HOME_LENGTH, params(), 'call-home config');
     const now = decodeCallHome(current);
     const merged: CallHomeConfig = {
@@ -510,7 +512,7 @@ export class MiniMateClient {
       time1: { ...now.time1, ...changes.time1 },
       time2: { ...now.time2, ...changes.time2 },
     };
-    const block = encodeCallHome(merged, current);
+    const block = encodeCallHome(checkCallHome(merged), current);
     await this.writeBlock(SUB.CALL_HOME_WRITE, 'call-home write', callHomeWriteData(block));
     await this.writeBlock(SUB.CALL_HOME_CONFIRM, 'call-home confirm');
     const back = await this.readCallHome();

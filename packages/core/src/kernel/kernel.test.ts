@@ -2,57 +2,99 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from '../errors.js';
 import { Kernel, KernelError } from './kernel.js';
-import { TOKENS, type Lifecycle } from './tokens.js';
-import type { PluginCatalog, SfmPlugin } from './plugin.js';
+import { Type } from '@sinclair/typebox';
+import { TOKENS, type Service } from './tokens.js';
+import type { PluginCatalog, PluginContext, SfmPlugin } from './plugin.js';
 import { DeviceRegistry } from './device-registry.js';
 import { HostSet } from '../transport/address.js';
 import type { Store } from '../cache/store.js';
 
 /** Plugins that record what was loaded, standing in for the real packages. */
 function catalog(loaded: string[]): PluginCatalog {
-  const fakeStore = { kind: 'fake', async close() {}, onChange() {}, pollChanges() {} } as unknown as Store;
-  const make = (name: string, register: SfmPlugin['register'], provides: SfmPlugin['provides'] = 'transport'): (() => Promise<SfmPlugin>) => async () => {
+  const fakeStore = { kind: 'fake', async close() {}, onChange() {}, pollChanges() {}, leases: {} } as unknown as Store;
+  const make = (name: string, p: Omit<SfmPlugin, 'name'>): (() => Promise<SfmPlugin>) => async () => {
     loaded.push(name);
-    return { name, provides, register };
+    return { name, ...p };
   };
+  const transport = (kind: 'tcp' | 'serial') => ({
+    provides: [TOKENS.TransportFactory],
+    register: (ctx: PluginContext<unknown>) => ctx.provide(TOKENS.TransportFactory, { value: { kind, create: () => { throw new Error('no'); } } }),
+  });
+  const store = (scheme: string) => ({ provides: [TOKENS.Store], storeSchemes: [scheme], register: (ctx: PluginContext<unknown>) => ctx.provide(TOKENS.Store, { value: fakeStore }) });
   return {
-    'transport-tcp': make('transport-tcp', (c) => void c.register(TOKENS.TransportFactory, { useValue: { kind: 'tcp', create: () => { throw new Error('no'); } } })),
-    'transport-serial': make('transport-serial', (c) => void c.register(TOKENS.TransportFactory, { useValue: { kind: 'serial', create: () => { throw new Error('no'); } } })),
-    'store-sqlite': make('store-sqlite', (c, cfg) => void (cfg.store.kind === 'sqlite' && c.register(TOKENS.Store, { useValue: fakeStore })), 'store'),
-    'store-memory': make('store-memory', (c, cfg) => void (cfg.store.kind === 'memory' && c.register(TOKENS.Store, { useValue: fakeStore })), 'store'),
-    'adapter-http': make('adapter-http', (c) => void c.register(TOKENS.HttpServer, { useValue: async () => ({}) as never }), 'front-end'),
+    'transport-tcp': make('transport-tcp', transport('tcp')),
+    'transport-serial': make('transport-serial', transport('serial')),
+    'store-sqlite': make('store-sqlite', store('sqlite')),
+    'store-memory': make('store-memory', store('memory')),
+    front: make('front', {
+      provides: [TOKENS.Service],
+      settings: Type.Object({ listen: Type.String({ default: '127.0.0.1:8200', env: 'SFM_LISTEN' }), http_token: Type.Optional(Type.String({ minLength: 16, env: 'SFM_HTTP_TOKEN' })) }),
+      register: () => undefined,
+    }),
   };
 }
 
 const cfg = (flags: Record<string, unknown> = {}) => loadConfig({ env: {}, flags });
 
 describe('the kernel', () => {
-  it('loads exactly the plugins the configuration names, in order', async () => {
+  it('loads exactly the plugins the configuration names, in order; the chosen store plugin alone provides the store', async () => {
     const loaded: string[] = [];
-    const k = await Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-memory'], store: 'memory' }), catalog(loaded));
-    expect(loaded).toEqual(['transport-tcp', 'store-memory']);
-    expect(k.plugins.map((p) => p.name)).toEqual(['transport-tcp', 'store-memory']);
+    const k = await Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-sqlite', 'store-memory'], store: 'memory' }), catalog(loaded));
+    expect(loaded).toEqual(['transport-tcp', 'store-sqlite', 'store-memory']);
+    expect(k.plugins.map((p) => p.name)).toEqual(['transport-tcp', 'store-sqlite', 'store-memory']);
     expect(k.relay.store.kind).toBe('fake');
     expect(k.relay).toBe(k.relay); // one relay per kernel
-    expect(() => k.httpServer()).toThrow(/adapter-http/);
+    expect(k.services()).toEqual([]);
   });
 
-  it('fails clearly on an unknown plugin, a missing store or no transport', async () => {
+  it('without a plugins list, loads every plugin of the catalog', async () => {
+    const loaded: string[] = [];
+    await Kernel.boot(cfg(), catalog(loaded));
+    expect(loaded).toEqual(['transport-tcp', 'transport-serial', 'store-sqlite', 'store-memory', 'front']);
+  });
+
+  it('fails clearly on an unknown plugin, a store no plugin keeps, no transport, or an undeclared provide', async () => {
     await expect(Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-sqlite', 'transport-zigbee'] }), catalog([]))).rejects.toThrow(/unknown plugin "transport-zigbee" \(known: transport-tcp/);
-    await expect(Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-memory'] }), catalog([]))).rejects.toThrow(/the store is sqlite but plugin "store-sqlite" is not loaded/);
+    await expect(Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-memory'] }), catalog([]))).rejects.toThrow(/the store is sqlite:.\/data\/sfm.db but no loaded plugin keeps sqlite stores/);
     await expect(Kernel.boot(cfg({ plugins: ['store-sqlite'] }), catalog([]))).rejects.toThrow(KernelError);
     const broken: PluginCatalog = { ...catalog([]), 'transport-tcp': async () => { throw new Error('cannot find module'); } };
     await expect(Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-sqlite'] }), broken)).rejects.toThrow(/plugin "transport-tcp" could not be loaded: cannot find module/);
+    const sneaky: PluginCatalog = { ...catalog([]), 'transport-tcp': async () => ({ name: 'transport-tcp', provides: [TOKENS.TransportFactory], register: (ctx) => ctx.provide(TOKENS.Relay, { value: {} as never }) }) };
+    await expect(Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-sqlite'] }), sneaky)).rejects.toThrow(/provides sfm.Relay, which it does not declare/);
   });
 
-  it('starts contributed lifecycles in order and stops them in reverse, then closes the store', async () => {
-    const log: string[] = [];
-    const life = (name: string): Lifecycle => ({ name, start: async () => void log.push(`start ${name}`), stop: async () => void log.push(`stop ${name}`) });
+  it("gives each plugin its own checked settings and child container", async () => {
+    let seen: unknown;
+    let own: unknown;
     const cat: PluginCatalog = {
       ...catalog([]),
-      units: async () => ({ name: 'units', provides: 'unit', register: (c) => { c.register(TOKENS.Lifecycle, { useValue: life('a') }); c.register(TOKENS.Lifecycle, { useValue: life('b') }); } }),
+      front: async () => ({
+        name: 'front',
+        provides: [],
+        settings: Type.Object({ listen: Type.String({ default: '127.0.0.1:8200', env: 'SFM_LISTEN' }), http_token: Type.Optional(Type.String({ minLength: 16, env: 'SFM_HTTP_TOKEN' })) }),
+        register: (ctx) => {
+          seen = ctx.settings;
+          ctx.container.register('secret', { useValue: 42 });
+          own = ctx.container;
+        },
+      }),
+    };
+    const k = await Kernel.boot(loadConfig({ env: { SFM_HTTP_TOKEN: 'a-long-enough-token' }, flags: { plugins: ['transport-tcp', 'store-sqlite', 'front'], listen: '127.0.0.1:9200' } }), cat);
+    expect(seen).toEqual({ listen: '127.0.0.1:9200', http_token: 'a-long-enough-token' });
+    expect(own).not.toBe(k.container);
+    expect(k.container.isRegistered('secret')).toBe(false);
+    await expect(Kernel.boot(loadConfig({ env: { SFM_HTTP_TOKEN: 'short' }, flags: { plugins: ['transport-tcp', 'store-sqlite', 'front'] } }), cat)).rejects.toThrow(/http_token: must be at least 16 characters long \(SFM_HTTP_TOKEN\)/);
+  });
+
+  it('starts services in plugin order and stops them in reverse, then closes the store', async () => {
+    const log: string[] = [];
+    const life = (name: string): Service => ({ name, start: async () => void log.push(`start ${name}`), stop: async () => void log.push(`stop ${name}`) });
+    const cat: PluginCatalog = {
+      ...catalog([]),
+      units: async () => ({ name: 'units', provides: [TOKENS.Service], register: (ctx) => { ctx.provide(TOKENS.Service, { value: life('a') }); ctx.provide(TOKENS.Service, { value: life('b') }); } }),
     };
     const k = await Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-sqlite', 'units'] }), cat);
     await k.start();
@@ -63,42 +105,56 @@ describe('the kernel', () => {
 });
 
 describe('configuration', () => {
-  it('defaults: loopback on 8200, the SQLite store under ./data, every plugin, simulate when no unit is configured', () => {
+  it("defaults: the SQLite store under ./data, every plugin, the core's timings", () => {
     const c = cfg();
-    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8200, token: undefined });
-    expect(c.store).toEqual({ kind: 'sqlite', path: './data/sfm.db' });
-    expect(c.simulate).toBe('auto');
-    expect(c.plugins).toContain('adapter-http');
-    expect(c.cache.statusTtlMs).toBe(30_000);
+    expect(c.settings.store).toBe('sqlite:./data/sfm.db');
+    expect(c.settings.plugins).toBeUndefined();
+    expect(c.settings.status_ttl_s).toBe(30);
+    expect(c.settings.identity_ttl_s).toBe(300);
+    expect(c.allow.hosts).toEqual(['127.0.0.0/8', '::1']);
   });
 
   it('file, then environment, then flags', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfm-cfg-'));
     const file = join(dir, 'sfm.json');
-    writeFileSync(file, JSON.stringify({ listen: '127.0.0.1:9000', store: 'memory', devices: { north: { host: '10.1.2.3', tcp_port: 12345 }, pit: { port: '/dev/ttyUSB0' } }, status_ttl_s: 10 }));
-    const c = loadConfig({ file, env: { SFM_LISTEN: '127.0.0.1:9100', SFM_HTTP_TOKEN: 'a-long-enough-token' }, flags: { listen: '127.0.0.1:9200' } });
-    expect(c.http).toMatchObject({ port: 9200, token: 'a-long-enough-token' });
-    expect(c.store.kind).toBe('memory');
+    writeFileSync(file, JSON.stringify({ store: 'memory', devices: { north: { host: '10.1.2.3', tcp_port: 12345 }, pit: { port: '/dev/ttyUSB0' } }, status_ttl_s: 10, identity_ttl_s: 5 }));
+    const c = loadConfig({ file, env: { SFM_STATUS_TTL_S: '20', SFM_STORE: 'sqlite:/tmp/x.db' }, flags: { store: 'memory' } });
+    expect(c.settings.store).toBe('memory');
+    expect(c.settings.status_ttl_s).toBe(20);
+    expect(c.settings.identity_ttl_s).toBe(5);
     expect(c.devices).toEqual({ north: { kind: 'tcp', host: '10.1.2.3', port: 12345 }, pit: { kind: 'serial', path: '/dev/ttyUSB0', baud: 38400 } });
-    expect(c.cache.statusTtlMs).toBe(10_000);
   });
 
-  it('reports every bad field with its name and why', () => {
+  it('reports every bad field with its name, why, and where it came from', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfm-cfg-'));
     const file = join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ listen: 'everywhere', store: 'redis://x', http_token: 'short', devices: { 'bad name!': { host: 'x' }, both: { host: 'x', port: '/dev/x' } }, status_ttl_s: -1, colour: 'red', simulate: 'maybe' }));
+    writeFileSync(file, JSON.stringify({ devices: { both: { host: 'x', port: '/dev/x' } }, status_ttl_s: -1, allow_hosts: ['10.0.0.0/99'] }));
     let err: ConfigError | undefined;
     try {
-      loadConfig({ file, env: {} });
+      loadConfig({ file, env: { SFM_IDENTITY_TTL_S: 'abc' } });
     } catch (e) {
       err = e as ConfigError;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const text = err!.problems.join('\n');
-    for (const field of ['listen:', 'store:', 'http_token:', 'devices.bad name!:', 'devices.both:', 'status_ttl_s:', 'colour: not a configuration key', 'simulate:']) expect(text).toContain(field);
+    expect(text).toContain('devices.both: give either host (and tcp_port) or port (and baud)');
+    expect(text).toContain(`status_ttl_s: must be a number from 1 to 86400, got -1 (file ${file})`);
+    expect(text).toContain('identity_ttl_s: must be a number from 0 to 86400, got "abc" (SFM_IDENTITY_TTL_S)');
+    expect(text).toContain('allow_hosts:');
+    writeFileSync(file, JSON.stringify({ devices: { 'bad name!': { host: 'x' } } }));
+    expect(() => loadConfig({ file, env: {} })).toThrow(/devices\.bad name!: not a valid name/);
     expect(() => loadConfig({ file: join(dir, 'missing.json'), env: {} })).toThrow(/cannot read .*missing\.json: ENOENT/);
     writeFileSync(file, '{ not json');
     expect(() => loadConfig({ file, env: {} })).toThrow(ConfigError);
+  });
+
+  it('a key no plugin of the executable knows is refused; a key of a plugin not loaded is accepted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfm-cfg-'));
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, JSON.stringify({ plugins: ['transport-tcp', 'store-sqlite'], listen: '127.0.0.1:9000', colour: 'red' }));
+    await expect(Kernel.boot(loadConfig({ file, env: {} }), catalog([]))).rejects.toThrow(/colour: not a configuration key/);
+    writeFileSync(file, JSON.stringify({ plugins: ['transport-tcp', 'store-sqlite'], listen: '127.0.0.1:9000' }));
+    await expect(Kernel.boot(loadConfig({ file, env: {} }), catalog([]))).resolves.toBeInstanceOf(Kernel);
   });
 });
 

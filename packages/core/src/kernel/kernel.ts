@@ -1,37 +1,44 @@
 /**
  * The microkernel: loads exactly the plugins the configuration names (failing clearly on an
- * unknown one or a missing role), registers the core services in a DI container, and starts and
- * stops what plugins contribute.
+ * unknown one, a store no plugin keeps, or a plugin providing what it did not declare), gives each
+ * its own child container and its checked settings, and starts and stops the services plugins
+ * contribute. tsyringe needs the Reflect metadata API: the executable loads `reflect-metadata`
+ * once, before this module.
  */
-// tsyringe needs the Reflect metadata API before it loads; this is the one place core loads it.
-import 'reflect-metadata';
-import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { DependencyContainer } from 'tsyringe';
+import type { TObject } from '@sinclair/typebox';
+import { ConfigError } from '../errors.js';
 import { RelayService } from '../cache/relay-service.js';
-import type { Store } from '../cache/store.js';
 import { systemClock, type Clock } from '../clock.js';
 import { TransportRegistry } from '../transport/registry.js';
-import type { TransportFactory } from '../transport/transport.js';
-import type { SfmConfig } from './config.js';
+import { CoreSettings, type SfmConfig } from './config.js';
 import { DeviceRegistry } from './device-registry.js';
-import type { StartHttpServer } from './http-contract.js';
 import { silentLogger, type Logger } from './logger.js';
-import type { PluginCatalog, SfmPlugin } from './plugin.js';
-import { TOKENS, type Lifecycle } from './tokens.js';
+import type { PluginCatalog, PluginContext, SfmPlugin } from './plugin.js';
+import { readSettings, unclaimedKeys } from './settings.js';
+import { TOKENS, resolveAllTokens, resolveToken, type Service, type Token } from './tokens.js';
 
-/** For plugins: a factory whose instance is made once (plugins import tsyringe only through core). */
-export { instanceCachingFactory };
-
-export class KernelError extends Error {
+/** The plugins the configuration names cannot run together. */
+export class KernelError extends ConfigError {
   override name = 'KernelError';
 }
 
 export interface KernelOptions {
   logger?: Logger;
   clock?: Clock;
+  /** sfm's version, for /health and banners. */
+  version?: string;
+}
+
+/** The scheme of a store URL: `sqlite` for sqlite:PATH, `memory` for memory or :memory:. */
+export function storeScheme(url: string): string {
+  if (url === 'memory' || url === ':memory:') return 'memory';
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(url);
+  return m ? m[1]!.toLowerCase() : url;
 }
 
 export class Kernel {
-  private started: Lifecycle[] = [];
+  private started: Service[] = [];
   private stopped = false;
 
   private constructor(
@@ -41,19 +48,13 @@ export class Kernel {
   ) {}
 
   static async boot(config: SfmConfig, catalog: PluginCatalog, opts: KernelOptions = {}): Promise<Kernel> {
-    const unknown = config.plugins.filter((n) => !Object.hasOwn(catalog, n));
+    const names = config.settings.plugins ?? Object.keys(catalog);
+    const unknown = names.filter((n) => !Object.hasOwn(catalog, n));
     if (unknown.length) {
       throw new KernelError(`unknown plugin${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => JSON.stringify(n)).join(', ')} (known: ${Object.keys(catalog).join(', ')})`);
     }
-    const c = rootContainer.createChildContainer();
-    const logger = opts.logger ?? silentLogger;
-    c.register(TOKENS.Config, { useValue: config });
-    c.register(TOKENS.Logger, { useValue: logger });
-    c.register(TOKENS.Clock, { useValue: opts.clock ?? systemClock });
-    c.register(TOKENS.DeviceRegistry, { useValue: new DeviceRegistry(config.devices, config.allow) });
-
     const plugins: SfmPlugin[] = [];
-    for (const name of config.plugins) {
+    for (const name of names) {
       let plugin: SfmPlugin;
       try {
         plugin = await catalog[name]!();
@@ -61,58 +62,101 @@ export class Kernel {
         throw new KernelError(`plugin ${JSON.stringify(name)} could not be loaded: ${(e as Error).message}`);
       }
       if (plugin.name !== name) throw new KernelError(`plugin ${JSON.stringify(name)} calls itself ${JSON.stringify(plugin.name)}`);
-      await plugin.register(c, config);
       plugins.push(plugin);
     }
+    await checkKeys(config, plugins, catalog, names);
 
-    if (!c.isRegistered(TOKENS.TransportFactory)) throw new KernelError('no transport is loaded: add "transport-tcp" and/or "transport-serial" to plugins');
-    if (!c.isRegistered(TOKENS.Store)) {
-      throw new KernelError(`the store is ${config.store.kind} but plugin "store-${config.store.kind}" is not loaded: add it to plugins`);
+    const scheme = storeScheme(config.settings.store);
+    const storePlugin = plugins.find((p) => p.storeSchemes?.includes(scheme));
+    if (!storePlugin) throw new KernelError(`the store is ${config.settings.store} but no loaded plugin keeps ${scheme} stores: add the store plugin for ${scheme} to plugins`);
+
+    // Loaded here, not at import: only what boots a kernel (an executable, which loads
+    // reflect-metadata first) needs tsyringe; the plugins' packages import this module for types.
+    const { container: rootContainer, instanceCachingFactory } = await import('tsyringe');
+    const c = rootContainer.createChildContainer();
+    const logger = opts.logger ?? silentLogger;
+    const clock = opts.clock ?? systemClock;
+    c.register(TOKENS.Logger, { useValue: logger });
+    c.register(TOKENS.Clock, { useValue: clock });
+    c.register(TOKENS.Version, { useValue: opts.version ?? '0.0.0' });
+    c.register(TOKENS.DeviceRegistry, { useValue: new DeviceRegistry(config.devices, config.allow) });
+
+    const problems: string[] = [];
+    for (const plugin of plugins) {
+      // A store plugin the configuration did not choose stays idle.
+      if (plugin.storeSchemes && plugin !== storePlugin) continue;
+      const settings: Record<string, unknown> = plugin.settings ? readSettings(plugin.settings, config.sources, problems) : {};
+      if (problems.length) continue;
+      const own = c.createChildContainer();
+      const provided = new Set<symbol>();
+      const ctx: PluginContext<Record<string, unknown>> = {
+        container: own,
+        settings,
+        config,
+        provide: (token, p) => {
+          if (!plugin.provides.includes(token)) throw new KernelError(`plugin ${plugin.name} provides ${token.description}, which it does not declare`);
+          provided.add(token);
+          if ('value' in p) c.register(token, { useValue: p.value });
+          else c.register(token, { useFactory: instanceCachingFactory(() => p.factory()) });
+        },
+        resolve: (token) => resolveToken(c, token),
+      };
+      await plugin.register(ctx as PluginContext<never>);
+      if (plugin === storePlugin && !provided.has(TOKENS.Store)) throw new KernelError(`plugin ${plugin.name} keeps ${scheme} stores but provided none`);
     }
+    if (problems.length) throw new ConfigError(problems);
+    if (!c.isRegistered(TOKENS.TransportFactory)) throw new KernelError('no transport is loaded: add a transport plugin (tcp or serial) to plugins');
+
+    const s = config.settings;
     c.register(TOKENS.Relay, {
-      useFactory: instanceCachingFactory((k) => {
-        const transports = new TransportRegistry();
-        for (const f of k.resolveAll<TransportFactory>(TOKENS.TransportFactory)) transports.register(f);
-        const clock = k.resolve<Clock>(TOKENS.Clock);
-        return new RelayService(transports, k.resolve<Store>(TOKENS.Store), {
-          client: { frameTimeoutMs: config.client.frameTimeoutMs, chunkTimeoutMs: config.client.chunkTimeoutMs, twoStepReads: config.client.twoStepReads },
-          statusTtlMs: config.cache.statusTtlMs,
-          identityTtlMs: config.cache.identityTtlMs,
-          logger,
-          hotTierBytes: config.cache.hotTierBytes,
-          queue: config.cache.queue,
-          clock,
-        });
-      }),
+      useFactory: instanceCachingFactory(
+        (k) =>
+          new RelayService(transportsOf(k), resolveToken(k, TOKENS.Store), {
+            client: { frameTimeoutMs: s.frame_timeout_s * 1000, chunkTimeoutMs: s.chunk_timeout_s * 1000, twoStepReads: s.two_step_reads },
+            statusTtlMs: s.status_ttl_s * 1000,
+            identityTtlMs: s.identity_ttl_s * 1000,
+            hotTierBytes: s.hot_tier_bytes,
+            queue: { maxQueued: s.queue_max, maxWaitMs: s.queue_wait_s * 1000 },
+            clock,
+            logger,
+          }),
+      ),
     });
-    logger.debug({ plugins: config.plugins }, 'kernel booted');
+    logger.debug({ plugins: names }, 'kernel booted');
     return new Kernel(c, config, plugins);
   }
 
+  resolve<T>(token: Token<T>): T {
+    return resolveToken(this.container, token);
+  }
+
   get relay(): RelayService {
-    return this.container.resolve<RelayService>(TOKENS.Relay);
+    return this.resolve(TOKENS.Relay);
   }
 
   get devices(): DeviceRegistry {
-    return this.container.resolve<DeviceRegistry>(TOKENS.DeviceRegistry);
+    return this.resolve(TOKENS.DeviceRegistry);
   }
 
   get logger(): Logger {
-    return this.container.resolve<Logger>(TOKENS.Logger);
+    return this.resolve(TOKENS.Logger);
   }
 
-  /** The HTTP front end, when its plugin is loaded. */
-  httpServer(): StartHttpServer {
-    if (!this.container.isRegistered(TOKENS.HttpServer)) throw new KernelError('the HTTP front end is not loaded: add "adapter-http" to plugins');
-    return this.container.resolve<StartHttpServer>(TOKENS.HttpServer);
+  /** What plugins contributed to run with `sfm serve`, in plugin order. */
+  services(): Service[] {
+    return resolveAllTokens(this.container, TOKENS.Service);
   }
 
-  /** Starts what plugins contributed to run with the service (in plugin order). */
+  /** Starts the services in plugin order; a failure stops what started. */
   async start(): Promise<void> {
-    if (!this.container.isRegistered(TOKENS.Lifecycle)) return;
-    for (const l of this.container.resolveAll<Lifecycle>(TOKENS.Lifecycle)) {
-      await l.start();
-      this.started.push(l);
+    for (const service of this.services()) {
+      try {
+        await service.start();
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+      this.started.push(service);
     }
   }
 
@@ -120,8 +164,30 @@ export class Kernel {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const service of this.started.reverse()) await service.stop().catch((e) => this.logger.error({ err: (e as Error).message }, `stopping ${service.name} failed`));
     if (this.container.isRegistered(TOKENS.Relay)) await this.relay.idle();
-    for (const l of this.started.reverse()) await l.stop().catch((e) => this.logger.error({ err: (e as Error).message }, `stopping ${l.name} failed`));
-    await this.container.resolve<Store>(TOKENS.Store).close();
+    await this.resolve(TOKENS.Store).close();
   }
+}
+
+function transportsOf(c: DependencyContainer): TransportRegistry {
+  const registry = new TransportRegistry();
+  for (const f of resolveAllTokens(c, TOKENS.TransportFactory)) registry.register(f);
+  return registry;
+}
+
+/**
+ * Every key of the file must belong to core or a plugin. Keys of plugins the configuration did not
+ * load are accepted (one file serves `sfm serve` and a CLI that loads less); only a key no plugin
+ * of the executable knows is refused — the other plugins are looked at only when such a key is there.
+ */
+async function checkKeys(config: SfmConfig, loaded: readonly SfmPlugin[], catalog: PluginCatalog, names: readonly string[]): Promise<void> {
+  const groups: TObject[] = [CoreSettings, ...loaded.flatMap((p) => (p.settings ? [p.settings] : []))];
+  let left = unclaimedKeys(config.sources, groups);
+  if (left.length === 0) return;
+  for (const name of Object.keys(catalog).filter((n) => !names.includes(n))) {
+    const settings = (await catalog[name]!().catch(() => undefined))?.settings;
+    if (settings) left = left.filter((k) => !Object.hasOwn(settings.properties, k));
+  }
+  if (left.length) throw new ConfigError(left.map((k) => `${k}: not a configuration key${config.sources.filePath ? ` (file ${config.sources.filePath})` : ''}`));
 }

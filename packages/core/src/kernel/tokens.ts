@@ -1,30 +1,57 @@
 /**
- * DI tokens: the seams plugins register against. One container per process (a child of
- * tsyringe's root), filled by the kernel and the plugins the configuration names.
+ * DI tokens: the seams plugins provide and use. A token carries the type of what it names, so a
+ * resolve needs no hand-written generic. One container per kernel (a child of tsyringe's root),
+ * with a child container per plugin for what the plugin keeps to itself.
  */
-export const TOKENS = {
-  /** SfmConfig: the validated configuration. */
-  Config: Symbol.for('sfm.Config'),
-  /** Logger (pino-compatible). */
-  Logger: Symbol.for('sfm.Logger'),
-  /** Clock. */
-  Clock: Symbol.for('sfm.Clock'),
-  /** TransportFactory — registered once per transport plugin; resolved as a list. */
-  TransportFactory: Symbol.for('sfm.TransportFactory'),
-  /** Store — exactly one store plugin registers it. */
-  Store: Symbol.for('sfm.Store'),
-  /** DeviceRegistry: the named units and the allow-list. */
-  DeviceRegistry: Symbol.for('sfm.DeviceRegistry'),
-  /** RelayService: what every front end uses. */
-  Relay: Symbol.for('sfm.Relay'),
-  /** StartHttpServer — registered by the HTTP front-end plugin. */
-  HttpServer: Symbol.for('sfm.HttpServer'),
-  /** Lifecycle — things that start with the service and stop with it (e.g. the built-in emulated unit). */
-  Lifecycle: Symbol.for('sfm.Lifecycle'),
-} as const;
+import type { DependencyContainer } from 'tsyringe';
+import type { TransportFactory } from '../transport/transport.js';
+import type { Store } from '../cache/store.js';
+import type { RelayService } from '../cache/relay-service.js';
+import type { Clock } from '../clock.js';
+import type { DeviceRegistry } from './device-registry.js';
+import type { Logger } from './logger.js';
 
-export interface Lifecycle {
+declare const carries: unique symbol;
+/** A symbol that names a T in the container. */
+export type Token<T> = symbol & { readonly [carries]?: T };
+
+export function token<T>(name: string): Token<T> {
+  return Symbol.for(`sfm.${name}`) as Token<T>;
+}
+
+/** What a token names, typed by the token. */
+export function resolveToken<T>(c: DependencyContainer, t: Token<T>): T {
+  return c.resolve<T>(t);
+}
+
+export function resolveAllTokens<T>(c: DependencyContainer, t: Token<T>): T[] {
+  return c.isRegistered(t) ? c.resolveAll<T>(t) : [];
+}
+
+/** Something that runs with `sfm serve`: an HTTP listener, the emulated unit, a call-home server. */
+export interface Service {
   readonly name: string;
   start(): Promise<void>;
+  /** Graceful: finish what is in flight, then stop. */
   stop(): Promise<void>;
+  /** Lines for the operator once started (where it listens). */
+  banner?(): string[];
+  /** Its base URL, when it serves HTTP (for the operator's "try" lines). */
+  url?(): string | undefined;
 }
+
+export const TOKENS = {
+  Logger: token<Logger>('Logger'),
+  Clock: token<Clock>('Clock'),
+  /** sfm's version (for /health and banners). */
+  Version: token<string>('Version'),
+  /** One per transport plugin; resolved as a list. */
+  TransportFactory: token<TransportFactory>('TransportFactory'),
+  /** Exactly one: the store the configuration names. */
+  Store: token<Store>('Store'),
+  DeviceRegistry: token<DeviceRegistry>('DeviceRegistry'),
+  /** What every front end uses. */
+  Relay: token<RelayService>('Relay'),
+  /** Zero or more; started in plugin order by `sfm serve`, stopped in reverse. */
+  Service: token<Service>('Service'),
+} as const;

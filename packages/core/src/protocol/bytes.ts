@@ -1,7 +1,12 @@
 /** Byte helpers shared by the codec: hex text, big-endian fields, ASCII. */
+import { InvalidInput, SfmError } from '../errors.js';
 
-export class HexParseError extends Error {
+/** Hex text a person gave that is not hex. */
+export class HexParseError extends SfmError {
   override name = 'HexParseError';
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+  }
 }
 
 /** Parses hex text ("10 02 0a", "10020A", "0x10,0x02") into bytes. Throws HexParseError on bad input. */
@@ -82,10 +87,14 @@ export function readAscii(bytes: Uint8Array, start: number, maxLen: number): str
   return s;
 }
 
-/** Writes ASCII into a fixed-width field, NUL-padded. Throws RangeError when it does not fit. */
+/**
+ * Writes ASCII into a fixed-width field, NUL-padded. Text that is not printable ASCII or does not
+ * fit is the caller's input: InvalidInput naming the field.
+ */
 export function writeAsciiField(target: Uint8Array, start: number, width: number, text: string, field = 'text'): void {
+  if (!/^[\x20-\x7e]*$/.test(text)) throw new InvalidInput(field, `must be printable ASCII text, got ${JSON.stringify(text)}`);
   const b = asciiBytes(text);
-  if (b.length > width) throw new RangeError(`${field} is ${b.length} characters; at most ${width} fit`);
+  if (b.length > width) throw new InvalidInput(field, `${b.length} characters; at most ${width} fit in the unit's block`);
   target.fill(0, start, start + width);
   target.set(b, start);
 }

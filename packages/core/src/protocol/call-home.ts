@@ -30,7 +30,6 @@ export function decodeCallHome(content: Uint8Array): CallHomeConfig {
 
 /** Applies `cfg` over `base` (the block read from the unit; zeros when building afresh). */
 export function encodeCallHome(cfg: CallHomeConfig, base: Uint8Array = new Uint8Array(CALL_HOME_LENGTH)): Uint8Array {
-  validateCallHome(cfg);
   const out = base.slice(0, CALL_HOME_LENGTH);
   const c = CALL_HOME;
   out[c.enabled] = cfg.enabled ? 1 : 0;
@@ -48,23 +47,6 @@ export function encodeCallHome(cfg: CallHomeConfig, base: Uint8Array = new Uint8
   out[c.waitForConnection] = cfg.wait_for_connection_s;
   out[c.warmUpTime] = cfg.warm_up_time_s;
   return out;
-}
-
-export function validateCallHome(cfg: CallHomeConfig): void {
-  const byte = (name: string, v: unknown, max = 255): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new PayloadError(`${name}: must be an integer from 0 to ${max}, got ${JSON.stringify(v)}`);
-  };
-  if (typeof cfg.dial_string !== 'string' || !/^[\x20-\x7e]{0,40}$/.test(cfg.dial_string)) {
-    throw new PayloadError('dial_string: must be printable ASCII, at most 40 characters');
-  }
-  byte('time1.hour', cfg.time1?.hour, 23);
-  byte('time1.minute', cfg.time1?.minute, 59);
-  byte('time2.hour', cfg.time2?.hour, 23);
-  byte('time2.minute', cfg.time2?.minute, 59);
-  byte('num_retries', cfg.num_retries);
-  byte('retry_interval_s', cfg.retry_interval_s);
-  byte('wait_for_connection_s', cfg.wait_for_connection_s);
-  byte('warm_up_time_s', cfg.warm_up_time_s);
 }
 
 /** The data of a 7E write: the block in its wire form (device escapes), then `00 00`. */

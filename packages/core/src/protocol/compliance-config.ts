@@ -13,7 +13,7 @@ import { COMPLIANCE_LAYOUT, COMPLIANCE_LENGTH } from './conventions.js';
 import { PayloadError, requireLength } from './errors.js';
 import { decodeTextFields, encodeTextFields, patchTextField, textFieldWidth, type TextField } from './text-fields.js';
 import { geoFullScaleIps } from './units.js';
-import type { ComplianceConfig, GeoRangeName, RecordingMode } from '../model.js';
+import type { ComplianceChangesInput, ComplianceConfig, GeoRangeName, RecordingMode } from '../model.js';
 
 export { COMPLIANCE_LENGTH };
 export const ANCHOR = [0xbe, 0x80, 0x00, 0x00, 0x00, 0x00] as const;
@@ -29,12 +29,8 @@ type ChannelLabel = (typeof GEO_LABELS)[number] | 'MicL';
 /** The settings a full block is built from (the emulator's side): every field known. */
 export type ComplianceSettings = { [K in keyof ComplianceConfig]: NonNullable<ComplianceConfig[K]> };
 
-/** What a partial write may change (geo_full_scale_ips follows from geo_range). */
-export type ComplianceChanges = Partial<Omit<ComplianceSettings, 'geo_full_scale_ips'>>;
-export const WRITABLE_COMPLIANCE_FIELDS = [
-  'recording_mode', 'sample_rate', 'record_time_s', 'histogram_interval_s', 'geo_range', 'trigger_level_ips',
-  'alarm_level_ips', 'mic_trigger_psi', 'mic_alarm_psi', 'project', 'client', 'operator', 'sensor_location', 'notes',
-] as const satisfies readonly (keyof ComplianceChanges)[];
+/** What a partial write may change (its limits are the ComplianceChanges shape's; the caller checks them). */
+export type ComplianceChanges = ComplianceChangesInput;
 
 function findAnchor(b: Uint8Array): number {
   const a = indexOfBytes(b, ANCHOR);
@@ -90,48 +86,8 @@ export function decodeComplianceConfig(content: Uint8Array): ComplianceConfig {
   return cfg;
 }
 
-/** Checks values a unit can hold; throws PayloadError naming the field and why. */
-export function validateComplianceChanges(changes: Record<string, unknown>): ComplianceChanges {
-  const allowed = new Set<string>(WRITABLE_COMPLIANCE_FIELDS);
-  for (const k of Object.keys(changes)) {
-    if (!allowed.has(k)) throw new PayloadError(`${k}: not a writable compliance field (writable: ${WRITABLE_COMPLIANCE_FIELDS.join(', ')})`);
-  }
-  const c = changes as ComplianceChanges;
-  const num = (k: keyof ComplianceChanges, min: number, max: number, integer = false): void => {
-    const v = changes[k];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-      throw new PayloadError(`${k}: must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    }
-  };
-  if (c.recording_mode !== undefined && !(c.recording_mode in MODE_CODES)) {
-    throw new PayloadError(`recording_mode: must be one of ${Object.keys(MODE_CODES).join(', ')}, got ${JSON.stringify(c.recording_mode)}`);
-  }
-  if (c.sample_rate !== undefined && !(SAMPLE_RATES as readonly unknown[]).includes(c.sample_rate)) {
-    throw new PayloadError(`sample_rate: must be one of ${SAMPLE_RATES.join(', ')}, got ${JSON.stringify(c.sample_rate)}`);
-  }
-  if (c.geo_range !== undefined && c.geo_range !== 'normal' && c.geo_range !== 'sensitive') {
-    throw new PayloadError(`geo_range: must be normal or sensitive, got ${JSON.stringify(c.geo_range)}`);
-  }
-  num('record_time_s', 0.25, 600);
-  num('histogram_interval_s', 1, 65535, true);
-  num('trigger_level_ips', 0.005, 10);
-  num('alarm_level_ips', 0.005, 10);
-  num('mic_trigger_psi', 0.0001, 1.2);
-  num('mic_alarm_psi', 0.0001, 1.2);
-  for (const f of ['project', 'client', 'operator', 'sensor_location', 'notes'] as const) {
-    const v = changes[f];
-    if (v !== undefined && (typeof v !== 'string' || !/^[\x20-\x7e]*$/.test(v))) {
-      throw new PayloadError(`${f}: must be printable ASCII text, got ${JSON.stringify(v)}`);
-    }
-    if (typeof v === 'string' && v.length > textFieldWidth(f)) throw new PayloadError(`${f}: at most ${textFieldWidth(f)} characters, got ${v.length}`);
-  }
-  return c;
-}
-
 /** Returns a copy of the unit's block with only `changes` applied. */
 export function patchComplianceConfig(raw: Uint8Array, changes: ComplianceChanges): Uint8Array {
-  validateComplianceChanges(changes as Record<string, unknown>);
   const b = raw.slice();
   const anchorFields = ['recording_mode', 'sample_rate', 'histogram_interval_s', 'record_time_s'] as const;
   if (anchorFields.some((k) => changes[k] !== undefined)) {
@@ -184,7 +140,6 @@ function writeChannelBlock(b: Uint8Array, base: number, label: ChannelLabel, max
 
 /** Builds a whole block from settings (the emulator's side). */
 export function encodeComplianceConfig(s: ComplianceSettings): Uint8Array {
-  validateComplianceChanges(Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'geo_full_scale_ips')));
   const b = new Uint8Array(COMPLIANCE_LENGTH);
   const r = COMPLIANCE_LAYOUT.recordingBlock;
   b[r] = MODE_CODES[s.recording_mode];

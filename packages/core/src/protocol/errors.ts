@@ -1,6 +1,11 @@
+import { SfmError } from '../errors.js';
+
 /** The codec's error for content that does not fit the layout it is decoded or encoded with. */
-export class PayloadError extends Error {
+export class PayloadError extends SfmError {
   override name = 'PayloadError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('PROTOCOL_ERROR', message, options);
+  }
 }
 
 export function requireLength(content: Uint8Array, min: number, what: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadGolden } from '../testing/golden.js';
+import { loadGolden } from '@sfm/test-support';
 import { parseHex, toHex } from './bytes.js';
 import { parseCapture, DeviceFrameParser, HostFrameParser } from './frame-parser.js';
 import { buildBulkFrame, buildReadFrame, type DeviceFrame, type HostFrame } from './frames.js';

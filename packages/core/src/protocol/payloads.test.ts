@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidInput } from '../errors.js';
+import { checkComplianceChanges } from '../schema/requests.js';
 import fc from 'fast-check';
 import { parseHex, toHex, f32be } from './bytes.js';
 import { sum8 } from './checksum.js';
-import { loadGolden } from '../testing/golden.js';
+import { loadGolden } from '@sfm/test-support';
 import { parseCapture } from './frame-parser.js';
 import { buildDeviceFrame, echoHeader, params, responseContent, type DeviceFrame } from './frames.js';
 import { decodeMonitorStatus, encodeMonitorStatus } from './monitor-status.js';
 import { decodeSerialNumber, encodeSerialNumber } from './serial-number.js';
 import { decodeFullConfig, encodeFullConfig } from './full-config.js';
 import {
-  decodeComplianceConfig, encodeComplianceConfig, patchComplianceConfig, validateComplianceChanges, type ComplianceSettings,
+  decodeComplianceConfig, encodeComplianceConfig, patchComplianceConfig, type ComplianceSettings,
 } from './compliance-config.js';
 import { decodeEventIndex, encodeEventIndex } from './event-index.js';
 import { decodeStorageRange, encodeStorageRange, storageRangeView } from './storage-range.js';
@@ -145,13 +147,16 @@ describe('compliance config: partial writes change only the named fields', () =>
   });
 
   it('bad values are refused with the field and the reason', () => {
-    expect(() => validateComplianceChanges({ sample_rate: 1000 })).toThrow(/sample_rate: must be one of 1024, 2048, 4096/);
-    expect(() => validateComplianceChanges({ trigger_level_ips: -1 })).toThrow(/trigger_level_ips/);
-    expect(() => validateComplianceChanges({ trigger_level_ips: '0.5' })).toThrow(/trigger_level_ips/);
-    expect(() => validateComplianceChanges({ colour: 'red' })).toThrow(/colour: not a writable/);
-    expect(() => validateComplianceChanges({ project: 'Été' })).toThrow(/project: must be printable ASCII/);
+    const check = (v: unknown) => () => checkComplianceChanges(v, '');
+    expect(check({ sample_rate: 1000 })).toThrow(/sample_rate: must be one of 1024, 2048, 4096/);
+    expect(check({ trigger_level_ips: -1 })).toThrow(/trigger_level_ips: must be a number from 0.005 to 10, got -1/);
+    expect(check({ trigger_level_ips: '0.5' })).toThrow(/trigger_level_ips/);
+    expect(check({ colour: 'red' })).toThrow(/colour: not a known field/);
+    expect(check({ project: 'Été' })).toThrow(/project: must be printable ASCII/);
+    expect(check({ project: 'x'.repeat(41) })).toThrow(/project: must be at most 40 characters long, got 41/);
+    // Text the unit's own block has less room for is refused while the block is built.
     const raw = encodeComplianceConfig(fc.sample(complianceSettings, 1)[0]!);
-    expect(() => validateComplianceChanges({ project: 'x'.repeat(41) })).toThrow(/project: at most 40 characters, got 41/);
+    expect(() => patchComplianceConfig(raw, { project: 'é' })).toThrow(InvalidInput);
   });
 
   it('a block without the anchor or labels decodes to nulls, never invented values', () => {

@@ -23,6 +23,7 @@
  * Sample arithmetic is int16 and wraps, like the unit's ADC words: anchors and carried deltas are
  * int16, and wrapping is what lets any int16 → int16 jump be carried as an int16 delta.
  */
+import { SfmError } from '../errors.js';
 
 export const CHANNEL_NAMES = ['Tran', 'Vert', 'Long', 'MicL'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
@@ -46,12 +47,12 @@ export interface EncodeOptions {
   maxSegmentBytes?: number;
 }
 
-export class WaveformBodyError extends Error {
+export class WaveformBodyError extends SfmError {
   /** Byte offset in the body where the problem was found. */
   readonly offset: number;
 
   constructor(message: string, offset: number) {
-    super(`waveform body: ${message} (at byte ${offset})`);
+    super('PROTOCOL_ERROR', `waveform body: ${message} (at byte ${offset})`);
     this.name = 'WaveformBodyError';
     this.offset = offset;
   }

@@ -2,8 +2,9 @@
  * What front ends ask of a unit. The HTTP and CLI adapters depend only on this interface; the
  * caching relay implements it, and so does DirectDeviceAccess (every call goes to the unit).
  */
+import { NotFound } from '../errors.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
-import type { CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { DownloadProgress } from '../client/minimate-client.js';
 
@@ -90,14 +91,13 @@ export interface DeviceAccess {
   stopMonitoring(target: DeviceTarget): Promise<MonitorStatus>;
   writeConfig(target: DeviceTarget, changes: ComplianceChanges): Promise<ComplianceConfig>;
   readCallHome(target: DeviceTarget): Promise<CallHomeConfig>;
-  writeCallHome(target: DeviceTarget, changes: Partial<CallHomeConfig>): Promise<CallHomeConfig>;
+  writeCallHome(target: DeviceTarget, changes: CallHomeChanges): Promise<CallHomeConfig>;
   erase(target: DeviceTarget): Promise<StorageRange>;
 }
 
 /** An event index beyond the unit's events. */
-export class EventNotFound extends Error {
+export class EventNotFound extends NotFound {
   override name = 'EventNotFound';
-  readonly code = 'NOT_FOUND';
   constructor(
     readonly index: number,
     readonly count: number,

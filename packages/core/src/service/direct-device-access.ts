@@ -5,7 +5,7 @@ import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
-import type { CallHomeConfig, Event, EventList } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, Event, EventList } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { EventNotFound, served, type DeviceAccess, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
@@ -85,7 +85,7 @@ export class DirectDeviceAccess implements DeviceAccess {
     return this.session(target, (c) => c.readCallHome());
   }
 
-  writeCallHome(target: DeviceTarget, changes: Partial<CallHomeConfig>) {
+  writeCallHome(target: DeviceTarget, changes: CallHomeChanges) {
     return this.session(target, (c) => c.writeCallHome(changes));
   }
 

@@ -1,2 +1,3 @@
 export * from './device-access.js';
 export * from './direct-device-access.js';
+export * from '../waveform.js';

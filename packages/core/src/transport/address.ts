@@ -8,12 +8,16 @@
  * together by the serial it reports. Address checks use Node's own parser (net.BlockList).
  */
 import { BlockList, isIP } from 'node:net';
+import { InvalidInput } from '../errors.js';
 import { posix } from 'node:path';
 import type { DeviceTarget } from './transport.js';
 
 /** A host that is not a host name or IP address. */
-export class InvalidHost extends Error {
+export class InvalidHost extends InvalidInput {
   override name = 'InvalidHost';
+  constructor(why: string) {
+    super('host', why);
+  }
 }
 
 const MAPPED_IPV4 = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;

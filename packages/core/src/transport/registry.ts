@@ -1,10 +1,13 @@
 /** Transport factories by target kind; plugins register theirs, front ends ask for a target. */
+import { SfmError } from '../errors.js';
 import type { DeviceTarget, Transport, TransportFactory } from './transport.js';
 
 /** A target of a kind no loaded transport reaches (a deployment without transport-serial, say). */
-export class UnsupportedTarget extends Error {
+export class UnsupportedTarget extends SfmError {
   override name = 'UnsupportedTarget';
-  readonly code = 'INVALID_REQUEST';
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+  }
 }
 
 export class TransportRegistry {

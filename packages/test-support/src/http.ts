@@ -5,28 +5,14 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import {
-  DeviceRegistry, RelayService, TransportRegistry, systemClock,
-  type AllowList, type Clock, type HttpServerHandle, type HttpSettings, type Logger, type RelayOptions, type Store,
-} from '@sfm/core';
+import { RelayService, type RelayOptions, type Store } from '@sfm/core/cache';
+import { DeviceRegistry, type AllowList, type Logger } from '@sfm/core/kernel';
+import { TransportRegistry } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
 import { MemoryStore } from '@sfm/store-memory';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
-import { startHttpServer } from '../server.js';
-
-/** Real time plus an offset the test moves (Age and TTLs without sleeping). */
-export class ShiftClock implements Clock {
-  offset = 0;
-  now(): number {
-    return Date.now() + this.offset;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return systemClock.sleep(ms, signal);
-  }
-  advance(ms: number): void {
-    this.offset += ms;
-  }
-}
+import { defaultHttpSettings, startHttpServer, type HttpServerHandle, type HttpSettings } from '@sfm/adapter-http';
+import { TestClock } from './clock.js';
 
 export const SIM_OPTIONS: StartSimulatorOptions = { events: 3, recordTimeS: 1, baud: 0, forwardDelayMs: 0, monitorSettleMs: 0, host: '127.0.0.1', port: 0 };
 export const CLIENT_OPTIONS = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, monitorPollMs: 5 };
@@ -66,7 +52,7 @@ export interface Fixture {
   devices: DeviceRegistry;
   server: HttpServerHandle;
   url: string;
-  clock: ShiftClock;
+  clock: TestClock;
   /** Every log line written so far (JSON text). */
   logs: string[];
   logger: Logger;
@@ -108,7 +94,7 @@ export async function call(base: string, path: string, opts: CallOptions = {}): 
 
 export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> {
   const sim = await startSimulator({ ...SIM_OPTIONS, ...opts.sim });
-  const clock = new ShiftClock();
+  const clock = TestClock.shifted();
   const { logger, logs } = captureLogger();
   const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), opts.store ?? new MemoryStore(), { ...opts.relay, client: CLIENT_OPTIONS, clock, logger });
   const devices = new DeviceRegistry({}, opts.allow);
@@ -118,7 +104,7 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     devices,
     logger,
     version: '9.8.7-test',
-    settings: { host: '127.0.0.1', port: 0, token: opts.token, bodyLimitBytes: opts.bodyLimitBytes ?? 4096, ...opts.http },
+    settings: defaultHttpSettings({ port: 0, token: opts.token, bodyLimitBytes: opts.bodyLimitBytes ?? 4096, ...opts.http }),
   });
   return {
     sim,

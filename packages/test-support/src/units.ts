@@ -1,5 +1,6 @@
 /** Emulated units reachable over TCP or over a pseudo-terminal pair, for the client suites. */
-import { MiniMateClient, type ClientOptions, type Transport } from '@sfm/core';
+import { MiniMateClient, type ClientOptions } from '@sfm/core/client';
+import { type Transport } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
 import { TcpTransport } from '@sfm/transport-tcp';
 import { SerialTransport, createPtyPair } from '@sfm/transport-serial';

@@ -1,0 +1,49 @@
+/**
+ * What the HTTP front end is made of: its dependencies, what a route handler is given, and what it
+ * answers (a Reply, which the one writer in reply.ts sends on either HTTP path).
+ */
+import type { Logger } from '@sfm/core/kernel';
+import type { RelayService } from '@sfm/core/cache';
+import type { DeviceRegistry } from '@sfm/core/kernel';
+import type { Served } from '@sfm/core/service';
+import type { DeviceTarget } from '@sfm/core/transport';
+import type { HttpSettings } from './settings.js';
+
+export interface HttpDeps {
+  relay: RelayService;
+  devices: DeviceRegistry;
+  settings: HttpSettings;
+  logger: Logger;
+  /** sfm's version, for /health and the OpenAPI document. */
+  version: string;
+}
+
+export interface RouteContext {
+  deps: HttpDeps;
+  query: Record<string, unknown>;
+  params: Record<string, unknown>;
+  /** The JSON object sent, or undefined when none was. */
+  body: Record<string, unknown> | undefined;
+  /** The chosen unit, on device routes. */
+  target: DeviceTarget;
+}
+
+/** A route's answer. */
+export interface Reply {
+  /** Default 200. */
+  status?: number;
+  /** A cached value: X-Cache, Age (and Warning) headers, and its bytes as the body. */
+  served?: Served<unknown>;
+  /** A JSON value to send (when there is no `served`). */
+  json?: unknown;
+  /** JSON already serialised (sent as it is). */
+  bytes?: Uint8Array;
+  /** Text streamed in pieces (CSV) instead of JSON. */
+  text?: { pieces: Iterable<string>; contentType: string; filename?: string };
+  /** Strong ETag: a matching If-None-Match answers 304 without a body. */
+  etag?: string;
+}
+
+export type Handler = (c: RouteContext) => Promise<Reply>;
+/** Answers from what is held in memory, without waiting; undefined when the full handler must run. */
+export type Peek = (c: RouteContext) => Reply | undefined;

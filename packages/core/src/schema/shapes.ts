@@ -1,0 +1,258 @@
+/**
+ * The JSON shapes of the HTTP/CLI contract (shared spec http-api.md), each declared once. The
+ * TypeScript types (model.ts), the runtime checks (check.ts), the OpenAPI document (adapter-http),
+ * the CLI's KEY=VALUE parsing and the configuration loader all come from these declarations.
+ * Field names are the contract's; a field the unit did not give is null, never invented.
+ *
+ * A component is named by its `$id`; the OpenAPI document refers to it there.
+ */
+import { Type, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion } from '@sinclair/typebox';
+import { SAMPLE_RATES } from '../protocol/compliance-config.js';
+import { TEXT_FIELDS } from '../protocol/conventions.js';
+import { CHANNEL_NAMES } from '../protocol/waveform-body.js';
+import { CACHE_KINDS } from '../cache/store.js';
+import { ERROR_CODES } from '../errors.js';
+
+// --- building blocks ---------------------------------------------------------------------------
+
+/** The value, or null. */
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()], t.description ? { description: t.description } : {});
+
+/** One of these literal values (a JSON Schema enum the checks and the OpenAPI document read as one). */
+export const OneOf = <const V extends readonly (string | number)[]>(values: V, description: string): TUnion<TLiteral<V[number]>[]> =>
+  Type.Union(values.map((v) => Type.Literal(v)), { description }) as TUnion<TLiteral<V[number]>[]>;
+
+/** Every field required, nothing else allowed. */
+export const Shape = <P extends TProperties>($id: string, description: string, properties: P) => Type.Object(properties, { $id, description, additionalProperties: false });
+
+const PRINTABLE = '^[\\x20-\\x7e]*$';
+const printable = (description: string, maxLength: number) => Type.String({ description, pattern: PRINTABLE, patternText: 'printable ASCII text', maxLength });
+
+// --- the unit's setup --------------------------------------------------------------------------
+
+export const RECORDING_MODES = ['single_shot', 'continuous', 'histogram', 'histogram_continuous'] as const;
+export const GEO_RANGES = ['normal', 'sensitive'] as const;
+export const RECORD_TYPES = ['waveform', 'histogram', 'monitor_log'] as const;
+
+type TextFieldName = (typeof TEXT_FIELDS)[number]['field'];
+
+const textOf = (what: string) =>
+  Object.fromEntries(TEXT_FIELDS.map(({ field }) => [field, Nullable(Type.String({ description: `${field.replace('_', ' ')} ${what} (null when the unit's block lacks it)` }))])) as {
+    [K in TextFieldName]: ReturnType<typeof Nullable<ReturnType<typeof Type.String>>>;
+  };
+
+export const ProjectText = Shape('ProjectText', 'Project text.', textOf('at event time'));
+
+/**
+ * The compliance fields with the limits a write must keep (what a unit can hold); the config the
+ * unit reports is the same fields, nullable and unbounded. geo_full_scale_ips follows geo_range.
+ */
+export const COMPLIANCE_FIELDS = {
+  recording_mode: OneOf(RECORDING_MODES, 'how the unit records'),
+  // A unit reports the rate it holds; a write may only set one it supports.
+  sample_rate: Type.Integer({ description: 'samples per second per channel', enum: [...SAMPLE_RATES] }),
+  record_time_s: Type.Number({ description: 'seconds recorded per event', minimum: 0.25, maximum: 600 }),
+  histogram_interval_s: Type.Integer({ description: 'seconds per histogram interval', minimum: 1, maximum: 65535 }),
+  geo_range: OneOf(GEO_RANGES, 'geophone range (geo_full_scale_ips follows)'),
+  trigger_level_ips: Type.Number({ description: 'geophone trigger level, in/s', minimum: 0.005, maximum: 10 }),
+  alarm_level_ips: Type.Number({ description: 'geophone alarm level, in/s', minimum: 0.005, maximum: 10 }),
+  mic_trigger_psi: Type.Number({ description: 'microphone trigger level, psi', minimum: 0.0001, maximum: 1.2 }),
+  mic_alarm_psi: Type.Number({ description: 'microphone alarm level, psi', minimum: 0.0001, maximum: 1.2 }),
+  ...(Object.fromEntries(
+    TEXT_FIELDS.map(({ field, width }) => [field, printable(`${field.replace('_', ' ')} (printable ASCII, at most ${width} characters; a unit may have less room)`, width)]),
+  ) as { [K in TextFieldName]: ReturnType<typeof printable> }),
+};
+
+type ComplianceFields = typeof COMPLIANCE_FIELDS;
+
+/** The reported form of a field: nullable, without the write limits (a unit may hold other values). */
+function reported<T extends TSchema>(t: T): TSchema {
+  const { minimum: _min, maximum: _max, maxLength: _len, pattern: _p, patternText: _pt, enum: _e, ...rest } = t as T & Record<string, unknown>;
+  return Nullable(rest as unknown as T);
+}
+
+export const ComplianceConfig = Shape('ComplianceConfig', 'The compliance (recording) setup of the unit (SUB 1A).', {
+  ...(Object.fromEntries(Object.entries(COMPLIANCE_FIELDS).map(([k, v]) => [k, reported(v)])) as { [K in keyof ComplianceFields]: ReturnType<typeof Nullable<ComplianceFields[K]>> }),
+  geo_full_scale_ips: Nullable(Type.Number({ description: 'geophone full scale, in/s (follows geo_range)' })),
+});
+
+/** POST /device/config: the compliance fields to change (at least one). */
+export const ComplianceChanges = Type.Partial(Type.Object(COMPLIANCE_FIELDS), {
+  $id: 'ComplianceChanges',
+  description: 'The compliance fields to change (at least one); the rest of the block is read back from the unit and written unchanged. geo_full_scale_ips is not writable: it follows geo_range.',
+  additionalProperties: false,
+  minProperties: 1,
+});
+
+export const WRITABLE_COMPLIANCE_FIELDS = Object.keys(COMPLIANCE_FIELDS) as (keyof ComplianceFields)[];
+
+export const DeviceInfo = Shape('DeviceInfo', 'Identity and configuration: POLL, serial (15), full config (01), compliance (1A), event index (08).', {
+  serial: Type.String({ description: 'the serial number the unit reports', examples: ['BE18189'] }),
+  firmware: Nullable(Type.String({ description: 'firmware version' })),
+  firmware_minor: Nullable(Type.Integer({ description: 'firmware minor version' })),
+  dsp_version: Nullable(Type.String({ description: 'DSP version' })),
+  calibration_date: Nullable(Type.String({ description: 'date of the last calibration' })),
+  event_count: Nullable(Type.Integer({ description: 'records the unit ever made (the SUB 08 lifetime counter: it survives erases); the number stored now is /device/events\' count' })),
+  compliance: ComplianceConfig,
+});
+
+// --- events and waveforms ----------------------------------------------------------------------
+
+export const EventPeaks = Shape('Peaks', 'Peak values of the event.', {
+  tran_ips: Nullable(Type.Number({ description: 'peak transverse particle velocity, in/s' })),
+  vert_ips: Nullable(Type.Number({ description: 'peak vertical particle velocity, in/s' })),
+  long_ips: Nullable(Type.Number({ description: 'peak longitudinal particle velocity, in/s' })),
+  mic_psi: Nullable(Type.Number({ description: 'peak air overpressure, psi' })),
+  pvs_ips: Nullable(Type.Number({ description: 'peak vector sum, in/s' })),
+});
+
+export const Event = Shape('Event', 'One stored event: header, peaks and the project text in force when it was recorded.', {
+  index: Type.Integer({ description: '0-based position on the unit' }),
+  key: Type.String({ description: 'the unit\'s event key, 8 hex digits', pattern: '^[0-9A-F]{8}$', examples: ['0111245A'] }),
+  timestamp: Nullable(Type.String({ description: 'when the event was recorded, unit-local time without a zone', examples: ['2026-04-08T01:59:45'] })),
+  record_type: OneOf(RECORD_TYPES, 'what the record holds'),
+  sample_rate: Nullable(Type.Integer({ description: 'samples per second per channel' })),
+  record_time_s: Nullable(Type.Number({ description: 'seconds recorded' })),
+  total_samples: Nullable(Type.Integer({ description: 'samples per channel' })),
+  pretrigger_samples: Nullable(Type.Integer({ description: 'samples before the trigger' })),
+  peaks: EventPeaks,
+  project: ProjectText,
+});
+
+export const EventList = Shape('EventList', 'Every stored event of the unit.', {
+  serial: Type.String({ description: 'the unit\'s serial number' }),
+  count: Type.Integer({ description: 'number of events' }),
+  events: Type.Array(Event),
+});
+
+export const WaveformChannel = Shape('WaveformChannel', 'One channel of a waveform, in physical units.', {
+  name: OneOf(CHANNEL_NAMES, 'channel'),
+  unit: OneOf(['in/s', 'psi'], 'unit of the samples'),
+  full_scale: Type.Number({ description: 'full scale of the channel in its unit' }),
+  peak: Type.Object({ value: Type.Number({ description: 'absolute peak value' }), t_s: Type.Number({ description: 'seconds from the trigger' }) }, { description: 'Largest absolute sample and when.', additionalProperties: false }),
+  samples: Type.Array(Type.Number(), { description: 'samples in the channel\'s unit, first at t0_s' }),
+});
+
+export const Waveform = Shape('Waveform', 'A full waveform (5A stream) in physical units.', {
+  schema: Type.Literal('sfm.waveform.v1', { description: 'version of this shape' }),
+  serial: Type.String({ description: 'the unit\'s serial number' }),
+  index: Type.Integer({ description: '0-based event index' }),
+  key: Type.String({ description: 'event key, 8 hex digits' }),
+  timestamp: Nullable(Type.String({ description: 'when the event was recorded (unit-local)' })),
+  sample_rate: Type.Integer({ description: 'samples per second per channel' }),
+  pretrigger_samples: Type.Integer({ description: 'samples before the trigger' }),
+  t0_s: Type.Number({ description: 'time of the first sample relative to the trigger, seconds (≤ 0)' }),
+  channels: Type.Array(WaveformChannel),
+});
+
+// --- monitoring, storage, call home -------------------------------------------------------------
+
+export const MonitorStatus = Shape('MonitorStatus', 'Monitoring state, battery, memory and clock.', {
+  is_monitoring: Type.Boolean({ description: 'the unit is monitoring' }),
+  battery_v: Type.Number({ description: 'battery voltage, V' }),
+  memory_total: Type.Integer({ description: 'event memory, bytes' }),
+  memory_free: Type.Integer({ description: 'free event memory, bytes' }),
+  clock: Nullable(Type.String({ description: 'the unit clock, unit-local time without a zone' })),
+});
+
+export const StorageRange = Shape('StorageRange', 'First and last event key (SUB 06).', {
+  first_key: Type.String({ description: 'key of the first stored event, 8 hex digits' }),
+  last_key: Type.String({ description: 'key after the last stored event, 8 hex digits' }),
+  is_empty: Type.Boolean({ description: 'no events are stored' }),
+});
+
+export const EventIndex = Shape('EventIndex', 'The unit\'s lifetime record counter (SUB 08).', {
+  lifetime_event_count: Type.Integer({ description: 'records the unit ever made; an erase does not lower it' }),
+});
+
+const byte = (description: string) => Type.Integer({ description, minimum: 0, maximum: 255 });
+
+const CALL_HOME_TIME_FIELDS = {
+  enabled: Type.Boolean({ description: 'call at this time' }),
+  hour: Type.Integer({ description: 'hour, unit-local', minimum: 0, maximum: 23 }),
+  minute: Type.Integer({ description: 'minute', minimum: 0, maximum: 59 }),
+};
+
+export const CallHomeTime = Shape('CallHomeTime', 'A daily call time.', CALL_HOME_TIME_FIELDS);
+
+const CALL_HOME_FIELDS = {
+  enabled: Type.Boolean({ description: 'auto call home is on' }),
+  dial_string: printable('what the modem dials (printable ASCII, at most 40 characters)', 40),
+  after_event_recorded: Type.Boolean({ description: 'call after each event' }),
+  at_specified_times: Type.Boolean({ description: 'call at time1/time2' }),
+  time1: CallHomeTime,
+  time2: CallHomeTime,
+  num_retries: byte('retries when a call fails'),
+  retry_interval_s: byte('seconds between retries'),
+  wait_for_connection_s: byte('seconds to wait for the connection'),
+  warm_up_time_s: byte('modem warm-up seconds'),
+};
+
+export const CallHomeConfig = Shape('CallHomeConfig', 'The auto-call-home settings (SUB 2C).', CALL_HOME_FIELDS);
+
+const partialTime = Type.Partial(Type.Object(CALL_HOME_TIME_FIELDS), { description: 'Changes to a daily call time: only the fields given change.', additionalProperties: false });
+
+/** POST /device/call-home: the settings to change; the rest is read from the unit and kept. */
+export const CallHomeChanges = Type.Partial(Type.Object({ ...CALL_HOME_FIELDS, time1: partialTime, time2: partialTime }), {
+  $id: 'CallHomeChanges',
+  description: 'The call-home settings to change; the rest is read back from the unit and written unchanged.',
+  additionalProperties: false,
+  minProperties: 1,
+});
+
+export const EraseRequest = Type.Partial(Type.Object({ confirm: Type.Boolean({ description: 'true confirms the erase' }) }), {
+  $id: 'EraseRequest',
+  description: 'Optional body of an erase: {"confirm": true} confirms like the query parameter.',
+  additionalProperties: false,
+});
+
+// --- the service ---------------------------------------------------------------------------------
+
+export const KindStats = Shape('KindStats', 'Cache entries of one kind, and outcomes since the server started.', {
+  entries: Type.Integer({ description: 'entries stored' }),
+  bytes: Type.Integer({ description: 'bytes stored' }),
+  hits: Type.Integer({ description: 'served from the cache' }),
+  misses: Type.Integer({ description: 'fetched because nothing was cached' }),
+  refreshes: Type.Integer({ description: 'fetched again (force, a change on the unit, dirty info)' }),
+  stale: Type.Integer({ description: 'served from the cache because the unit could not be reached' }),
+  uncached: Type.Integer({ description: 'fetched, but the store could not keep it' }),
+});
+
+const perKind = <T extends TSchema>(t: () => T) => Object.fromEntries(CACHE_KINDS.map((k) => [k, t()])) as Record<(typeof CACHE_KINDS)[number], T>;
+
+export const CacheStats = Shape('CacheStats', 'What the cache holds and how it served.', {
+  store: Type.String({ description: 'the store kind', examples: ['sqlite'] }),
+  persistent: Type.Boolean({ description: 'the store survives a restart' }),
+  kinds: Type.Object(perKind(() => KindStats), { description: 'Per kind of data.', additionalProperties: false }),
+  hot_tier: Type.Object({ entries: Type.Integer({ description: 'entries' }), bytes: Type.Integer({ description: 'bytes' }) }, { description: 'Serialized responses kept in memory.', additionalProperties: false }),
+  device_requests_pending: Type.Integer({ description: 'device requests running or waiting, all units' }),
+});
+
+export const CacheCleared = Shape('CacheCleared', 'What DELETE /cache/device removed.', {
+  connection_key: Type.String({ description: 'the unit\'s connection key: tcp:<host>:<port> or serial:<path>:<baud>' }),
+  cleared: Type.Object(perKind(() => Type.Integer({ description: 'entries removed' })), { description: 'Entries removed per kind.', additionalProperties: false }),
+});
+
+export const Health = Shape('Health', 'The server is up; no device I/O is done to answer.', {
+  status: Type.Literal('ok', { description: 'always ok' }),
+  version: Type.String({ description: 'sfm version' }),
+  uptime_s: Type.Integer({ description: 'whole seconds since the HTTP server started' }),
+  store: Type.String({ description: 'the cache store kind (memory, sqlite, …)' }),
+});
+
+export const ErrorBody = Shape('Error', 'Every error response.', {
+  error: Type.Object(
+    {
+      code: OneOf(ERROR_CODES, 'machine-readable code'),
+      message: Type.String({ description: 'for people: which field or unit, and why; never a stack trace' }),
+    },
+    { description: 'What went wrong.', additionalProperties: false },
+  ),
+});
+
+/** Every named shape, for the OpenAPI components. */
+export const COMPONENTS: readonly TObject[] = [
+  DeviceInfo, ComplianceConfig, Event, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel, MonitorStatus, StorageRange,
+  EventIndex, CallHomeConfig, CallHomeTime, CallHomeChanges, ComplianceChanges, EraseRequest, KindStats, CacheStats, CacheCleared,
+  Health, ErrorBody,
+];
