@@ -44,7 +44,7 @@ describe('buildOpenApi', () => {
       'get /health', 'get /openapi.json', 'get /device/info', 'post /device/connect', 'get /device/events', 'get /device/event/{idx}',
       'get /device/event/{idx}/waveform', 'get /device/monitor/status', 'post /device/monitor/start', 'post /device/monitor/stop',
       'post /device/config', 'get /device/call-home', 'post /device/call-home', 'get /device/events/storage-range',
-      'post /device/events/erase', 'get /cache/stats', 'delete /cache/device',
+      'get /device/events/index', 'post /device/events/erase', 'get /cache/stats', 'delete /cache/device',
     ];
     const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     expect(listed.sort()).toEqual([...contract].sort());

@@ -184,6 +184,13 @@ describe('every route, through HTTP', () => {
     expectShape(r.json, 'CacheStats');
   });
 
+  it('GET /device/events/index: the lifetime counter, which an erase does not lower', async () => {
+    const before = f.sim.unit.lifetimeRecords;
+    const r = await f.call(`/device/events/index${q}`);
+    expect([r.status, r.json]).toEqual([200, { lifetime_event_count: before }]);
+    expectShape(r.json, 'EventIndex');
+  });
+
   it('POST /device/events/erase with confirm: the empty range', async () => {
     const r = await f.call(`/device/events/erase${q}&confirm=true`, { method: 'POST', token: T });
     expect(r.status).toBe(200);

@@ -46,6 +46,8 @@ describe('sfm device commands against the emulated unit', () => {
     expect((await sfm('event', '1', ...where, '--json')).json()).toEqual(sim.unit.events[1]);
     expect((await sfm('status', ...where, '--json')).json()).toMatchObject({ is_monitoring: false, memory_total: 983026 });
     expect((await sfm('storage-range', ...where, '--json')).json()).toMatchObject({ first_key: '01110000', is_empty: false });
+    expect((await sfm('event-index', ...where, '--json')).json()).toEqual({ lifetime_event_count: sim.unit.lifetimeRecords });
+    expect((await sfm('event-index', ...where)).out).toBe(`records ever made: ${sim.unit.lifetimeRecords}\n`);
     expect((await sfm('info', ...where)).out).toMatch(/Serial\s+BE18189/);
   });
 

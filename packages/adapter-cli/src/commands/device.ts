@@ -201,6 +201,12 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       handler: async (a: CommonArgs) => print(a, await (await access(a)).storageRange(await target(a)), formatRange),
     }),
     cmd({
+      command: 'event-index',
+      describe: 'the lifetime record counter (SUB 08): every record the unit ever made',
+      builder: (y) => common(y),
+      handler: async (a: CommonArgs) => print(a, await (await access(a)).eventIndex(await target(a)), (v) => `records ever made: ${v.lifetime_event_count}`),
+    }),
+    cmd({
       command: 'cache <action>',
       describe: 'cache stats, or cache clear (every cached entry of one unit)',
       builder: (y) => common(y).positional('action', { choices: ['stats', 'clear'] as const }),

@@ -25,7 +25,7 @@ import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
-import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
@@ -750,6 +750,10 @@ export class RelayService implements DeviceAccess {
 
   writeCallHome(target: DeviceTarget, changes: CallHomeChanges): Promise<CallHomeConfig> {
     return this.write(target, 'call-home-write', (c) => c.writeCallHome(changes));
+  }
+
+  async eventIndex(target: DeviceTarget): Promise<EventIndexView> {
+    return { lifetime_event_count: (await this.device(target, 'event-index', async (s) => (await s.unit()).readEventIndex())).event_count };
   }
 
   async storageRange(target: DeviceTarget): Promise<StorageRange> {

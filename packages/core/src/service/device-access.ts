@@ -4,7 +4,7 @@
  */
 import { NotFound } from '../errors.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
-import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { DownloadProgress } from '../client/minimate-client.js';
 
@@ -87,6 +87,8 @@ export interface DeviceAccess {
   waveform(target: DeviceTarget, index: number, opts?: WaveformOptions): Promise<Served<Waveform>>;
   status(target: DeviceTarget, opts?: ReadOptions): Promise<Served<MonitorStatus>>;
   storageRange(target: DeviceTarget): Promise<StorageRange>;
+  /** SUB 08: the unit's lifetime record counter. Not cached. */
+  eventIndex(target: DeviceTarget): Promise<EventIndexView>;
   startMonitoring(target: DeviceTarget): Promise<MonitorStatus>;
   stopMonitoring(target: DeviceTarget): Promise<MonitorStatus>;
   writeConfig(target: DeviceTarget, changes: ComplianceChanges): Promise<ComplianceConfig>;

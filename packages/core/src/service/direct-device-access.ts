@@ -65,6 +65,10 @@ export class DirectDeviceAccess implements DeviceAccess {
     return fresh(await this.session(target, (c) => c.readMonitorStatus(), opts.signal));
   }
 
+  async eventIndex(target: DeviceTarget) {
+    return { lifetime_event_count: (await this.session(target, (c) => c.readEventIndex())).event_count };
+  }
+
   async storageRange(target: DeviceTarget) {
     return storageRangeView(await this.session(target, (c) => c.readStorageRange()));
   }
