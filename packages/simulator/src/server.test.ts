@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SUB, buildReadFrame, complianceParams, decodeEventKeyReply, decodeSerialNumber, keyBytes, keyParams, params, responseContent, FIRST_KEY } from '@sfm/core/protocol';
 import { duplexPair } from './pipe.js';
 import { SimulatorServer, type BoundAddress, type SimulatorServerOptions } from './server.js';
@@ -22,13 +22,19 @@ async function serve(opts: SimulatorServerOptions = {}): Promise<{ server: Simul
   return { server, unit, client, address };
 }
 
-async function until(pred: () => boolean, ms = 2000): Promise<void> {
-  const deadline = performance.now() + ms;
+/** Polls `pred` every few ms until it holds; fails after a generous 5 s (a bound on a hang, not a speed target). */
+async function until(pred: () => boolean, what = 'the condition'): Promise<void> {
+  const deadline = performance.now() + 5_000;
   while (!pred()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 2));
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** One turn of the event loop: whatever is in flight on an in-process pipe has landed. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+const frameCount = (client: WireClient): number => client.items.filter((i) => i.kind === 'frame').length;
 
 describe('serving over TCP', () => {
   it('answers requests and counts frames, bytes and sessions', async () => {
@@ -95,35 +101,67 @@ describe('serving over TCP', () => {
   });
 });
 
+// The link's pacing and modem hold run on setTimeout and performance.now: these tests drive them on
+// fake time, over an in-process pipe (the same Connection and link stages as TCP, and no other timers).
 describe('link emulation', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function servePipe(opts: SimulatorServerOptions): WireClient {
+    const server = new SimulatorServer(new SimulatedUnit({ now: () => T0, events: 2 }), { baud: 0, ...opts });
+    const [host, device] = duplexPair();
+    server.serveStream(device);
+    const client = new WireClient(host);
+    cleanups.push(() => server.close(), () => client.close());
+    return client;
+  }
+
   it('paces output at baud/10: a ~1000-byte reply takes at least 200 ms at 38400 baud', async () => {
-    const { client } = await serve({ baud: 38400 });
-    const start = performance.now();
+    const client = servePipe({ baud: 38400 });
     client.send(buildReadFrame(SUB.COMPLIANCE_CONFIG, 0x3e0, complianceParams(0)));
-    const f = await client.nextFrame(5000);
-    const elapsed = performance.now() - start;
+    await turn(); // the request is in and the reply queued, at fake time 0
+    // 200 ms of link time carries at most 38400 / 10 × 0.2 = 768 bytes: the reply is still on its way.
+    await vi.advanceTimersByTimeAsync(200);
+    expect(client.raw.length).toBeGreaterThan(0);
+    expect(client.raw.length).toBeLessThanOrEqual(768);
+    expect(frameCount(client)).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    const f = await client.nextFrame();
     expect(client.raw.length).toBeGreaterThanOrEqual(1000);
     expect(responseContent(f).length).toBe(0x3e0);
-    expect(elapsed).toBeGreaterThanOrEqual(200);
   });
 
   it('pacing keeps replies in order and never blocks the event loop', async () => {
-    const { client } = await serve({ baud: 96000 });
+    const client = servePipe({ baud: 96000 });
     for (let i = 0; i < 3; i++) client.send(buildReadFrame(SUB.COMPLIANCE_CONFIG, 0x100, complianceParams(i)));
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
+    // The event loop turns with the replies queued (a pacer that busy-waited on the clock, frozen
+    // here, would never let it) and nothing has gone out yet: the pacing waits on timers.
+    await turn();
+    expect(client.raw.length).toBe(0);
+    // Each 10 ms of link time hands on a little more, and this test runs in between.
+    const seen: number[] = [];
+    for (let step = 0; frameCount(client) < 3; step++) {
+      expect(step).toBeLessThan(1000); // ~85 ms of link time is enough; this only stops a runaway loop
+      await vi.advanceTimersByTimeAsync(10);
+      seen.push(client.raw.length);
+    }
+    expect(new Set(seen).size).toBeGreaterThan(3);
     const frames = [await client.nextFrame(), await client.nextFrame(), await client.nextFrame()];
-    clearInterval(timer);
     expect(frames.map((f) => f.data[3])).toEqual([0, 1, 2]);
-    expect(ticks).toBeGreaterThan(3);
   });
 
   it('the modem holds each burst forwardDelayMs before forwarding it', async () => {
-    const { client } = await serve({ forwardDelayMs: 60 });
-    const start = performance.now();
+    const client = servePipe({ forwardDelayMs: 60 });
     client.send(buildReadFrame(SUB.POLL, 0));
-    await client.nextFrame();
-    expect(performance.now() - start).toBeGreaterThanOrEqual(50);
+    await turn(); // the request is in and the reply with the modem, at fake time 0
+    await vi.advanceTimersByTimeAsync(59);
+    expect(client.raw.length).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await client.nextFrame()).sub).toBe(0xa4);
   });
 });
 
@@ -150,20 +188,24 @@ describe('fault injection, as seen on the wire', () => {
 
   it('stall: nothing is answered for that long; forever lasts until cleared', async () => {
     const { server, client } = await serve();
-    server.stall(1000);
+    server.stall(600_000); // far longer than the test: it cannot run out here
     client.send(buildReadFrame(SUB.POLL, 0));
-    expect(await client.frameWithin(60)).toBe(false);
-    // A short stall ends by itself.
+    // The unit has taken the request and stayed silent (a stalled request is dropped, not deferred).
+    await until(() => server.stats.unanswered === 1, 'the stalled request to go unanswered');
+    // A short stall ends by itself: wait until the fault state says it has, then the unit answers.
     server.stall(20);
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => server.faults.state.stall === null, 'the short stall to run out');
     client.send(buildReadFrame(SUB.POLL, 0));
     expect((await client.nextFrame()).sub).toBe(0xa4);
     server.stall('forever');
     client.send(buildReadFrame(SUB.POLL, 0));
-    expect(await client.frameWithin(30)).toBe(false);
+    await until(() => server.stats.unanswered === 2, 'the second stalled request to go unanswered');
     server.clearFaults();
     client.send(buildReadFrame(SUB.POLL, 0));
     expect((await client.nextFrame()).sub).toBe(0xa4);
+    // Nothing was sent for the stalled requests: a reply to either would have arrived (in order)
+    // before the reply just read, so exactly the two answered requests have frames.
+    expect(frameCount(client)).toBe(2);
     expect(server.stats.unanswered).toBe(2);
   });
 

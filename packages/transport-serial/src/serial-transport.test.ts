@@ -14,7 +14,15 @@ import { mockCable, receive } from './support.test-helpers.js';
 
 const PATH = '/dev/ttyMOCK1';
 const target = (path = PATH): SerialTarget => ({ kind: 'serial', path, baud: DEFAULT_BAUD });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every few ms until it holds; fails after a generous 5 s (a bound on a hang, not a speed target). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 const links: Link[] = [];
 const track = (l: Link): Link => (links.push(l), l);
@@ -24,20 +32,35 @@ afterEach(async () => {
   SerialPortMock.binding.reset();
 });
 
-/** A binding whose open() waits `delayMs` before asking the mock (or never answers, for Infinity). */
-function slowBinding(delayMs: number): BindingInterface & { opened: number } {
+type PortBinding = Awaited<ReturnType<BindingInterface['open']>>;
+
+/**
+ * A binding whose open() does not answer until the test calls `release()` (never, unless it does),
+ * then asks the mock. `calls` counts open() calls, `opened` the ports it opened, `port` is the last.
+ */
+function gatedBinding(): BindingInterface & { calls: number; opened: number; port: PortBinding | undefined; release(): void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
   const b = {
+    calls: 0,
     opened: 0,
+    port: undefined as PortBinding | undefined,
+    release: () => release(),
     list: () => SerialPortMock.binding.list(),
     async open(options: Parameters<BindingInterface['open']>[0]) {
-      await new Promise((r) => (Number.isFinite(delayMs) ? setTimeout(r, delayMs) : undefined));
+      b.calls++;
+      await gate;
       const port = await SerialPortMock.binding.open(options);
+      b.port = port;
       b.opened++;
       return port;
     },
   };
   return b;
 }
+
+/** True once the gated binding's late port has been opened and closed again (its lock released). */
+const lateClosed = (b: { port: PortBinding | undefined }) => (): boolean => b.port !== undefined && !b.port.isOpen;
 
 describe('SerialTransport on the mock binding', () => {
   it('opens, writes and reads (SerialPortMock as the binding, echo on)', async () => {
@@ -52,10 +75,29 @@ describe('SerialTransport on the mock binding', () => {
 
   it('reads what the device emits, including bytes that came before a receiver was set', async () => {
     const cable = mockCable(PATH);
-    const link = track(await new SerialTransport(target(), { binding: cable.binding }).open());
+    // Count the bytes the transport reads off the port, to know when the early ones have been taken.
+    let bytesRead = 0;
+    const binding: BindingInterface = {
+      list: () => cable.binding.list(),
+      async open(options) {
+        const port = await cable.binding.open(options);
+        const read = port.read.bind(port);
+        port.read = async (buffer, offset, length) => {
+          const r = await read(buffer, offset, length);
+          bytesRead += r.bytesRead;
+          return r;
+        };
+        return port;
+      },
+    };
+    const link = track(await new SerialTransport(target(), { binding }).open());
     cable.deviceWrite(Uint8Array.of(1, 2, 3));
-    await sleep(10);
+    await until(() => bytesRead === 3, 'the transport to read the early bytes');
+    // From the port read to the link is promises and nextTicks only: one loop turn lands them in the link.
+    await new Promise((r) => setImmediate(r));
     const rx = receive(link);
+    // setReceiver hands over what came before at once (synchronously), so they are here already.
+    expect([...rx.sink.bytes()]).toEqual([1, 2, 3]);
     cable.deviceWrite(Uint8Array.of(4, 5));
     expect([...(await rx.sink.waitFor(5))]).toEqual([1, 2, 3, 4, 5]);
   });
@@ -100,43 +142,52 @@ describe('SerialTransport on the mock binding', () => {
 
   it('gives up on a port that does not open in time, and closes it if it opens later (releasing the lock)', async () => {
     SerialPortMock.binding.createPort(PATH);
-    const slow = slowBinding(60);
-    const started = Date.now();
-    const err = await new SerialTransport(target(), { binding: slow, openTimeoutMs: 20 }).open().catch((e: unknown) => e);
+    const gated = gatedBinding();
+    // The port cannot open before release(), so this open can only end by its own timeout.
+    const err = await new SerialTransport(target(), { binding: gated, openTimeoutMs: 20 }).open().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceUnreachable);
     expect((err as Error).message).toBe(`serial:${PATH}:38400: no answer within 20 ms (the port did not open)`);
-    expect(Date.now() - started).toBeLessThan(60);
-    await sleep(100);
-    expect(slow.opened).toBe(1);
+    expect([gated.calls, gated.opened]).toEqual([1, 0]);
+    // Now the port opens, late: the transport closes it.
+    gated.release();
+    await until(lateClosed(gated), 'the late port to be closed');
+    expect(gated.opened).toBe(1);
     // The late port was closed: the path is free again.
     track(await new SerialTransport(target(), { binding: SerialPortMock }).open());
   });
 
   it('lets open({ timeoutMs }) override the configured open timeout', async () => {
-    const err = await new SerialTransport(target(), { binding: slowBinding(Infinity), openTimeoutMs: 60_000 }).open({ timeoutMs: 15 }).catch((e: unknown) => e);
+    const err = await new SerialTransport(target(), { binding: gatedBinding(), openTimeoutMs: 60_000 }).open({ timeoutMs: 15 }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`serial:${PATH}:38400: no answer within 15 ms (the port did not open)`);
   });
 
   it('aborts a pending open through the signal, and closes a port that opens afterwards', async () => {
     SerialPortMock.binding.createPort(PATH);
-    const slow = slowBinding(40);
+    const gated = gatedBinding();
     const ac = new AbortController();
-    const pending = new SerialTransport(target(), { binding: slow }).open({ signal: ac.signal }).catch((e: unknown) => e);
-    setTimeout(() => ac.abort(new Error('operator cancelled')), 5);
+    // The port cannot open before release() and the timeout is far beyond the test's: only the abort can end this open.
+    const pending = new SerialTransport(target(), { binding: gated, openTimeoutMs: 600_000 }).open({ signal: ac.signal }).catch((e: unknown) => e);
+    await until(() => gated.calls === 1, 'the open to reach the binding');
+    ac.abort(new Error('operator cancelled'));
     const err = await pending;
     expect(err).toBeInstanceOf(DeviceUnreachable);
     expect((err as Error).message).toBe(`serial:${PATH}:38400: open aborted`);
     expect(((err as Error).cause as Error).message).toBe('operator cancelled');
-    await sleep(80);
+    expect(gated.opened).toBe(0);
+    gated.release();
+    await until(lateClosed(gated), 'the late port to be closed');
     track(await new SerialTransport(target(), { binding: SerialPortMock }).open());
   });
 
   it('rejects at once when the signal is already aborted, without touching the port', async () => {
-    const slow = slowBinding(0);
-    const err = await new SerialTransport(target(), { binding: slow }).open({ signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    const gated = gatedBinding();
+    // The port never opens and the timeout is far beyond the test's: only the abort check can end this open.
+    const err = await new SerialTransport(target(), { binding: gated, openTimeoutMs: 600_000 }).open({ signal: AbortSignal.abort() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceUnreachable);
-    await sleep(10);
-    expect(slow.opened).toBe(0);
+    expect((err as Error).message).toBe(`serial:${PATH}:38400: open aborted`);
+    // Anything that opens the port would have called the binding by now; one more loop turn for good measure.
+    await new Promise((r) => setImmediate(r));
+    expect(gated.calls).toBe(0);
   });
 
   it('a port that vanishes ends the link with closed(DeviceUnreachable); writes then fail', async () => {

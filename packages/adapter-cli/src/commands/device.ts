@@ -212,7 +212,11 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       builder: (y) => common(y).positional('action', { choices: ['stats', 'clear'] as const }),
       handler: async (a: CommonArgs & { action: 'stats' | 'clear' }) => {
         if (a.action === 'stats') {
-          io.stdout(JSON.stringify(await (await relay(a)).cacheStats(), null, 2) + '\n');
+          // What the store holds is shared; hit/miss counts belong to the process that served them.
+          const s = await (await relay(a)).cacheStats();
+          const kinds = Object.fromEntries(Object.entries(s.kinds).map(([k, v]) => [k, { entries: v.entries, bytes: v.bytes }]));
+          io.stdout(JSON.stringify({ store: s.store, persistent: s.persistent, kinds }, null, 2) + '\n');
+          io.stderr('(hits, misses and refreshes are counted by the process that serves them: a running sfm serve reports its own at GET /cache/stats)\n');
           return;
         }
         const t = await target(a);
