@@ -28,12 +28,14 @@ export function formatInfo(i: DeviceInfo): string {
 }
 
 const num = (x: number | null, digits = 3): string => (x === null ? '—' : x.toFixed(digits));
+/** The event's project name, or that it is still to be read (never shown as blank). */
+const projectOf = (e: Event): string => (e.project_pending ? '(text not read yet)' : v(e.project.project));
 
 export function formatEvents(list: EventList): string {
   if (list.count === 0) return `${list.serial}: no events stored`;
   const rows = [['#', 'key', 'time', 'type', 'Tran', 'Vert', 'Long', 'PVS in/s', 'Mic psi', 'project']];
   for (const e of list.events) {
-    rows.push([String(e.index), e.key, v(e.timestamp), e.record_type, num(e.peaks.tran_ips), num(e.peaks.vert_ips), num(e.peaks.long_ips), num(e.peaks.pvs_ips), num(e.peaks.mic_psi, 4), v(e.project.project)]);
+    rows.push([String(e.index), e.key, v(e.timestamp), e.record_type, num(e.peaks.tran_ips), num(e.peaks.vert_ips), num(e.peaks.long_ips), num(e.peaks.pvs_ips), num(e.peaks.mic_psi, 4), projectOf(e)]);
   }
   return `${list.serial}: ${list.count} event${list.count === 1 ? '' : 's'}\n${table(rows)}`;
 }
@@ -43,7 +45,9 @@ export function formatEvent(e: Event): string {
     `Event ${e.index}  key ${e.key}  ${v(e.timestamp)}  ${e.record_type}`,
     `Sampling      ${v(e.sample_rate, ' Sa/s')}, ${v(e.record_time_s, ' s')}, ${v(e.total_samples)} samples (${v(e.pretrigger_samples)} pre-trigger)`,
     `Peaks         Tran ${num(e.peaks.tran_ips)}  Vert ${num(e.peaks.vert_ips)}  Long ${num(e.peaks.long_ips)} in/s   PVS ${num(e.peaks.pvs_ips)} in/s   Mic ${num(e.peaks.mic_psi, 4)} psi`,
-    `Project       ${v(e.project.project)} / ${v(e.project.client)} / ${v(e.project.operator)} / ${v(e.project.sensor_location)}`,
+    e.project_pending
+      ? `Project       ${projectOf(e)}`
+      : `Project       ${v(e.project.project)} / ${v(e.project.client)} / ${v(e.project.operator)} / ${v(e.project.sensor_location)}`,
   ].join('\n');
 }
 

@@ -305,7 +305,7 @@ describe('500 INTERNAL', () => {
       cacheStats: () => {
         throw new TypeError('kaboom: secret detail /srv/sfm/db');
       },
-      idle: async () => undefined,
+      drain: async () => undefined,
     } as unknown as RelayService;
     const server = await startHttpServer({ relay, devices: new DeviceRegistry(), logger, version: 'x', settings: defaultHttpSettings({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 }) });
     try {

@@ -18,6 +18,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => express.listen(0, '127.0.0.1', () => r()));
   expressUrl = `http://127.0.0.1:${(express.address() as AddressInfo).port}`;
   for (const p of ['/device/info', '/device/monitor/status', '/device/events', '/device/event/0/waveform']) await f.call(`${p}?device=demo`);
+  await f.relay.idle(); // the project text is read after the list is answered
 });
 afterAll(async () => {
   await new Promise((r) => express.close(r));

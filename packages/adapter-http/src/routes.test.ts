@@ -20,7 +20,7 @@ const CONTRACT = {
     'recording_mode', 'sample_rate', 'record_time_s', 'histogram_interval_s', 'geo_range', 'geo_full_scale_ips', 'trigger_level_ips',
     'alarm_level_ips', 'mic_trigger_psi', 'mic_alarm_psi', 'project', 'client', 'operator', 'sensor_location', 'notes',
   ],
-  Event: ['index', 'key', 'timestamp', 'record_type', 'sample_rate', 'record_time_s', 'total_samples', 'pretrigger_samples', 'peaks', 'project'],
+  Event: ['index', 'key', 'timestamp', 'record_type', 'sample_rate', 'record_time_s', 'total_samples', 'pretrigger_samples', 'peaks', 'project', 'project_pending'],
   Peaks: ['tran_ips', 'vert_ips', 'long_ips', 'mic_psi', 'pvs_ips'],
   ProjectText: ['project', 'client', 'operator', 'sensor_location', 'notes'],
   EventList: ['serial', 'count', 'events'],

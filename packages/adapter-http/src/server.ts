@@ -76,7 +76,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServerHandle>
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await lifecycle.idle();
-    await deps.relay.idle();
+    await deps.relay.drain();
     server.closeAllConnections();
     await closed;
     deps.logger.info({ url }, 'http server closed');

@@ -40,6 +40,21 @@ describe.each([[`sqlite:${join(dir, 'cli.db')}`]])('sfm with --store %s', (store
     expect(sim.server.stats.connectionsTotal).toBe(before + 1);
   });
 
+  it('events waits for the project text; --no-text answers with the headers and says the text is not read yet', async () => {
+    const fresh = `sqlite:${join(dir, 'text.db')}`;
+    const quick = await sfm('events', ...where, '--store', fresh, '--no-text', '--json');
+    expect(quick.code).toBe(0);
+    expect(JSON.parse(quick.out).events.map((e: { project_pending: boolean }) => e.project_pending)).toEqual([true, true]);
+    expect((await sfm('events', ...where, '--store', fresh, '--no-text', '--max-age', '3600')).out).toMatch(/\(text not read yet\)/);
+    const whole = await sfm('events', ...where, '--store', fresh, '--json');
+    expect(JSON.parse(whole.out).events).toEqual(sim.unit.events);
+    // Read once, kept: the next call needs no text reads.
+    const before = sim.server.stats.framesBySub['5A'] ?? 0;
+    const again = await sfm('event', '1', ...where, '--store', fresh, '--json');
+    expect(JSON.parse(again.out)).toEqual(sim.unit.events[1]);
+    expect(sim.server.stats.framesBySub['5A'] ?? 0).toBe(before);
+  });
+
   it('cache stats and cache clear', async () => {
     await sfm('events', ...where, '--store', store);
     const shown = await sfm('cache', 'stats', '--store', store);

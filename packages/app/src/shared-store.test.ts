@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
+import type { Event } from '@sfm/core';
+import { headersOnly } from '@sfm/test-support';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sfm-shared-'));
@@ -105,9 +107,14 @@ describe('sfm serve and the CLI on one SQLite file', () => {
       const [http, cli] = await Promise.all([get(`${s.url}/device/events?device=unit`), run(['events', '--device', 'unit', '--json']).done]);
       expect(http.status).toBe(200);
       expect(cli.code, cli.err).toBe(0);
-      expect(JSON.parse(cli.out)).toEqual(http.json);
+      // The CLI waits for the project text; the server answers once the headers are in.
+      const listed = JSON.parse(cli.out);
+      expect(listed.events.some((e: Event) => e.project_pending)).toBe(false);
+      expect({ ...listed, events: headersOnly(listed.events) }).toEqual({ ...http.json, events: headersOnly(http.json.events) });
       expect(http.json.count).toBe(3);
       expect(sim.server.stats.maxConcurrentSessions).toBe(1);
+      // What one process read, the other serves: the texts the CLI read included.
+      expect((await get(`${s.url}/device/events?device=unit`)).json).toEqual(listed);
     } finally {
       await s.stop();
     }

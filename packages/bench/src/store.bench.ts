@@ -30,6 +30,7 @@ function event(i: number): StoredEvent {
     record_type: 'waveform', sample_rate: 1024, record_time_s: 10, total_samples: SAMPLES, pretrigger_samples: 256,
     peaks: { tran_ips: 0.1234, vert_ips: 0.2345, long_ips: 0.0345, mic_psi: 0.0021, pvs_ips: 0.2612 },
     project: { project: 'Quarry North Expansion', client: 'Acme Aggregates', operator: 'J. Smith', sensor_location: 'House 14 foundation', notes: 'shot 2026-117' },
+    project_pending: false,
   };
   return { event: e, key, geoRange: 'normal', fetchedAt: Date.now() };
 }

@@ -7,7 +7,7 @@ import { toEvent, type DownloadProgress } from '@sfm/core/client';
 import { FIRST_KEY, keyToHex } from '@sfm/core/protocol';
 import { buildWaveform } from '@sfm/core/service';
 import type { StoredEvent } from '@sfm/simulator';
-import { serialUnit, session, tcpUnit, type UnitFixture } from '@sfm/test-support';
+import { headersOnly, serialUnit, session, tcpUnit, type UnitFixture } from '@sfm/test-support';
 
 describe.each([
   ['tcp', tcpUnit],
@@ -31,12 +31,39 @@ describe.each([
 
   it('walks the keys and reads every event: headers, peaks, event-time project text', async () => {
     const unitEvents = u.sim.unit.events;
-    const { keys, events, range } = await session(u, async (c) => ({ keys: await c.listKeys(), events: await c.readEvents(), range: await c.readStorageRange() }));
+    const { keys, events, range } = await session(u, async (c) => ({ keys: await c.listKeys(), events: await c.readEvents({ mode: 'vendor' }), range: await c.readStorageRange() }));
     expect(keys.map((k) => keyToHex(k.key))).toEqual(unitEvents.map((e) => e.key));
     expect(keys.some((k) => k.kind === 'monitor_log')).toBe(true);
     expect(events.map((e, i) => toEvent(i, e))).toEqual(unitEvents);
     expect(range).toEqual(u.sim.unit.storageRange);
     expect(range.first).toBe(FIRST_KEY);
+  });
+
+  it('headers first and the vendor sequence read the same list; headers first leaves only the project text, read after', async () => {
+    const unitEvents = u.sim.unit.events;
+    const vendor = await session(u, (c) => c.readEvents({ mode: 'vendor' }));
+    expect(vendor.map((e, i) => toEvent(i, e))).toEqual(unitEvents);
+    const headers = await session(u, (c) => c.readEvents());
+    expect(headers.map((e, i) => toEvent(i, e))).toEqual(headersOnly(unitEvents));
+    const texts = await session(u, async (c) => {
+      const out = [];
+      for (const e of headers) if (e.projectPending) out.push({ key: keyToHex(e.key), ...(await c.readEventText(e.key)) });
+      return out;
+    });
+    expect(texts).toEqual(unitEvents.filter((e) => e.record_type !== 'monitor_log').map((e) => ({ key: e.key, text: e.project, timestamp: e.timestamp })));
+  });
+
+  it('headers first costs at most 5 round trips an event; the vendor sequence about 13', async () => {
+    const roundTrips = async (mode: 'headers-first' | 'vendor'): Promise<number> => {
+      u.sim.server.resetStats();
+      await session(u, (c) => c.readEvents({ mode }));
+      return u.sim.server.stats.roundTrips;
+    };
+    const before = { hf: await roundTrips('headers-first'), vendor: await roundTrips('vendor') };
+    for (let i = 0; i < 4; i++) u.sim.unit.recordEvent();
+    const perEvent = { hf: ((await roundTrips('headers-first')) - before.hf) / 4, vendor: ((await roundTrips('vendor')) - before.vendor) / 4 };
+    expect(perEvent.hf).toBeLessThanOrEqual(5);
+    expect(perEvent.vendor).toBeGreaterThanOrEqual(12);
   });
 
   it('reads only the events after a given key', async () => {

@@ -40,6 +40,7 @@ export function crashEvent(index: number): Event {
     pretrigger_samples: 256,
     peaks: { tran_ips: 0.1 + (index % 7) / 100, vert_ips: 0.2, long_ips: 0.03, mic_psi: 0.002, pvs_ips: 0.25 },
     project: { project: 'Crash safety', client: 'sfm', operator: 'kill -9', sensor_location: `shot ${index}`, notes: 'x'.repeat(200) },
+    project_pending: false,
   };
 }
 

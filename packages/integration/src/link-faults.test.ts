@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayService } from '@sfm/core/cache';
+import { RelayService, type RelayOptions } from '@sfm/core/cache';
 import { DeviceError, DeviceUnreachable, MiniMateClient, type ClientOptions } from '@sfm/core/client';
 import { HostFrameParser, SUB } from '@sfm/core/protocol';
 import type { Waveform } from '@sfm/core';
@@ -26,7 +26,7 @@ import { TransportRegistry, connectionKey, type DeviceTarget, type Link, type Tr
 import { startSimulator, type RunningSimulator, type StoredEvent as UnitRecord } from '@sfm/simulator';
 import { TcpTransport, tcpTransportFactory } from '@sfm/transport-tcp';
 import { SqliteStore } from '@sfm/store-sqlite';
-import { UNIT_DEFAULTS } from '@sfm/test-support';
+import { UNIT_DEFAULTS, headersOnly } from '@sfm/test-support';
 
 const TIMEOUT_MS = 200;
 /** What a timeout may take beyond its own time (closing the session, a loaded machine). */
@@ -125,11 +125,15 @@ interface Ctx {
   tap: Tap;
 }
 
-async function setUp(events = 3): Promise<Ctx> {
-  const sim = await startSimulator({ ...UNIT_DEFAULTS, events, recordTimeS: 1, monitorSettleMs: 0, host: '127.0.0.1', port: 0 });
+/**
+ * A unit and a relay on a fresh SQLite file. The relay reads no project text after answering
+ * (`textFillMs: 0`), so each operation's requests are exactly its own.
+ */
+async function setUp(relayOptions: RelayOptions = {}): Promise<Ctx> {
+  const sim = await startSimulator({ ...UNIT_DEFAULTS, events: 3, recordTimeS: 1, monitorSettleMs: 0, host: '127.0.0.1', port: 0 });
   const tap = new Tap();
   const store = new SqliteStore(join(dir, `c${++dbs}`, 'cache.db'));
-  const relay = new RelayService(new TransportRegistry().register(tap.factory()), store, { client: CLIENT });
+  const relay = new RelayService(new TransportRegistry().register(tap.factory()), store, { client: CLIENT, textFillMs: 0, ...relayOptions });
   const target: DeviceTarget = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
   return { sim, relay, target, u: SERIAL, tap };
 }
@@ -183,7 +187,8 @@ async function expectCacheConsistent(c: Ctx): Promise<void> {
   expect(events.length).toBeLessThanOrEqual(unitEvents.length);
   events.forEach((e, i) => {
     expect(e.event.index).toBe(i);
-    expect(e.event).toEqual(unitEvents[i]);
+    // whole, or whole but for the project text still to be read
+    expect(e.event).toEqual(e.event.project_pending ? headersOnly([unitEvents[i]!])[0] : unitEvents[i]);
   });
   expect(await s.eventCount(c.u)).toBe(events.length);
   const sync = await s.getEventSync(c.u);
@@ -212,6 +217,7 @@ type Outcome = 'ok' | 'DEVICE_TIMEOUT' | 'PROTOCOL_ERROR' | 'DEVICE_UNREACHABLE'
 
 interface Op {
   name: string;
+  relay?: RelayOptions;
   /** The cache state the operation starts from. */
   prepare(c: Ctx): Promise<unknown>;
   run(c: Ctx): Promise<unknown>;
@@ -232,7 +238,7 @@ interface Op {
 }
 
 const checkEvents = async (c: Ctx) => {
-  const r = await c.relay.events(c.target);
+  const r = await c.relay.events(c.target, { waitForText: true });
   expect(r.value).toEqual({ serial: SERIAL, count: c.sim.unit.events.length, events: c.sim.unit.events });
 };
 const checkStatus = async (c: Ctx) => {
@@ -243,6 +249,20 @@ const checkStatus = async (c: Ctx) => {
 const OPS: Op[] = [
   {
     name: 'events sync',
+    prepare: async () => undefined,
+    run: (c) => c.relay.events(c.target),
+    check: checkEvents,
+    // headers first: 1E, then per event 0A, 0C, 1F
+    corruptRead: { sub: SUB.NEXT_EVENT_KEY, nth: 2 },
+    stall: { sub: SUB.WAVEFORM_HEADER, nth: 3 },
+    garbage: { sub: SUB.WAVEFORM_RECORD, nth: 2 },
+    // plain reads by key and the 1F after a 0A need no session state
+    reboot: { sub: SUB.WAVEFORM_RECORD, nth: 2, outcome: 'ok' },
+    modem: { sub: SUB.NEXT_EVENT_KEY, nth: 1 },
+  },
+  {
+    name: 'events sync, vendor sequence',
+    relay: { eventReads: 'vendor' },
     prepare: async () => undefined,
     run: (c) => c.relay.events(c.target),
     check: checkEvents,
@@ -410,15 +430,14 @@ const FAULTS: FaultName[] = ['corrupt read', 'corrupt write ack', 'stall', 'garb
 const CASES = OPS.flatMap((op) => FAULTS.flatMap((f) => (faultCase(op, f) ? [[op.name, f, op, faultCase(op, f)!] as const] : [])));
 
 describe('a fault in the middle of each device operation, through the relay', () => {
-  let c: Ctx;
-  beforeEach(async () => {
-    c = await setUp();
-  });
+  let current: Ctx | undefined;
   afterEach(async () => {
-    await tearDown(c);
+    if (current) await tearDown(current);
+    current = undefined;
   });
 
   it.each(CASES)('%s, %s: the right outcome, nothing partial cached, the next request works', async (_name, fault, op, k) => {
+    const c = (current = await setUp(op.relay));
     await op.prepare(c);
     c.sim.server.resetStats();
     c.tap.arm(k.at, () => k.strike(c));
@@ -529,5 +548,42 @@ describe('the link dropped at every k-th byte of a waveform download', () => {
   it('from a cold cache (the same request syncs the events first): ~20 drop points, only whole events kept', async () => {
     const tried = await sweep('cold', 20, async () => undefined, 2);
     expect(tried).toBeGreaterThanOrEqual(20);
+  });
+});
+
+// --- faults while the project text is read after the list -------------------------------------------
+
+describe('a fault while reading the project text after the list', () => {
+  let current: Ctx | undefined;
+  afterEach(async () => {
+    if (current) await tearDown(current);
+    current = undefined;
+  });
+
+  // Per event: 1E, 0C, 1F, POLL ×3, then 5A probe, text page, unit page, end.
+  const TEXT_FAULTS: [string, At, (c: Ctx) => void][] = [
+    ['corrupt text page', { sub: SUB.BULK_WAVEFORM, nth: 2 }, (c) => c.sim.server.corruptNextFrame(SUB.BULK_WAVEFORM)],
+    ['stall on the second event', { sub: SUB.BULK_WAVEFORM, nth: 6 }, (c) => c.sim.server.stall('forever')],
+    ['garbage before a 5A reply', { sub: SUB.BULK_WAVEFORM, nth: 3 }, (c) => c.sim.server.garbleNext(64)],
+    ['reboot before the text page', { sub: SUB.BULK_WAVEFORM, nth: 2 }, (c) => c.sim.server.rebootNow()],
+    ['modem text before an arm', { sub: SUB.FIRST_EVENT_KEY, nth: 2 }, (c) => c.sim.server.modemTextNext()],
+    ['link dropped mid-read', { sub: SUB.POLL, nth: 4 }, (c) => c.sim.server.dropAfterBytes(40)],
+  ];
+
+  it.each(TEXT_FAULTS)('%s: the list is answered, each text whole or still pending, the next request reads the rest', async (_name, at, strike) => {
+    const c = (current = await setUp());
+    const headers = await c.relay.events(c.target);
+    expect(headers.value.events).toEqual(headersOnly(c.sim.unit.events));
+    c.tap.arm(at, () => strike(c));
+    const answer = await c.relay.events(c.target, { waitForText: true });
+    expect(c.tap.struck, 'the fault struck').toBe(true);
+    expect(answer.value.count).toBe(c.sim.unit.events.length);
+    // the answer says what the store holds: the texts read, the rest still pending
+    expect(answer.value.events).toEqual((await c.relay.store.getEvents(c.u)).map((e) => e.event));
+    await expectCacheConsistent(c);
+    c.sim.server.clearFaults();
+    c.tap.arm({ sub: -1 }, () => undefined);
+    await checkEvents(c);
+    await expectCacheConsistent(c);
   });
 });

@@ -15,7 +15,7 @@ import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { MemoryStore } from '@sfm/store-memory';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { TestClock } from '@sfm/test-support';
-import { UNIT_DEFAULTS } from '@sfm/test-support';
+import { UNIT_DEFAULTS, headersOnly } from '@sfm/test-support';
 
 const transports = new TransportRegistry().register(tcpTransportFactory);
 const CLIENT = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
@@ -85,26 +85,28 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
   it('events: cold sync, then a probe of 5 round trips whatever the count, then only the new events', async () => {
     const cold = await relay.events(target);
     expect(cold.cache).toBe('miss');
-    expect(cold.value).toEqual({ serial: 'BE18189', count: 4, events: sim.unit.events });
+    expect(cold.value).toEqual({ serial: 'BE18189', count: 4, events: headersOnly(sim.unit.events) });
+    await relay.idle(); // the project text is read after the answer
     sim.server.resetStats();
     const again = await relay.events(target);
     expect(again.cache).toBe('hit');
     // session start (POLL ×2), serial, storage range, lifetime counter
     expect(sim.server.stats.roundTrips).toBe(5);
-    expect(JSON.parse(again.json())).toEqual(cold.value);
+    expect(JSON.parse(again.json())).toEqual({ ...cold.value, events: sim.unit.events });
 
     sim.unit.recordEvent();
     sim.unit.recordEvent();
     sim.server.resetStats();
     const grown = await relay.events(target);
     expect(grown.cache).toBe('refresh');
-    expect(grown.value.events).toEqual(sim.unit.events);
+    expect(grown.value.events).toEqual([...sim.unit.events.slice(0, 4), ...headersOnly(sim.unit.events.slice(4))]);
     // Probe (5) + anchor 0A (2) + 1F, then per new event its sequence: nothing for the old ones.
     expect(sim.server.stats.framesBySub['0C']).toBe(2);
   });
 
   it('one event by index is served from the events cache; beyond the list → NOT_FOUND', async () => {
     await relay.events(target);
+    await relay.idle();
     const before = traffic();
     const e = await relay.event(target, 2);
     expect([e.cache, e.value]).toEqual(['hit', sim.unit.events[2]]);
@@ -161,11 +163,12 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
   it('an erase done elsewhere (not through sfm) is detected by the probe, even when the unit refilled past the old last key', async () => {
     const old = await relay.waveform(target, 0);
     await relay.events(target);
+    await relay.idle();
     sim.unit.erase();
     for (let i = 0; i < 6; i++) sim.unit.recordEvent({ at: new Date(Date.UTC(2026, 10, 25, i)) });
     const list = await relay.events(target);
     expect(list.cache).toBe('refresh');
-    expect(list.value.events).toEqual(sim.unit.events);
+    expect(list.value.events).toEqual(headersOnly(sim.unit.events));
     const w = await relay.waveform(target, 0);
     expect(w.cache).toBe('miss');
     expect(w.value.timestamp).not.toBe(old.value.timestamp);
@@ -179,7 +182,7 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     sim = await startUnit({ serial: 'BE99999', events: 2, seed: 7 }, port);
     const list = await relay.events(target);
     expect(list.value.serial).toBe('BE99999');
-    expect(list.value.events).toEqual(sim.unit.events);
+    expect(list.value.events).toEqual(headersOnly(sim.unit.events));
     const info = await relay.info(target);
     expect([info.cache, info.value.serial]).toEqual(['miss', 'BE99999']);
   });
@@ -247,6 +250,81 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(cleared).toMatchObject({ events: 4, waveform: 1, monitor_status: 1 });
     expect((await relay.cacheStats()).kinds.events.entries).toBe(0);
     expect((await relay.events(target)).cache).toBe('miss');
+  });
+
+  describe('headers first, the project text after', () => {
+    /** The unit's round trips since the last reset. */
+    const rts = () => sim.server.stats.roundTrips;
+
+    it('answers once the headers are in (≤ 5 round trips an event), then reads the text in the same session; the list then equals the vendor sequence\'s', async () => {
+      await sim.close();
+      sim = await startUnit({ events: 12 });
+      target = { kind: 'tcp', host: '127.0.0.1', port: sim.address.port };
+      const list = await relay.events(target);
+      const atAnswer = rts();
+      expect(list.value.events).toEqual(headersOnly(sim.unit.events));
+      // session start (2), the probe (3), 1E, per event 0A + 0C + 1F (+ the end-of-list 1F)
+      expect((atAnswer - 5) / 12).toBeLessThanOrEqual(5);
+      await relay.idle();
+      expect(sim.server.stats.connectionsTotal).toBe(1); // the text came in the same session
+      expect(rts() - atAnswer).toBeGreaterThanOrEqual(12 * 10);
+      const filled = await relay.events(target, { maxAgeS: 60 });
+      expect(filled.value.events).toEqual(sim.unit.events);
+
+      const vendorStore = makeStore();
+      const vendor = new RelayService(transports, vendorStore, { client: CLIENT, clock, eventReads: 'vendor' });
+      try {
+        expect((await vendor.events(target)).value).toEqual(filled.value);
+        expect(await vendorStore.pendingTexts('BE18189')).toEqual([]);
+      } finally {
+        await vendor.idle();
+        await vendorStore.close();
+      }
+    });
+
+    it('the text reading yields to a request that waits: it stops, the next session goes on', async () => {
+      const [list, status] = await Promise.all([relay.events(target), relay.status(target, { force: true })]);
+      expect(status.cache).toBe('refresh');
+      expect(list.value.events).toEqual(headersOnly(sim.unit.events));
+      // The status request waited from the start: no text was read before it ran.
+      expect(await store.pendingTexts('BE18189')).toHaveLength(4);
+      await relay.idle();
+      expect(await store.pendingTexts('BE18189')).toHaveLength(4);
+      // The next list session reads it (nobody waits then).
+      await relay.events(target);
+      await relay.idle();
+      expect(await store.pendingTexts('BE18189')).toEqual([]);
+      expect((await relay.events(target, { maxAgeS: 60 })).value.events).toEqual(sim.unit.events);
+    });
+
+    it('with no time for text after answering, it is read only when asked (waitForText) or with a waveform', async () => {
+      const lazy = new RelayService(transports, store, { client: CLIENT, clock, textFillMs: 0 });
+      await lazy.events(target);
+      await lazy.idle();
+      expect(await store.pendingTexts('BE18189')).toHaveLength(4);
+      // A waveform download reads its event's text on the way: stored with it, no extra reads.
+      await lazy.waveform(target, 2);
+      expect((await store.pendingTexts('BE18189')).map((p) => p.index)).toEqual([0, 1, 3]);
+      expect((await lazy.event(target, 2, { maxAgeS: 60 })).value).toEqual(sim.unit.events[2]);
+      // One event asked with its text reads that one only.
+      sim.server.resetStats();
+      expect((await lazy.event(target, 1, { waitForText: true })).value).toEqual(sim.unit.events[1]);
+      expect(sim.server.stats.framesBySub['5A']).toBe(4); // probe, two pages, end: one event's
+      expect((await store.pendingTexts('BE18189')).map((p) => p.index)).toEqual([0, 3]);
+      const progress: number[] = [];
+      const all = await lazy.events(target, { waitForText: true, onTextProgress: (p) => progress.push(p.done) });
+      expect(all.value.events).toEqual(sim.unit.events);
+      expect(progress).toEqual([0, 1, 2]);
+      await lazy.idle();
+    });
+
+    it('shutting down stops the text reading at its next step; the rest stays pending', async () => {
+      await relay.events(target);
+      await relay.drain();
+      const left = await store.pendingTexts('BE18189');
+      expect(left.length).toBeGreaterThanOrEqual(3);
+      expect((await store.getEvents('BE18189')).map((e) => e.event)).toEqual([...sim.unit.events.slice(0, 4 - left.length), ...headersOnly(sim.unit.events.slice(4 - left.length))]);
+    });
   });
 });
 

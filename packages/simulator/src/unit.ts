@@ -404,6 +404,7 @@ export class SimulatedUnit {
         index, key: keyToHex(r.key), timestamp: r.startTime, record_type: 'monitor_log', sample_rate: null,
         record_time_s: null, total_samples: null, pretrigger_samples: null, peaks: noPeaks,
         project: { project: null, client: null, operator: null, sensor_location: null, notes: null },
+        project_pending: false,
       };
     }
     return {
@@ -417,6 +418,7 @@ export class SimulatedUnit {
       pretrigger_samples: r.pretriggerSamples,
       peaks: { ...r.peaks },
       project: { ...r.project },
+      project_pending: false,
     };
   }
 

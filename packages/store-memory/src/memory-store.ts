@@ -22,10 +22,10 @@
  */
 import { LRUCache } from 'lru-cache';
 import { ProcessLeases, StoreError } from '@sfm/core/cache';
-import type { GeoRangeName } from '@sfm/core';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
-import type { DeviceInfo, MonitorStatus } from '@sfm/core';
-import type { KindStats } from '@sfm/core/cache';
+import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
+import type {
+  CacheKind, ChangeListener, EventSyncState, Identity, KindStats, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform,
+} from '@sfm/core/cache';
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -204,6 +204,30 @@ export class MemoryStore implements Store {
     // Serialising (which can throw) happens before the list is touched.
     const added: EventRow[] = events.map((e) => ({ json: JSON.stringify(e.event), key: e.key, geoRange: e.geoRange, fetchedAt: e.fetchedAt }));
     this.writeList(serial, added, sync && { ...sync });
+  }
+
+  async pendingTexts(serial: string): Promise<PendingText[]> {
+    this.live();
+    const rows = this.events(serial)?.rows ?? [];
+    return rows.flatMap((r, index) => {
+      const e = JSON.parse(r.json) as Event;
+      return e.project_pending ? [{ index, key: r.key, timestamp: e.timestamp }] : [];
+    });
+  }
+
+  async fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean> {
+    this.live();
+    const lk = lruKey('events', serial);
+    const e = this.lru.peek(lk) as EventsEntry | undefined;
+    const row = e?.rows[index];
+    if (!e || !row || row.key !== key) return false;
+    const json = JSON.stringify({ ...(JSON.parse(row.json) as Event), project: { ...text }, project_pending: false });
+    // Rows are shared and never change: the entry gets a new array with the one row replaced.
+    const rows = e.rows.slice();
+    rows[index] = { ...row, json };
+    const size = e.size + 2 * (json.length - row.json.length);
+    this.put(lk, { ...e, size, rows, joined: undefined });
+    return true;
   }
 
   async dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {

@@ -212,6 +212,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'v3: events carry project_pending (the event-time text read after the list); a lease says when someone waits for it',
+    up(db) {
+      // Events cached before had their text read with them.
+      db.exec(`UPDATE events SET json = json_set(json, '$.project_pending', json('false')) WHERE json_extract(json, '$.project_pending') IS NULL`);
+      db.exec('ALTER TABLE leases ADD COLUMN wanted INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
 
 /** Bytes charged per row in stats() on top of its JSON text or blob (keys, numbers, b-tree). */

@@ -21,10 +21,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core/cache';
-import type { GeoRangeName } from '@sfm/core';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
-import type { DeviceInfo, MonitorStatus } from '@sfm/core';
-import type { KindStats } from '@sfm/core/cache';
+import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
+import type {
+  CacheKind, ChangeListener, EventSyncState, Identity, KindStats, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform,
+} from '@sfm/core/cache';
 import { checkSchemaVersion, migrate } from './schema.js';
 import { decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
 
@@ -119,6 +119,9 @@ export class SqliteStore implements Store {
         'INSERT INTO events (serial, idx, key, timestamp, geo_range, fetched_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       dropEvents: db.prepare<[string]>('DELETE FROM events WHERE serial = ?'),
+      pendingTexts: db.prepare<[string], [number, number, string | null]>(`SELECT idx, key, timestamp FROM events WHERE serial = ? AND json_extract(json, '$.project_pending') = 1 ORDER BY idx`).raw(),
+      eventJsonAt: db.prepare<[string, number, number], string>('SELECT json FROM events WHERE serial = ? AND idx = ? AND key = ?').pluck(),
+      setEventJson: db.prepare<[string, string, number]>('UPDATE events SET json = ? WHERE serial = ? AND idx = ?'),
 
       getWaveform: db.prepare<[string, number, string | null], [Buffer, number]>(
         'SELECT data, fetched_at FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ?',
@@ -148,11 +151,13 @@ export class SqliteStore implements Store {
 
       getLease: db.prepare<[string], LeaseRow>('SELECT owner, host, pid, expires_at FROM leases WHERE lock_key = ?').raw(),
       putLease: db.prepare<[string, string, string, number, number]>(
-        `INSERT INTO leases (lock_key, owner, host, pid, expires_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at`,
+        `INSERT INTO leases (lock_key, owner, host, pid, expires_at, wanted) VALUES (?, ?, ?, ?, ?, 0)
+         ON CONFLICT (lock_key) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, expires_at = excluded.expires_at, wanted = 0`,
       ),
       renewLease: db.prepare<[number, string, string]>('UPDATE leases SET expires_at = ? WHERE lock_key = ? AND owner = ?'),
       releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE lock_key = ? AND owner = ?'),
+      wantLease: db.prepare<[string]>('UPDATE leases SET wanted = 1 WHERE lock_key = ? AND wanted = 0'),
+      leaseWanted: db.prepare<[string, string], number>('SELECT wanted FROM leases WHERE lock_key = ? AND owner = ?').pluck(),
 
       checkpoint: db.prepare('PRAGMA wal_checkpoint(TRUNCATE)'),
     };
@@ -193,6 +198,14 @@ export class SqliteStore implements Store {
         if (sync) q.putSync.run(serial, sync.first, sync.last, sync.counter, sync.complete ? 1 : 0, sync.probedAt);
         if (events.length > 0 || sync) touch(unitScope(serial));
       }),
+      fillText: immediate(db, (serial: string, index: number, key: number, text: ProjectText) => {
+        const json = q.eventJsonAt.get(serial, index, key);
+        if (json === undefined) return false;
+        const event = JSON.parse(json) as Event;
+        q.setEventJson.run(JSON.stringify({ ...event, project: { ...text }, project_pending: false }), serial, index);
+        touch(unitScope(serial));
+        return true;
+      }),
       drop: immediate(db, (serial: string, keepWaveforms: boolean) => {
         const events = q.dropEvents.run(serial).changes;
         const syncs = q.dropSync.run(serial).changes;
@@ -231,6 +244,7 @@ export class SqliteStore implements Store {
       tryLease: immediate(db, (key: string, h: LeaseHolder, now: number, takeOverFrom: string | undefined) => {
         const row = q.getLease.get(key);
         if (row && row[3] > now && row[0] !== h.owner && row[0] !== takeOverFrom) {
+          q.wantLease.run(key);
           return { acquired: false as const, heldBy: { owner: row[0], host: row[1], pid: row[2], expiresAt: row[3] } };
         }
         q.putLease.run(key, h.owner, h.host, h.pid, h.expiresAt);
@@ -246,6 +260,7 @@ export class SqliteStore implements Store {
       tryAcquire: (key, holder, o) => store.run(() => store.tx.tryLease(key, holder, o.now, o.takeOverFrom)),
       renew: (key, owner, expiresAt) => store.run(() => q.renewLease.run(expiresAt, key, owner).changes > 0),
       release: (key, owner) => store.run(() => void q.releaseLease.run(key, owner)),
+      wanted: (key, owner) => store.run(() => q.leaseWanted.get(key, owner) === 1),
     };
   }
 
@@ -347,6 +362,14 @@ export class SqliteStore implements Store {
 
   appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
     return this.run(() => this.tx.append(serial, events, sync));
+  }
+
+  pendingTexts(serial: string): Promise<PendingText[]> {
+    return this.run(() => this.q.pendingTexts.all(serial).map(([index, key, timestamp]) => ({ index, key, timestamp })));
+  }
+
+  fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean> {
+    return this.run(() => this.tx.fillText(serial, index, key, text));
   }
 
   dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {

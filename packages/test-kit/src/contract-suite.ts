@@ -15,9 +15,13 @@
  *   key whatever its timestamp; `getWaveform` answers only while (key, timestamp) both match.
  * - `appendEvents(serial, [], sync)` records a sync with no new events; `appendEvents(serial, [])`
  *   is a no-op; `putEventSync` replaces the sync state and never touches events.
+ * - `pendingTexts` lists events whose `project_pending` is true; `fillEventText` rewrites only the
+ *   event at that index, only while it holds that key, and leaves every other row and the sync
+ *   state as they were (the list JSON stays byte-for-byte what getEvents gives).
  * - Leases: taken when free, expired (`now >= expiresAt`), already the caller's (its holder record
  *   is replaced, so its expiry moves) or held by `takeOverFrom`. `renew` and `release` act only for
  *   the current owner; ownership alone decides `renew` (an expired lease nobody took renews).
+ *   `wanted` tells the owner whether a tryAcquire failed since the lease was last taken.
  * - stats: `entries` counts info rows, events, waveforms and statuses; `bytes` is > 0 exactly when
  *   a kind holds something (an event sync state counts as holding something). Identities and
  *   leases are not cache kinds.
@@ -32,7 +36,7 @@
 import fc from 'fast-check';
 import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
 import type { CacheKind, EventSyncState, LeaseHolder, Store, StoredWaveform } from '@sfm/core/cache';
-import { sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleWaveform, storedEvent, storedEvents } from './fixtures.js';
+import { pendingEvent, sampleEvent, sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleTimestamp, sampleWaveform, storedEvent, storedEvents, storedPendingEvent } from './fixtures.js';
 import { ReferenceStore } from './reference-store.js';
 
 /** The subset of a jest-like `expect(…)` the suite uses. */
@@ -291,6 +295,38 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         e.event.project.notes = 'Zoë — 発破 №3 "quoted" \\ back\nslash';
         await store.appendEvents(S1, [e]);
         expect(decodeJson(await store.getEventsJson(S1))).toEqual([e.event]);
+      });
+
+      it('pendingTexts lists the events whose text is still to be read, in index order', async () => {
+        expect(await store.pendingTexts(S1)).toEqual([]);
+        await store.appendEvents(S1, [storedPendingEvent(0), storedEvent(1), storedPendingEvent(2), storedPendingEvent(3)]);
+        expect(await store.pendingTexts(S1)).toEqual([0, 2, 3].map((index) => ({ index, key: sampleKey(index), timestamp: sampleTimestamp(index) })));
+        expect(await store.pendingTexts(S2)).toEqual([]);
+      });
+
+      it('fillEventText fills one event in place: every read agrees, the rest are untouched', async () => {
+        await store.appendEvents(S1, [storedPendingEvent(0), storedPendingEvent(1), storedPendingEvent(2)], sampleSync(3));
+        const text = { ...sampleEvent(1).project, notes: 'Zoë — 発破 "quoted"' };
+        expect(await store.fillEventText(S1, 1, sampleKey(1), text)).toBe(true);
+        const filled = { ...storedPendingEvent(1), event: { ...pendingEvent(1), project: text, project_pending: false } };
+        expect(await store.getEvent(S1, 1)).toEqual(filled);
+        const all = [storedPendingEvent(0), filled, storedPendingEvent(2)];
+        expect(await store.getEvents(S1)).toEqual(all);
+        expect(new TextDecoder().decode(await store.getEventsJson(S1))).toBe(JSON.stringify(all.map((e) => e.event)));
+        expect(await store.pendingTexts(S1)).toEqual([0, 2].map((index) => ({ index, key: sampleKey(index), timestamp: sampleTimestamp(index) })));
+        expect(await store.getEventSync(S1)).toEqual(sampleSync(3));
+      });
+
+      it('fillEventText is false and changes nothing when the index no longer holds that key', async () => {
+        await store.appendEvents(S1, [storedPendingEvent(0)]);
+        const text = sampleEvent(0).project;
+        expect(await store.fillEventText(S1, 0, sampleKey(5), text)).toBe(false);
+        expect(await store.fillEventText(S1, 1, sampleKey(1), text)).toBe(false);
+        expect(await store.fillEventText(S2, 0, sampleKey(0), text)).toBe(false);
+        await store.dropEvents(S1);
+        await store.appendEvents(S1, [storedPendingEvent(0, sampleKey(9))]);
+        expect(await store.fillEventText(S1, 0, sampleKey(0), text)).toBe(false);
+        expect(await store.getEvents(S1)).toEqual([storedPendingEvent(0, sampleKey(9))]);
       });
 
       it('a batch that does not continue the sequence rejects with StoreError and writes nothing', async () => {
@@ -614,6 +650,25 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         expect(await store.leases.tryAcquire(unitScope(S1_LONGER), second, { now: T0 + 1 })).toEqual({ acquired: true });
       });
 
+      it('wanted: once someone fails to take it, until it changes hands or is released; only its owner is told', async () => {
+        const owner = 'relay-1:4242:aa#1';
+        const other = sampleHolder('cli-host:777:bb#1', T0 + TTL, { host: 'cli-host', pid: 777 });
+        await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + TTL), { now: T0 });
+        expect(await store.leases.wanted(KEY, owner)).toBe(false);
+        expect((await store.leases.tryAcquire(KEY, other, { now: T0 + 1 })).acquired).toBe(false);
+        expect(await store.leases.wanted(KEY, owner)).toBe(true);
+        expect(await store.leases.wanted(KEY, other.owner)).toBe(false);
+        expect(await store.leases.wanted(addressScope(A), owner)).toBe(false);
+        await store.leases.release(KEY, owner);
+        expect(await store.leases.wanted(KEY, owner)).toBe(false);
+        expect(await store.leases.tryAcquire(KEY, other, { now: T0 + 2 })).toEqual({ acquired: true });
+        expect(await store.leases.wanted(KEY, other.owner)).toBe(false);
+        // taken over at expiry: the new holder starts unwanted
+        expect((await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + 3 + TTL), { now: T0 + 3 })).acquired).toBe(false);
+        expect(await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + 2 * TTL + 4), { now: T0 + TTL + 4 })).toEqual({ acquired: true });
+        expect(await store.leases.wanted(KEY, owner)).toBe(false);
+      });
+
       it('the same owner takes it again, and its expiry moves', async () => {
         const owner = 'relay-1:4242:aa#1';
         await store.leases.tryAcquire(KEY, sampleHolder(owner, T0 + TTL), { now: T0 });
@@ -903,6 +958,12 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
             },
           },
           {
+            what: 'fillEventText',
+            setup: (s) => s.appendEvents(S1, [storedPendingEvent(0)]),
+            write: (s) => s.fillEventText(S1, 0, sampleKey(0), sampleEvent(0).project),
+            readBack: async (s) => expect(await s.pendingTexts(S1)).toEqual([]),
+          },
+          {
             what: 'dropEvents',
             setup: async (s) => {
               await s.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
@@ -995,6 +1056,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
           const theirs = sampleHolder('cli-host:777:bb#1', T0 + 30_001, { host: 'cli-host', pid: 777 });
           expect(await a.leases.tryAcquire(key, mine, { now: T0 })).toEqual({ acquired: true });
           expect(await b.leases.tryAcquire(key, theirs, { now: T0 + 1 })).toEqual({ acquired: false, heldBy: mine });
+          expect(await a.leases.wanted(key, mine.owner)).toBe(true); // the other process waits
           expect(await b.leases.renew(key, theirs.owner, T0 + 60_000)).toBe(false);
           expect(await b.leases.renew(key, mine.owner, T0 + 60_000)).toBe(true);
           expect(await a.leases.tryAcquire(key, theirs, { now: T0 + 30_000 })).toEqual({ acquired: false, heldBy: { ...mine, expiresAt: T0 + 60_000 } });
@@ -1036,6 +1098,9 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
           () => store.leases.tryAcquire(unitScope(S1), holder, { now: T0 }),
           () => store.leases.renew(unitScope(S1), holder.owner, T0 + 60_000),
           () => store.leases.release(unitScope(S1), holder.owner),
+          () => store.leases.wanted(unitScope(S1), holder.owner),
+          () => store.pendingTexts(S1),
+          () => store.fillEventText(S1, 0, 1, sampleEvent(0).project),
         ];
         for (const call of calls) await expectStoreError(call);
         await store.close();
@@ -1109,7 +1174,9 @@ type Op =
   | { op: 'getInfo'; serial: string }
   | { op: 'markInfoDirty'; serial: string }
   | { op: 'putEventSync'; serial: string; variant: number; at: number }
-  | { op: 'appendEvents'; serial: string; n: number; skew: number; sync: boolean; at: number }
+  | { op: 'appendEvents'; serial: string; n: number; skew: number; sync: boolean; pending: boolean; at: number }
+  | { op: 'pendingTexts'; serial: string }
+  | { op: 'fillEventText'; serial: string; index: number; keyIndex: number; variant: number }
   | { op: 'getEvents'; serial: string }
   | { op: 'getEvent'; serial: string; index: number }
   | { op: 'getEventsJson'; serial: string }
@@ -1125,7 +1192,8 @@ type Op =
   | { op: 'stats' }
   | { op: 'tryAcquire'; key: string; owner: number; now: number; ttl: number; takeOverFrom: number | null }
   | { op: 'renew'; key: string; owner: number; expiresAt: number }
-  | { op: 'release'; key: string; owner: number };
+  | { op: 'release'; key: string; owner: number }
+  | { op: 'wanted'; key: string; owner: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('putIdentity' as const), connKey: connKeyArb, serial: serialArb, at: atArb }),
@@ -1135,8 +1203,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('markInfoDirty' as const), serial: serialArb }),
   fc.record({ op: fc.constant('putEventSync' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
   {
-    arbitrary: fc.record({ op: fc.constant('appendEvents' as const), serial: serialArb, n: fc.nat(4), skew: fc.constantFrom(0, 0, 0, 0, 1, -1), sync: fc.boolean(), at: atArb }),
+    arbitrary: fc.record({ op: fc.constant('appendEvents' as const), serial: serialArb, n: fc.nat(4), skew: fc.constantFrom(0, 0, 0, 0, 1, -1), sync: fc.boolean(), pending: fc.boolean(), at: atArb }),
     weight: 4,
+  },
+  fc.record({ op: fc.constant('pendingTexts' as const), serial: serialArb }),
+  {
+    arbitrary: fc.record({ op: fc.constant('fillEventText' as const), serial: serialArb, index: fc.integer({ min: -1, max: 6 }), keyIndex: fc.integer({ min: 0, max: 6 }), variant: fc.nat(2) }),
+    weight: 2,
   },
   fc.record({ op: fc.constant('getEvents' as const), serial: serialArb }),
   fc.record({ op: fc.constant('getEvent' as const), serial: serialArb, index: fc.integer({ min: -1, max: 6 }) }),
@@ -1167,6 +1240,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   fc.record({ op: fc.constant('renew' as const), key: leaseKeyArb, owner: ownerArb, expiresAt: leaseTimeArb }),
   fc.record({ op: fc.constant('release' as const), key: leaseKeyArb, owner: ownerArb }),
+  fc.record({ op: fc.constant('wanted' as const), key: leaseKeyArb, owner: ownerArb }),
 );
 
 function leaseHolder(owner: number, expiresAt: number): LeaseHolder {
@@ -1191,12 +1265,17 @@ async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> 
     case 'appendEvents': {
       // The batch starts where the model's list ends, shifted by `skew`: a skew ≠ 0 must fail.
       const from = (await model.eventCount(op.serial)) + op.skew;
-      const events = storedEvents(from, op.skew === 0 ? op.n : Math.max(op.n, 1), op.at);
+      const count = op.skew === 0 ? op.n : Math.max(op.n, 1);
+      const events = op.pending ? Array.from({ length: count }, (_, i) => storedPendingEvent(from + i, sampleKey(from + i), op.at)) : storedEvents(from, count, op.at);
       const sync = op.sync ? sampleSync(from + op.n, { probedAt: op.at }) : undefined;
       return s.appendEvents(op.serial, events, sync);
     }
     case 'getEvents':
       return s.getEvents(op.serial);
+    case 'pendingTexts':
+      return s.pendingTexts(op.serial);
+    case 'fillEventText':
+      return s.fillEventText(op.serial, op.index, sampleKey(op.keyIndex), { ...sampleEvent(op.variant).project, notes: `fill ${op.variant}` });
     case 'getEvent':
       return s.getEvent(op.serial, op.index);
     case 'getEventsJson': {
@@ -1236,6 +1315,8 @@ async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> 
       return s.leases.renew(op.key, LEASE_OWNERS[op.owner]!.owner, op.expiresAt);
     case 'release':
       return s.leases.release(op.key, LEASE_OWNERS[op.owner]!.owner);
+    case 'wanted':
+      return s.leases.wanted(op.key, LEASE_OWNERS[op.owner]!.owner);
   }
 }
 

@@ -79,7 +79,18 @@ export function sampleEvent(index: number, key: number = sampleKey(index)): Even
       sensor_location: `House 14 foundation, NE corner, geophone spiked, mic at 1.2 m (shot ${index})`,
       notes: 'shot 2026-117; bench 3 west face; 42 holes, 89 mm, 5 ms delays; weather clear, light wind from SW',
     },
+    project_pending: false,
   };
+}
+
+/** `sampleEvent` as a headers-first read leaves it: its project text still to be read. */
+export function pendingEvent(index: number, key: number = sampleKey(index)): Event {
+  return { ...sampleEvent(index, key), project: { project: null, client: null, operator: null, sensor_location: null, notes: null }, project_pending: true };
+}
+
+/** The store's row for `pendingEvent(index, key)`. */
+export function storedPendingEvent(index: number, key: number = sampleKey(index), fetchedAt: number = SAMPLE_FETCHED_AT): StoredEvent {
+  return { event: pendingEvent(index, key), key, geoRange: 'normal', fetchedAt };
 }
 
 /** The store's row for `sampleEvent(index, key)`. */

@@ -8,8 +8,8 @@
  * contract asks.
  */
 import { ProcessLeases, StoreError } from '@sfm/core/cache';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
-import type { DeviceInfo, MonitorStatus } from '@sfm/core';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, MonitorStatus, ProjectText } from '@sfm/core';
 import type { KindStats } from '@sfm/core/cache';
 
 /** What the store keeps for one unit (by serial). */
@@ -114,6 +114,20 @@ export class ReferenceStore implements Store {
     const unit = this.unit(serial);
     unit.events.push(...structuredClone(events));
     if (sync) unit.sync = { ...sync };
+  }
+
+  async pendingTexts(serial: string): Promise<PendingText[]> {
+    this.live();
+    const events = this.units.get(serial)?.events ?? [];
+    return events.filter((e) => e.event.project_pending).map((e) => ({ index: e.event.index, key: e.key, timestamp: e.event.timestamp }));
+  }
+
+  async fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean> {
+    this.live();
+    const row = this.units.get(serial)?.events[index];
+    if (!row || row.key !== key) return false;
+    row.event = { ...row.event, project: { ...text }, project_pending: false };
+    return true;
   }
 
   async dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {

@@ -6,8 +6,8 @@
  * production: one process, no persistence.
  */
 import { addressScope, StoreError, unitScope } from '@sfm/core/cache';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
-import type { DeviceInfo, MonitorStatus } from '@sfm/core';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { DeviceInfo, MonitorStatus, ProjectText } from '@sfm/core';
 import type { KindStats } from '@sfm/core/cache';
 import { ReferenceStore } from './reference-store.js';
 
@@ -39,6 +39,7 @@ class SharedReferenceView implements Store {
       tryAcquire: (key: string, holder: LeaseHolder, opts: { now: Millis; takeOverFrom?: string }) => this.read(() => leases.tryAcquire(key, holder, opts)),
       renew: (key: string, owner: string, expiresAt: Millis) => this.read(() => leases.renew(key, owner, expiresAt)),
       release: (key: string, owner: string) => this.read(() => leases.release(key, owner)),
+      wanted: (key: string, owner: string) => this.read(() => leases.wanted(key, owner)),
     };
   }
 
@@ -89,6 +90,12 @@ class SharedReferenceView implements Store {
   }
   appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
     return this.write([unitScope(serial)], () => this.backing.data.appendEvents(serial, events, sync));
+  }
+  pendingTexts(serial: string): Promise<PendingText[]> {
+    return this.read(() => this.backing.data.pendingTexts(serial));
+  }
+  fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean> {
+    return this.write([unitScope(serial)], () => this.backing.data.fillEventText(serial, index, key, text));
   }
   dropEvents(serial: string, opts?: { keepWaveforms?: boolean }): Promise<{ events: number; waveforms: number }> {
     return this.write([unitScope(serial)], () => this.backing.data.dropEvents(serial, opts));

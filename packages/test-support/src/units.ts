@@ -1,6 +1,7 @@
 /** Emulated units reachable over TCP or over a pseudo-terminal pair, for the client suites. */
 import { MiniMateClient, type ClientOptions } from '@sfm/core/client';
 import { type Transport } from '@sfm/core/transport';
+import type { Event } from '@sfm/core';
 import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
 import { TcpTransport } from '@sfm/transport-tcp';
 import { SerialTransport, createPtyPair } from '@sfm/transport-serial';
@@ -50,4 +51,12 @@ export async function session<T>(u: UnitFixture, fn: (c: MiniMateClient) => Prom
   } finally {
     await c.close();
   }
+}
+
+/**
+ * What a headers-first list shows of `events` before their project text is read: the same
+ * events, their text null and `project_pending` true (monitor-log records have no text to read).
+ */
+export function headersOnly<E extends Event>(events: readonly E[]): E[] {
+  return events.map((e) => (e.record_type === 'monitor_log' ? e : { ...e, project: { project: null, client: null, operator: null, sensor_location: null, notes: null }, project_pending: true }));
 }

@@ -5,7 +5,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { CallHomeChanges, ComplianceChanges, checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
-import { waveformCsv, type DeviceAccess, type ReadOptions, type Served } from '@sfm/core/service';
+import { waveformCsv, type DeviceAccess, type EventReadOptions, type ReadOptions, type Served } from '@sfm/core/service';
 import { UsageError, type CliIO } from '../io.js';
 import type { CliServices, ServiceOptions } from '../cli.js';
 import { cmd } from '../command.js';
@@ -36,8 +36,16 @@ function common<T>(y: Argv<T>) {
     .option('stale', { type: 'boolean', default: true, describe: 'when the unit cannot be reached, show what is cached (--no-stale: fail instead)' });
 }
 
-function withMaxAge<T>(y: Argv<T>) {
-  return y.option('max-age', { type: 'number', describe: 'seconds: use the cached event list without asking the unit when it was checked this recently' });
+function withEventOptions<T>(y: Argv<T>) {
+  return y
+    .option('max-age', { type: 'number', describe: 'seconds: use the cached event list without asking the unit when it was checked this recently' })
+    .option('text', { type: 'boolean', default: true, describe: 'read the event-time project text before answering (--no-text: answer once the headers are in; the text is read later)' });
+}
+
+/** The event flags: the cache's, and whether to wait for the project text (with its progress on a terminal). */
+function eventReadOptions(a: CommonArgs & { text?: boolean }, io: CliIO): EventReadOptions {
+  const onTextProgress = io.stderrIsTTY ? ({ done, total }: { done: number; total: number }) => io.stderr(done < total ? `\rreading project text ${done + 1}/${total}   ` : '\r\x1b[K') : undefined;
+  return { ...readOptions(a), waitForText: a.text !== false, onTextProgress };
 }
 
 /** What a cached command's flags ask of the cache. */
@@ -106,18 +114,18 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
     cmd({
       command: 'events',
       describe: 'every stored event: header, peaks, project text',
-      builder: (y) => withMaxAge(common(y)),
-      handler: async (a: CommonArgs) => {
-        const r = await (await access(a)).events(await target(a), readOptions(a));
+      builder: (y) => withEventOptions(common(y)),
+      handler: async (a: CommonArgs & { text?: boolean }) => {
+        const r = await (await access(a)).events(await target(a), eventReadOptions(a, io));
         print(a, r.value, formatEvents, r);
       },
     }),
     cmd({
       command: 'event <idx>',
       describe: 'one event by 0-based index',
-      builder: (y) => withMaxAge(common(y)).positional('idx', { type: 'string', describe: '0-based event index' }),
-      handler: async (a: CommonArgs & { idx: string }) => {
-        const r = await (await access(a)).event(await target(a), index(a.idx), readOptions(a));
+      builder: (y) => withEventOptions(common(y)).positional('idx', { type: 'string', describe: '0-based event index' }),
+      handler: async (a: CommonArgs & { idx: string; text?: boolean }) => {
+        const r = await (await access(a)).event(await target(a), index(a.idx), eventReadOptions(a, io));
         print(a, r.value, formatEvent, r);
       },
     }),

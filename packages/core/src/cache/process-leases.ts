@@ -8,6 +8,8 @@ import type { LeaseHolder, LeaseStore, Millis } from './store.js';
 
 export class ProcessLeases implements LeaseStore {
   private readonly held = new Map<string, LeaseHolder>();
+  /** Leases someone failed to take while they were held. */
+  private readonly wantedKeys = new Set<string>();
 
   /** `live` throws when the owning store is closed. */
   constructor(private readonly live: () => void) {}
@@ -20,8 +22,12 @@ export class ProcessLeases implements LeaseStore {
       opts.now >= current.expiresAt || // expired: its holder stopped renewing
       current.owner === holder.owner ||
       (opts.takeOverFrom !== undefined && current.owner === opts.takeOverFrom); // core found its process gone
-    if (!takeable) return { acquired: false, heldBy: { ...current } };
+    if (!takeable) {
+      this.wantedKeys.add(key);
+      return { acquired: false, heldBy: { ...current } };
+    }
     this.held.set(key, { owner: holder.owner, host: holder.host, pid: holder.pid, expiresAt: holder.expiresAt });
+    this.wantedKeys.delete(key);
     return { acquired: true };
   }
 
@@ -36,10 +42,19 @@ export class ProcessLeases implements LeaseStore {
 
   async release(key: string, owner: string): Promise<void> {
     this.live();
-    if (this.held.get(key)?.owner === owner) this.held.delete(key);
+    if (this.held.get(key)?.owner === owner) {
+      this.held.delete(key);
+      this.wantedKeys.delete(key);
+    }
+  }
+
+  async wanted(key: string, owner: string): Promise<boolean> {
+    this.live();
+    return this.held.get(key)?.owner === owner && this.wantedKeys.has(key);
   }
 
   clear(): void {
     this.held.clear();
+    this.wantedKeys.clear();
   }
 }

@@ -17,7 +17,7 @@
  *   and kept hot so a retry does not fetch it again.
  */
 import { NotFound } from '../errors.js';
-import { MiniMateClient, type ClientOptions } from '../client/minimate-client.js';
+import { MiniMateClient, type ClientOptions, type EventReadMode } from '../client/minimate-client.js';
 import { toEvent, type DeviceEvent } from '../client/device-event.js';
 import { DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -25,11 +25,11 @@ import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
-import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
-import { EventNotFound, served, servedBytes, type CacheOutcome, type DeviceAccess, type ReadOptions, type Served, type WaveformOptions } from '../service/device-access.js';
+import { EventNotFound, served, servedBytes, type CacheOutcome, type DeviceAccess, type EventReadOptions, type ReadOptions, type Served, type WaveformOptions } from '../service/device-access.js';
 import { HotTier, hotKey } from './hot-tier.js';
 import { cachePolicies, INVALIDATIONS, servable, type CachePolicies, type UnitWrite } from './policies.js';
 import {
@@ -38,7 +38,7 @@ import {
 } from './store.js';
 import { planSync, type SyncPlan } from './sync-plan.js';
 import { UnitLocks, type HeldLock } from './unit-locks.js';
-import { UnitQueue, type QueueOptions } from './unit-queue.js';
+import { UnitQueue, type QueueOptions, type Turn } from './unit-queue.js';
 
 const EMPTY_ARRAY = Buffer.from('[]');
 
@@ -53,6 +53,13 @@ export interface RelayOptions {
   hotTierBytes?: number;
   /** How long a unit lock lasts without renewal across processes (default 30 s). */
   lockTtlMs?: number;
+  /**
+   * How lists are read (default headers-first: the list answered once its headers are in, the
+   * event-time project text read after it); `vendor` reads each event whole, for a unit that insists.
+   */
+  eventReads?: EventReadMode;
+  /** How long a session may go on reading project text after it answered, while nobody waits (default 120 s). */
+  textFillMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -97,6 +104,10 @@ interface Cached<T> {
 class UnitSession {
   private client: MiniMateClient | undefined;
   serial: string | undefined;
+  /** The unit whose list this session brought up to date (its pending text may be read after the answer). */
+  synced: string | undefined;
+  /** The event whose text is read first. */
+  textFirst: number | undefined;
 
   constructor(
     readonly target: DeviceTarget,
@@ -131,6 +142,10 @@ export class RelayService implements DeviceAccess {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly lockWaitMs: number;
+  private readonly eventReads: EventReadMode;
+  private readonly textFillMs: number;
+  /** Set on shutdown: work after an answer stops at its next step. */
+  private draining = false;
   /** Who answers at each address, as far as this process knows (kept true by the change feed). */
   private readonly identities = new Map<string, Identity>();
   /** Each unit's list sync state, as far as this process knows. */
@@ -150,6 +165,8 @@ export class RelayService implements DeviceAccess {
     this.log = opts.logger ?? silentLogger;
     this.policies = cachePolicies({ statusTtlMs: opts.statusTtlMs, identityTtlMs: opts.identityTtlMs });
     this.lockWaitMs = opts.queue?.maxWaitMs ?? 120_000;
+    this.eventReads = opts.eventReads ?? 'headers-first';
+    this.textFillMs = opts.textFillMs ?? 120_000;
     this.locks = new UnitLocks(store.leases, {
       clock: this.clock,
       ttlMs: opts.lockTtlMs,
@@ -246,11 +263,12 @@ export class RelayService implements DeviceAccess {
 
   /**
    * Runs `fn` in a session with the unit, in the unit's queue, holding the address's lock and the
-   * unit's (serial) lock across processes; identical requests share one session.
+   * unit's (serial) lock across processes; identical requests share one session. After answering,
+   * a session that synced a list reads its pending project text while nobody waits for the unit.
    */
   private device<T>(target: DeviceTarget, flight: string, fn: (s: UnitSession) => Promise<T>): Promise<T> {
     const connKey = connectionKey(target);
-    return this.queue.run(connKey, `${flight}\u0000${connKey}`, async () => {
+    return this.queue.run(connKey, `${flight}\u0000${connKey}`, async (turn: Turn<T>) => {
       const held: HeldLock[] = [await this.locks.acquire(addressScope(connKey), this.lockWaitMs, connKey)];
       let unitLock: HeldLock | undefined;
       const lockUnit = async (serial: string): Promise<void> => {
@@ -273,7 +291,14 @@ export class RelayService implements DeviceAccess {
         this.store.pollChanges();
         const expected = await this.identityOf(connKey);
         if (expected) await lockUnit(expected.serial);
-        return await fn(session);
+        const value = await fn(session);
+        turn.answer(value);
+        const until = this.clock.now() + this.textFillMs;
+        const othersWait = async (): Promise<boolean> => turn.waiting > 0 || (await Promise.all([...held, unitLock].map((l) => l?.wanted() ?? false))).includes(true);
+        await this.fillTexts(session, { stop: async () => this.draining || this.clock.now() >= until || (await othersWait()) }).catch((e: Error) =>
+          this.log.warn({ address: connKey, err: e.message }, 'reading project text stopped; the rest is read in a later session'),
+        );
+        return value;
       } finally {
         await session.close().catch(() => undefined);
         await unitLock?.release();
@@ -467,6 +492,7 @@ export class RelayService implements DeviceAccess {
       let index = from;
       let stopped = false;
       await c.readEvents({
+        mode: this.eventReads,
         afterKey: after?.key,
         afterKeyTimestamp: after ? after.event.timestamp : undefined,
         stopBeforeKey: reading.last,
@@ -509,7 +535,56 @@ export class RelayService implements DeviceAccess {
     if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, [], sync));
     if (!kept) return { serial, outcome: 'uncached', unkept: events };
     this.syncs.set(serial, sync);
+    s.synced = serial;
+    s.textFirst = stopAfterIndex;
     return { serial, outcome };
+  }
+
+  /**
+   * Reads the project text of the synced unit's events that wait for it (the session's first
+   * event first) until `stop()` says so; each is stored as it arrives.
+   */
+  private async fillTexts(s: UnitSession, opts: { stop: () => boolean | Promise<boolean>; only?: number; onProgress?: EventReadOptions['onTextProgress'] }): Promise<void> {
+    const { stop, onProgress } = opts;
+    const serial = s.synced;
+    if (serial === undefined) return;
+    const pending = (await this.store.pendingTexts(serial)).filter((p) => opts.only === undefined || p.index === opts.only);
+    if (pending.length === 0) return;
+    const first = pending.findIndex((p) => p.index === s.textFirst);
+    if (first > 0) pending.unshift(...pending.splice(first, 1));
+    const c = await s.unit();
+    for (const [done, p] of pending.entries()) {
+      onProgress?.({ done, total: pending.length });
+      if (await stop()) {
+        this.log.debug({ unit: serial, left: pending.length - done }, 'project text left for a later session');
+        return;
+      }
+      const read = await c.readEventText(p.key);
+      if (read.timestamp !== null && p.timestamp !== null && read.timestamp !== p.timestamp) {
+        // The list changed since it was synced: the next sync sees it and reads it again.
+        this.log.warn({ unit: serial, index: p.index, listed: p.timestamp, now: read.timestamp }, 'an event changed before its project text was read');
+        return;
+      }
+      await this.textRead(serial, p.index, p.key, read.text);
+    }
+    onProgress?.({ done: pending.length, total: pending.length });
+  }
+
+  /** Reads pending text before answering, as asked; a failure leaves it pending (said in the log), never fails the answer. */
+  private async waitForText(s: UnitSession, opts: { only?: number; onProgress?: EventReadOptions['onTextProgress'] }): Promise<void> {
+    try {
+      await this.fillTexts(s, { stop: () => false, ...opts });
+    } catch (e) {
+      if (!(e instanceof DeviceError)) throw e;
+      this.log.warn({ unit: s.synced, err: e.message }, 'reading project text failed; answering with it pending');
+    }
+  }
+
+  /** Stores one event's project text; the unit's list bytes held hot are out of date then. */
+  private async textRead(serial: string, index: number, key: number, text: ProjectText): Promise<void> {
+    await this.keep('project text', () => this.store.fillEventText(serial, index, key, text));
+    this.bump(serial);
+    this.hot.dropUnit(serial, ['events']);
   }
 
   private storedEvent(index: number, e: DeviceEvent): StoredEvent {
@@ -528,12 +603,13 @@ export class RelayService implements DeviceAccess {
     return bytes;
   }
 
-  async events(target: DeviceTarget, opts: ReadOptions = {}): Promise<Served<EventList>> {
+  async events(target: DeviceTarget, opts: EventReadOptions = {}): Promise<Served<EventList>> {
     this.store.pollChanges();
     const connKey = connectionKey(target);
     const id = await this.identityOf(connKey);
     const sync = id ? await this.syncOf(id.serial) : undefined;
-    if (!opts.force && id && sync?.complete && opts.maxAgeS !== undefined && this.clock.now() - sync.probedAt <= opts.maxAgeS * 1000) {
+    const textDue = opts.waitForText && id !== undefined && (await this.store.pendingTexts(id.serial)).length > 0;
+    if (!opts.force && !textDue && id && sync?.complete && opts.maxAgeS !== undefined && this.clock.now() - sync.probedAt <= opts.maxAgeS * 1000) {
       this.count('events', 'hit');
       return servedBytes(await this.eventListJson(id.serial), 'hit', this.ageS(sync.probedAt));
     }
@@ -542,6 +618,7 @@ export class RelayService implements DeviceAccess {
         const r = await this.syncEvents(s, opts.force ?? false);
         this.count('events', r.outcome);
         if (r.unkept) return servedBytes(await this.unkeptList(r.serial, r.unkept), r.outcome, 0);
+        if (opts.waitForText) await this.waitForText(s, { onProgress: opts.onTextProgress });
         return servedBytes<EventList>(await this.eventListJson(r.serial), r.outcome, 0);
       });
     } catch (e) {
@@ -586,20 +663,21 @@ export class RelayService implements DeviceAccess {
     const gen = this.generation(serial);
     const row = await this.store.getEvent(serial, index);
     if (!row) return undefined;
-    const meta: EventMeta = { key: row.key, timestamp: row.event.timestamp, recordType: row.event.record_type, geoRange: row.geoRange };
+    const meta: EventMeta = { key: row.key, timestamp: row.event.timestamp, recordType: row.event.record_type, geoRange: row.geoRange, projectPending: row.event.project_pending };
     const bytes = Buffer.from(JSON.stringify(row.event));
     if (gen === this.generation(serial)) this.hot.set(k, bytes, row.fetchedAt, meta);
     return { row: { ...meta, bytes }, sync };
   }
 
-  async event(target: DeviceTarget, index: number, opts: ReadOptions = {}): Promise<Served<Event>> {
-    const peek = opts.force ? undefined : this.peekEvent(target, index, opts);
+  async event(target: DeviceTarget, index: number, opts: EventReadOptions = {}): Promise<Served<Event>> {
+    const peek = opts.force || opts.waitForText ? undefined : this.peekEvent(target, index, opts);
     if (peek) return peek;
     this.store.pollChanges();
     const connKey = connectionKey(target);
     const id = await this.identityOf(connKey);
     const cached = id ? await this.lookupEvent(id.serial, index) : undefined;
-    if (!opts.force && cached && this.identityFresh(id) && this.withinMaxAge(cached.sync, opts.maxAgeS)) {
+    const textDue = opts.waitForText && cached?.row.projectPending;
+    if (!opts.force && cached && !textDue && this.identityFresh(id) && this.withinMaxAge(cached.sync, opts.maxAgeS)) {
       this.count('events', 'hit');
       return servedBytes(cached.row.bytes, 'hit', this.ageS(cached.sync.probedAt));
     }
@@ -611,8 +689,12 @@ export class RelayService implements DeviceAccess {
           const e = r.unkept.find((x) => x.event.index === index);
           if (e) return served(e.event, r.outcome, 0);
         }
-        const row = await this.lookupEvent(r.serial, index);
+        let row = await this.lookupEvent(r.serial, index);
         if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
+        if (opts.waitForText && row.row.projectPending) {
+          await this.waitForText(s, { only: index });
+          row = (await this.lookupEvent(r.serial, index)) ?? row;
+        }
         return servedBytes<Event>(row.row.bytes, r.outcome, 0);
       });
     } catch (e) {
@@ -705,6 +787,8 @@ export class RelayService implements DeviceAccess {
           channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
         };
         const ok = await this.keep('waveform', () => this.store.putWaveform(r.serial, stored));
+        // The download read the event's project text on the way: no second read for it.
+        if (row.event.project_pending && !r.unkept) await this.textRead(r.serial, index, row.key, d.text);
         const outcome = this.outcome('waveform', had, opts.force, ok);
         const bytes = Buffer.from(JSON.stringify(this.toWaveform(r.serial, stored)));
         this.hot.set(hotKeyOf, bytes, stored.fetchedAt);
@@ -786,8 +870,14 @@ export class RelayService implements DeviceAccess {
     };
   }
 
-  /** Waits for device work in flight (graceful shutdown). */
+  /** Waits for device work in flight, the project text read after an answer included. */
   idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Graceful shutdown: work after an answer stops at its next step; waits for the rest. */
+  drain(): Promise<void> {
+    this.draining = true;
     return this.queue.idle();
   }
 }
@@ -798,6 +888,7 @@ interface EventMeta {
   timestamp: string | null;
   recordType: string;
   geoRange: string | null;
+  projectPending: boolean;
 }
 
 /** A cached event's hot key: the events kind, so invalidating a unit's events drops it too. */

@@ -12,7 +12,14 @@
  * atomic: a reader sees all of it or none of it.
  */
 import { SfmError } from '../errors.js';
-import type { DeviceInfo, Event, GeoRangeName, MonitorStatus } from '../model.js';
+import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '../model.js';
+
+/** A cached event whose event-time project text is still to be read. */
+export interface PendingText {
+  index: number;
+  key: number;
+  timestamp: string | null;
+}
 
 export type CacheKind = 'device_info' | 'events' | 'waveform' | 'monitor_status';
 export const CACHE_KINDS: readonly CacheKind[] = ['device_info', 'events', 'waveform', 'monitor_status'];
@@ -123,6 +130,11 @@ export interface LeaseStore {
   /** Extends a lease we hold; false when it is no longer ours (it expired and was taken). */
   renew(key: string, owner: string, expiresAt: Millis): Promise<boolean>;
   release(key: string, owner: string): Promise<void>;
+  /**
+   * Whether someone failed to take the lease while `owner` held it (a tryAcquire that answered
+   * `acquired: false`), so the holder can finish optional work early; false when not `owner`'s.
+   */
+  wanted(key: string, owner: string): Promise<boolean>;
 }
 
 export interface Store {
@@ -163,6 +175,13 @@ export interface Store {
    * when `sync` is given, records the sync state — in one transaction.
    */
   appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void>;
+  /** The cached events whose event-time project text is still to be read, in index order. */
+  pendingTexts(serial: string): Promise<PendingText[]>;
+  /**
+   * Fills in the event-time project text of the cached event at `index` (project_pending becomes
+   * false) while it still has `key`; false when it does not (the list changed meanwhile).
+   */
+  fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean>;
   /**
    * Drops the unit's live list, its sync state and — unless `keepWaveforms` — its waveforms.
    */

@@ -30,6 +30,22 @@ async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
 }
 
 describe('UnitLocks', () => {
+  it('a holder learns that someone waits: a waiter here, or another process that failed to take the lease', async () => {
+    const table = new ProcessLeases(() => undefined);
+    const locks = new UnitLocks(table, { clock: systemClock });
+    const a = await locks.acquire('unit:BE1', 1000);
+    expect(await a.wanted()).toBe(false);
+    const b = locks.acquire('unit:BE1', 1000);
+    expect(await a.wanted()).toBe(true);
+    await a.release();
+    const held = await b;
+    expect(await held.wanted()).toBe(false);
+    // another process polls for it
+    expect((await table.tryAcquire('unit:BE1', other(9, Date.now() + 60_000), { now: Date.now() })).acquired).toBe(false);
+    expect(await held.wanted()).toBe(true);
+    await held.release();
+  });
+
   it('one holder at a time in this process; the next gets it when the first releases', async () => {
     const table = new ProcessLeases(() => undefined);
     const locks = new UnitLocks(table, { clock: systemClock });

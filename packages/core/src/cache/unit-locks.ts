@@ -30,6 +30,8 @@ export interface UnitLocksOptions {
 export interface HeldLock {
   readonly key: string;
   release(): Promise<void>;
+  /** Whether someone else waits for it now: in this process, or another (when the store can say). */
+  wanted(): Promise<boolean>;
 }
 
 const HOST = hostname();
@@ -156,6 +158,7 @@ export class UnitLocks {
     timer?.unref();
     return {
       key,
+      wanted: async () => (this.lanes.get(key)?.waiters.length ?? 0) > 0 || (shared && (await this.leases.wanted(key, owner).catch(() => false))),
       release: async () => {
         if (released) return;
         released = true;

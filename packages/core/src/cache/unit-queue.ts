@@ -2,7 +2,8 @@
  * One queue per unit: the hardware takes one session at a time. Bounded (a full queue answers
  * DeviceBusy at once) with a wait limit (a request that waited too long gives DeviceBusy);
  * identical concurrent requests share one device transaction (single-flight); different units
- * run in parallel.
+ * run in parallel. A task may answer its request before it ends (`turn.answer`) and go on with
+ * work the answer does not need while it still holds the unit, watching `turn.waiting` to yield.
  */
 import { DeviceBusy } from '../client/errors.js';
 
@@ -18,6 +19,14 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** What a running task knows of its turn. */
+export interface Turn<T> {
+  /** Gives the request (and every request sharing its flight) its answer now; the unit stays held until the task returns. */
+  answer(value: T): void;
+  /** Requests waiting for this unit now: work after the answer should stop when there are any. */
+  readonly waiting: number;
+}
+
 class Lane {
   running = false;
   readonly waiting: Waiter[] = [];
@@ -26,6 +35,8 @@ class Lane {
 export class UnitQueue {
   private readonly lanes = new Map<string, Lane>();
   private readonly flights = new Map<string, Promise<unknown>>();
+  /** Every task running now, answered or not (graceful shutdown waits for them). */
+  private readonly running = new Set<Promise<void>>();
   private readonly maxQueued: number;
   private readonly maxWaitMs: number;
 
@@ -38,7 +49,7 @@ export class UnitQueue {
    * Runs `task` when the unit is free. Requests with the same `flightKey` that arrive while one
    * is queued or running get that one's result instead of a transaction of their own.
    */
-  run<T>(unitKey: string, flightKey: string, task: () => Promise<T>): Promise<T> {
+  run<T>(unitKey: string, flightKey: string, task: (turn: Turn<T>) => Promise<T>): Promise<T> {
     const shared = this.flights.get(flightKey);
     if (shared) return shared as Promise<T>;
     const p = this.enqueue(unitKey, task).finally(() => {
@@ -48,20 +59,23 @@ export class UnitQueue {
     return p;
   }
 
-  private enqueue<T>(unitKey: string, task: () => Promise<T>): Promise<T> {
+  private enqueue<T>(unitKey: string, task: (turn: Turn<T>) => Promise<T>): Promise<T> {
     let lane = this.lanes.get(unitKey);
     if (!lane) {
       lane = new Lane();
       this.lanes.set(unitKey, lane);
     }
     const l = lane;
-    const exec = async (): Promise<T> => {
-      try {
-        return await task();
-      } finally {
-        this.next(unitKey, l);
-      }
-    };
+    const exec = (): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        // The first of answer(), return or throw settles the request; later ones change nothing.
+        const turn: Turn<T> = { answer: resolve, get waiting() { return l.waiting.length; } };
+        const done = task(turn).then(resolve, reject).finally(() => {
+          this.running.delete(done);
+          this.next(unitKey, l);
+        });
+        this.running.add(done);
+      });
     if (!l.running) {
       l.running = true;
       return exec();
@@ -102,8 +116,8 @@ export class UnitQueue {
     return n;
   }
 
-  /** Resolves when nothing is running or waiting. */
+  /** Resolves when nothing is running or waiting (work after an answer included). */
   async idle(): Promise<void> {
-    while (this.flights.size > 0) await Promise.allSettled([...this.flights.values()]);
+    while (this.flights.size > 0 || this.running.size > 0) await Promise.allSettled([...this.flights.values(), ...this.running]);
   }
 }

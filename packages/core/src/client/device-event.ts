@@ -13,7 +13,10 @@ export interface DeviceEvent {
   /** The geophone range when the event was recorded (scales its waveform). */
   geo_range: GeoRangeName | null;
   peaks: EventPeaks;
+  /** The project text as it was when the event was recorded; NO_TEXT while `projectPending`. */
   project: ProjectText;
+  /** The text is still to be read (headers-first reads: the list first, the text after). */
+  projectPending: boolean;
 }
 
 export const NO_PEAKS: EventPeaks = { tran_ips: null, vert_ips: null, long_ips: null, mic_psi: null, pvs_ips: null };
@@ -31,5 +34,6 @@ export function toEvent(index: number, e: DeviceEvent): Event {
     pretrigger_samples: e.pretrigger_samples,
     peaks: e.peaks,
     project: e.project,
+    project_pending: e.projectPending,
   };
 }

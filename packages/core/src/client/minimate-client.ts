@@ -24,7 +24,7 @@ import { decodeSerialNumber, SERIAL_BLOCK_LENGTH, type SerialNumberBlock } from 
 import { decodeStorageRange, STORAGE_RANGE_LENGTH, type StorageRangeKeys } from '../protocol/storage-range.js';
 import { SUB } from '../protocol/sub-codes.js';
 import { decodeWaveformHeader, headerLengthFromProbe, type FullEventHeader, type WaveformHeader } from '../protocol/waveform-header.js';
-import { decodeWaveformRecord, WAVEFORM_RECORD_LENGTH } from '../protocol/waveform-record.js';
+import { decodeWaveformRecord, WAVEFORM_RECORD_LENGTH, type WaveformRecord } from '../protocol/waveform-record.js';
 import {
   BULK_PAGE_TEXT, BULK_PAGE_UNIT, bodyFromEventFileData, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame,
   chunkCountFor, decodeProbeReply, decodeTextPage, type StrtRecord,
@@ -81,7 +81,16 @@ export interface WalkOptions {
   shouldStop?: () => boolean;
 }
 
+/**
+ * How a list is read: `headers-first` — 0A, 0C and 1F per event (4 round trips), the project text
+ * left pending for readEventText; `vendor` — the vendor's whole per-event sequence with the text
+ * (protocol.md §10.3, ~13 round trips), for a unit that insists.
+ */
+export type EventReadMode = 'headers-first' | 'vendor';
+
 export interface ReadEventsOptions extends WalkOptions {
+  /** Default headers-first. */
+  mode?: EventReadMode;
   /** The timestamp the caller knows for `afterKey`: another one means the list changed (EventListChanged). */
   afterKeyTimestamp?: string | null;
   /** Each event as it completes (awaited, so a caller can store it before the next is read). */
@@ -307,9 +316,10 @@ export class MiniMateClient {
       const t = h.kind === 'full' ? h.timestamp : h.start_time;
       if (t !== opts.afterKeyTimestamp) throw new EventListChanged(`${this.describe}: event ${keyToHex(opts.afterKey!)} now holds another event (${t ?? 'no time'} instead of ${opts.afterKeyTimestamp ?? 'no time'})`);
     };
+    const vendor = opts.mode === 'vendor';
     await this.walk(opts, anchor, async (key) => {
       const header = await this.readHeader(key);
-      const ev = header.kind === 'monitor_log' ? monitorLogEvent(key, header) : await this.readEventDetail(key, header);
+      const ev = header.kind === 'monitor_log' ? monitorLogEvent(key, header) : vendor ? await this.readEventDetail(key, header) : await this.readEventHeader(key, header);
       out.push(ev);
       await opts.onEvent?.(ev);
     });
@@ -353,21 +363,29 @@ export class MiniMateClient {
     return { serial, range, counter };
   }
 
+  /**
+   * What a list shows of a full event: 0C (peaks, record type) after the 0A already read — the
+   * older walk `1E → 0A → 0C → 1F` (protocol.md §10.3) — with the text left pending.
+   */
+  private async readEventHeader(key: number, header: FullEventHeader): Promise<DeviceEvent> {
+    const record = decodeWaveformRecord(await this.readBlock(SUB.WAVEFORM_RECORD, WAVEFORM_RECORD_LENGTH, keyParams(keyBytes(key)), `waveform record ${keyToHex(key)}`));
+    return fullEvent(key, header, record, NO_TEXT, true);
+  }
+
+  /**
+   * The project text of a full event as it was when recorded: the 5A prelude without sample
+   * chunks (10 round trips), with the timestamp its 0C record gives, so a caller can tell the key
+   * still holds the event it listed.
+   */
+  async readEventText(key: number): Promise<{ text: ProjectText; timestamp: string | null }> {
+    const { record, text } = await this.openBulk(key, async () => ({ chunks: 0, value: undefined }));
+    return { text, timestamp: record.timestamp };
+  }
+
   /** 1E arm → 0C → 1F arm → POLL ×3 → 5A probe and pages (no sample chunks) → TERM. */
   private async readEventDetail(key: number, header: FullEventHeader): Promise<DeviceEvent> {
     const { record, text } = await this.openBulk(key, async () => ({ chunks: 0, value: undefined }));
-    return {
-      key,
-      timestamp: header.timestamp ?? record.timestamp,
-      record_type: record.record_type,
-      sample_rate: header.sample_rate,
-      record_time_s: header.record_time_s,
-      total_samples: header.total_samples,
-      pretrigger_samples: header.pretrigger_samples,
-      geo_range: header.geo_range,
-      peaks: record.peaks,
-      project: text,
-    };
+    return fullEvent(key, header, record, text, false);
   }
 
   /**
@@ -532,7 +550,23 @@ function bytesMatch(a: Uint8Array, b: Uint8Array): boolean {
 function monitorLogEvent(key: number, h: Extract<WaveformHeader, { kind: 'monitor_log' }>): DeviceEvent {
   return {
     key, timestamp: h.start_time, record_type: 'monitor_log', sample_rate: null, record_time_s: null,
-    total_samples: null, pretrigger_samples: null, geo_range: null, peaks: NO_PEAKS, project: NO_TEXT,
+    total_samples: null, pretrigger_samples: null, geo_range: null, peaks: NO_PEAKS, project: NO_TEXT, projectPending: false,
+  };
+}
+
+function fullEvent(key: number, header: FullEventHeader, record: WaveformRecord, text: ProjectText, projectPending: boolean): DeviceEvent {
+  return {
+    key,
+    timestamp: header.timestamp ?? record.timestamp,
+    record_type: record.record_type,
+    sample_rate: header.sample_rate,
+    record_time_s: header.record_time_s,
+    total_samples: header.total_samples,
+    pretrigger_samples: header.pretrigger_samples,
+    geo_range: header.geo_range,
+    peaks: record.peaks,
+    project: text,
+    projectPending,
   };
 }
 

@@ -37,6 +37,11 @@ export const CoreSettings = Type.Object({
   frame_timeout_s: seconds('wait for one reply frame', 15, 0.05, 600),
   chunk_timeout_s: seconds('wait for one 5A reply', 10, 0.05, 600),
   two_step_reads: Type.Boolean({ description: 'probe before every read, as the vendor\'s software does', default: false }),
+  event_reads: Type.Union([Type.Literal('headers-first'), Type.Literal('vendor')], {
+    description: 'headers-first: list events with 0A, 0C and 1F and read their project text after answering; vendor: read each event whole, as the vendor\'s software does',
+    default: 'headers-first',
+  }),
+  text_fill_s: seconds('how long a session may go on reading event-time project text after it answered, while no request waits for the unit (0: only when asked)', 120, 0, 86_400),
   log_level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { description: 'log level', default: 'info', env: 'SFM_LOG_LEVEL' }),
 });
 

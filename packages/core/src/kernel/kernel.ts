@@ -116,6 +116,8 @@ export class Kernel {
             statusTtlMs: s.status_ttl_s * 1000,
             identityTtlMs: s.identity_ttl_s * 1000,
             hotTierBytes: s.hot_tier_bytes,
+            eventReads: s.event_reads,
+            textFillMs: s.text_fill_s * 1000,
             queue: { maxQueued: s.queue_max, maxWaitMs: s.queue_wait_s * 1000 },
             clock,
             logger,
@@ -165,7 +167,7 @@ export class Kernel {
     if (this.stopped) return;
     this.stopped = true;
     for (const service of this.started.reverse()) await service.stop().catch((e) => this.logger.error({ err: (e as Error).message }, `stopping ${service.name} failed`));
-    if (this.container.isRegistered(TOKENS.Relay)) await this.relay.idle();
+    if (this.container.isRegistered(TOKENS.Relay)) await this.relay.drain();
     await this.resolve(TOKENS.Store).close();
   }
 }

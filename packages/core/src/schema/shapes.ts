@@ -117,6 +117,7 @@ export const Event = Shape('Event', 'One stored event: header, peaks and the pro
   pretrigger_samples: Nullable(Type.Integer({ description: 'samples before the trigger' })),
   peaks: EventPeaks,
   project: ProjectText,
+  project_pending: Type.Boolean({ description: 'true while the event-time project text is still to be read (its fields are null until then, never invented); sfm reads the list first and the text after' }),
 });
 
 export const EventList = Shape('EventList', 'Every stored event of the unit.', {

@@ -76,14 +76,21 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** Reads of events: whether to answer only once their event-time project text is in. */
+export interface EventReadOptions extends ReadOptions {
+  /** Read the pending project text before answering (default: answer with the headers, the text after). */
+  waitForText?: boolean;
+  onTextProgress?: (p: { done: number; total: number }) => void;
+}
+
 export interface WaveformOptions extends ReadOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
 export interface DeviceAccess {
   info(target: DeviceTarget, opts?: ReadOptions): Promise<Served<DeviceInfo>>;
-  events(target: DeviceTarget, opts?: ReadOptions): Promise<Served<EventList>>;
-  event(target: DeviceTarget, index: number, opts?: ReadOptions): Promise<Served<Event>>;
+  events(target: DeviceTarget, opts?: EventReadOptions): Promise<Served<EventList>>;
+  event(target: DeviceTarget, index: number, opts?: EventReadOptions): Promise<Served<Event>>;
   waveform(target: DeviceTarget, index: number, opts?: WaveformOptions): Promise<Served<Waveform>>;
   status(target: DeviceTarget, opts?: ReadOptions): Promise<Served<MonitorStatus>>;
   storageRange(target: DeviceTarget): Promise<StorageRange>;

@@ -32,7 +32,7 @@ export class DirectDeviceAccess implements DeviceAccess {
     return fresh(
       await this.session(target, async (c) => {
         const serial = (await c.readSerialNumber()).serial;
-        const events = (await c.readEvents()).map((e, i) => toEvent(i, e));
+        const events = (await c.readEvents({ mode: 'vendor' })).map((e, i) => toEvent(i, e));
         return { serial, count: events.length, events };
       }, opts.signal),
     );
