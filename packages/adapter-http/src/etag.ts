@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Waveform } from '@sfm/core';
-import type { Served } from '@sfm/core/service';
+import type { ContentEncoding, Served } from '@sfm/core/service';
 
 export interface WaveformIdentity {
   serial: string;
@@ -32,14 +32,26 @@ export function waveformEtag(id: WaveformIdentity, format: 'json' | 'csv'): stri
   return `"${hash}${format === 'csv' ? '-csv' : ''}"`;
 }
 
-/** If-None-Match (RFC 9110 §13.1.2): weak comparison, `*` matches any current representation. */
+/**
+ * The tag of the representation sent with a content coding: a strong validator differs per
+ * coding (RFC 9110 §8.8.3), so `"<tag>-br"`, `"<tag>-gzip"`.
+ */
+export function encodedEtag(etag: string, encoding: ContentEncoding | undefined): string {
+  return encoding ? `${etag.slice(0, -1)}-${encoding}"` : etag;
+}
+
+const CODING_SUFFIX = /-(?:br|gzip)"$/;
+
+/**
+ * If-None-Match (RFC 9110 §13.1.2): weak comparison, `*` matches any current representation. A
+ * tag of another coding of the same representation matches too: the client holds the same content.
+ */
 export function noneMatch(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   const want = etag.replace(/^W\//, '');
   for (const raw of header.split(',')) {
-    const tag = raw.trim();
-    if (tag === '*') return true;
-    if (tag.replace(/^W\//, '') === want) return true;
+    const tag = raw.trim().replace(/^W\//, '');
+    if (tag === '*' || tag === want || tag.replace(CODING_SUFFIX, '"') === want) return true;
   }
   return false;
 }

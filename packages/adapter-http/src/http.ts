@@ -5,7 +5,7 @@
 import type { Logger } from '@sfm/core/kernel';
 import type { RelayService } from '@sfm/core/cache';
 import type { DeviceRegistry } from '@sfm/core/kernel';
-import type { Served } from '@sfm/core/service';
+import type { Body, Served } from '@sfm/core/service';
 import type { DeviceTarget } from '@sfm/core/transport';
 import type { HttpSettings } from './settings.js';
 
@@ -36,8 +36,8 @@ export interface Reply {
   served?: Served<unknown>;
   /** A JSON value to send (when there is no `served`). */
   json?: unknown;
-  /** JSON already serialised (sent as it is). */
-  bytes?: Uint8Array;
+  /** JSON already serialised (sent as it is; a Body keeps its compressed forms for the next request). */
+  bytes?: Uint8Array | Body;
   /** Text streamed in pieces (CSV) instead of JSON. */
   text?: { pieces: Iterable<string>; contentType: string; filename?: string };
   /** Strong ETag: a matching If-None-Match answers 304 without a body. */

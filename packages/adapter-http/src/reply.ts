@@ -1,17 +1,18 @@
 /**
  * The one response writer: headers every response carries, a route's Reply (cache headers, ETag
- * and 304, JSON or streamed text), errors in the contract's body, and the request's log line — the
- * same on the fast path (node:http) and the express path.
+ * and 304, JSON or streamed text, compressed as the client accepts), errors in the contract's
+ * body, and the request's log line — the same on the fast path (node:http) and the express path.
  */
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { SfmError } from '@sfm/core';
 import type { Logger } from '@sfm/core/kernel';
-import type { Served } from '@sfm/core/service';
+import { Body, CONTENT_ENCODINGS, MIN_COMPRESSED_BYTES, compressStream, type ContentEncoding, type Served } from '@sfm/core/service';
 import { errorBody, statusOf } from './errors.js';
-import { noneMatch } from './etag.js';
+import { encodedEtag, noneMatch } from './etag.js';
 import type { Reply } from './http.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -46,21 +47,53 @@ function sendBytes(res: ServerResponse, status: number, bytes: Uint8Array, head:
   res.end(head ? undefined : bytes);
 }
 
-/** Writes pieces with backpressure; stops when the client has gone. */
-async function streamPieces(res: ServerResponse, pieces: Iterable<string>): Promise<void> {
-  for (const piece of pieces) {
-    if (res.destroyed) return;
-    if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+/** Writes pieces with backpressure, compressed when asked; stops when the client has gone. */
+async function streamPieces(res: ServerResponse, pieces: Iterable<string>, encoding: ContentEncoding | undefined): Promise<void> {
+  try {
+    if (encoding) await pipeline(Readable.from(pieces), compressStream(encoding), res);
+    else await pipeline(Readable.from(pieces), res);
+  } catch (e) {
+    if (!res.destroyed) throw e; // a client that left is no error of ours
   }
-  if (!res.destroyed) res.end();
+}
+
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
+
+/**
+ * The coding to answer in (RFC 9110 §12.5.3): of br and gzip, the one the client weighs highest
+ * (br on a tie); none when it accepts neither. `*` stands for codings it does not name.
+ */
+export function negotiateEncoding(header: string | string[] | undefined): ContentEncoding | undefined {
+  if (!header) return undefined;
+  const weights = new Map<string, number>();
+  for (const part of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const [name, ...params] = part.toLowerCase().split(';').map((p) => p.trim());
+    if (!name) continue;
+    const q = params.find((p) => /^q\s*=/.test(p))?.replace(/^q\s*=\s*/, '');
+    // A malformed weight counts as 0: better plain than a coding the client may not want.
+    weights.set(name, q === undefined ? 1 : QVALUE.test(q) ? Number(q) : 0);
+  }
+  let best: ContentEncoding | undefined;
+  let bestWeight = 0;
+  for (const coding of CONTENT_ENCODINGS) {
+    const w = weights.get(coding) ?? weights.get('*') ?? 0;
+    if (w > bestWeight) [best, bestWeight] = [coding, w];
+  }
+  return best;
 }
 
 /** Sends a route's Reply; returns the cache outcome for the log line. */
 export async function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<string | undefined> {
   const head = req.method === 'HEAD';
   if (reply.served) cacheHeaders(res, reply.served);
+  // Every answer with a body may come compressed: caches must keep one per Accept-Encoding.
+  res.setHeader('Vary', 'Accept-Encoding');
+  const accepted = negotiateEncoding(req.headers['accept-encoding']);
+  const body = reply.text ? undefined : (reply.served ?? (reply.bytes instanceof Body ? reply.bytes : new Body(reply.bytes ?? Buffer.from(JSON.stringify(reply.json)))));
+  // A streamed body is compressed whenever the client takes it; a small one is not worth it.
+  const encoding = body && body.bytes().byteLength < MIN_COMPRESSED_BYTES ? undefined : accepted;
   if (reply.etag) {
-    res.setHeader('ETag', reply.etag);
+    res.setHeader('ETag', encodedEtag(reply.etag, encoding));
     const inm = req.headers['if-none-match'];
     if (noneMatch(Array.isArray(inm) ? inm.join(',') : inm, reply.etag)) {
       res.statusCode = 304;
@@ -69,13 +102,14 @@ export async function writeReply(req: IncomingMessage, res: ServerResponse, repl
     }
   }
   const status = reply.status ?? 200;
+  if (encoding) res.setHeader('Content-Encoding', encoding);
   if (reply.text) {
     res.statusCode = status;
     res.setHeader('Content-Type', reply.text.contentType);
     if (reply.text.filename) res.setHeader('Content-Disposition', `inline; filename="${reply.text.filename}"`);
-    await streamPieces(res, head ? [] : reply.text.pieces);
+    await streamPieces(res, head ? [] : reply.text.pieces, encoding);
   } else {
-    sendBytes(res, status, reply.served?.bytes() ?? reply.bytes ?? Buffer.from(JSON.stringify(reply.json)), head);
+    sendBytes(res, status, encoding ? body!.encoded(encoding) : body!.bytes(), head);
   }
   return reply.served?.cache;
 }

@@ -8,7 +8,7 @@ import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { SfmError } from '@sfm/core';
 import * as S from '@sfm/core/schema';
 import { checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
-import { waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
+import { Body, waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
 import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transport';
 import type { Waveform } from '@sfm/core';
 import { waveformEtag, waveformIdentity } from './etag.js';
@@ -170,11 +170,11 @@ function waveformReply(c: RouteContext, s: Served<Waveform>): Reply {
 // --- the table ---------------------------------------------------------------------------------
 
 const started = performance.now();
-const openApiCache = new Map<string, Uint8Array>();
+const openApiCache = new Map<string, Body>();
 /** The document is built from this very table, once per version. */
-function openApiBytes(version: string): Uint8Array {
+function openApiBytes(version: string): Body {
   let b = openApiCache.get(version);
-  if (!b) openApiCache.set(version, (b = Buffer.from(JSON.stringify(buildOpenApi(version)))));
+  if (!b) openApiCache.set(version, (b = new Body(Buffer.from(JSON.stringify(buildOpenApi(version))))));
   return b;
 }
 

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RelayService, type Store } from '@sfm/core/cache';
@@ -124,6 +125,24 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(traffic()).toBe(before);
     expect(hit.json()).toBe(w.json());
     expect((await relay.waveform(target, 1, { force: true })).cache).toBe('refresh');
+  });
+
+  it('a waveform is kept with its JSON document; one kept without it is rebuilt from its samples, the same bytes', async () => {
+    const w = await relay.waveform(target, 1);
+    const key = parseInt(w.value.key, 16);
+    const stored = (await store.getWaveform('BE18189', key, w.value.timestamp))!;
+    expect(gunzipSync(stored.document!.gzip).toString()).toBe(w.json());
+    expect(stored.document!.index).toBe(1);
+    // A fresh process reads the document, no device I/O
+    const before = traffic();
+    const fresh = new RelayService(transports, store, { client: CLIENT, clock });
+    expect((await fresh.waveform(target, 1)).json()).toBe(w.json());
+    const { document: _dropped, ...withoutDocument } = stored;
+    await store.putWaveform('BE18189', withoutDocument);
+    const older = new RelayService(transports, store, { client: CLIENT, clock });
+    const rebuilt = await older.waveform(target, 1);
+    expect([rebuilt.cache, rebuilt.json()]).toEqual(['hit', w.json()]);
+    expect(traffic()).toBe(before);
   });
 
   it('a forced events refresh keeps the cached waveforms (they are identity-checked)', async () => {

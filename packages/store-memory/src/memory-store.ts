@@ -24,7 +24,7 @@ import { LRUCache } from 'lru-cache';
 import { ProcessLeases, StoreError } from '@sfm/core/cache';
 import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
 import type {
-  CacheKind, ChangeListener, EventSyncState, Identity, KindStats, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform,
+  CacheKind, ChangeListener, EventSyncState, Identity, KindStats, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -246,11 +246,18 @@ export class MemoryStore implements Store {
     return copyWaveform(e.w);
   }
 
+  async getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
+    this.live();
+    const e = this.lru.get(waveformKey(serial, key)) as WaveformEntry | undefined;
+    const d = e?.w.timestamp === timestamp ? e.w.document : undefined;
+    return d && { index: d.index, gzip: d.gzip.slice(), fetchedAt: e!.w.fetchedAt };
+  }
+
   async putWaveform(serial: string, w: StoredWaveform): Promise<void> {
     this.live();
     const copy = copyWaveform(w);
     const c = copy.channels;
-    const size = c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + (copy.timestamp?.length ?? 0) + ENTRY_OVERHEAD;
+    const size = c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + (copy.document?.gzip.byteLength ?? 0) + (copy.timestamp?.length ?? 0) + ENTRY_OVERHEAD;
     // One waveform per key: a new timestamp at the same key replaces the stale one.
     this.put(waveformKey(serial, w.key), { kind: 'waveform', serial, size, items: 1, w: copy });
   }
@@ -391,5 +398,6 @@ function copyWaveform(w: StoredWaveform): StoredWaveform {
     geoRange: w.geoRange,
     channels: { Tran: w.channels.Tran.slice(), Vert: w.channels.Vert.slice(), Long: w.channels.Long.slice(), MicL: w.channels.MicL.slice() },
     fetchedAt: w.fetchedAt,
+    ...(w.document ? { document: { index: w.document.index, gzip: w.document.gzip.slice() } } : {}),
   };
 }

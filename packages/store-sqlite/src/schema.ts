@@ -213,14 +213,25 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    name: 'v3: events carry project_pending (the event-time text read after the list); a lease says when someone waits for it',
+    name: 'v3: events carry project_pending (the event-time text read after the list); a waveform keeps its JSON document; a lease says when someone waits for it',
     up(db) {
       // Events cached before had their text read with them.
       db.exec(`UPDATE events SET json = json_set(json, '$.project_pending', json('false')) WHERE json_extract(json, '$.project_pending') IS NULL`);
       db.exec('ALTER TABLE leases ADD COLUMN wanted INTEGER NOT NULL DEFAULT 0');
+      // The served JSON, gzip-compressed, and the event index it names (none for waveforms kept before).
+      db.exec(`
+        ALTER TABLE waveforms ADD COLUMN document BLOB;
+        ALTER TABLE waveforms ADD COLUMN document_index INTEGER;
+        DROP TRIGGER waveforms_totals_insert;
+        DROP TRIGGER waveforms_totals_delete;
+        DROP TRIGGER waveforms_totals_update;
+        ${totalsTriggers('waveforms', 'waveform', WAVEFORM_BYTES)}`);
     },
   },
 ];
+
+/** A waveform row's bytes in stats(): its samples and its document. */
+const WAVEFORM_BYTES = 'length(#.data) + coalesce(length(#.document), 0)';
 
 /** Bytes charged per row in stats() on top of its JSON text or blob (keys, numbers, b-tree). */
 export const ROW_OVERHEAD_BYTES = 32;
@@ -260,7 +271,7 @@ function kindTotals(): string {
 
 /** Triggers keeping `kind_totals` right for one table (`#` stands for NEW or OLD in `size`). */
 function totalsTriggers(table: string, kind: string, size: string): string {
-  const sz = (row: 'NEW' | 'OLD'): string => size.replaceAll('#', row);
+  const sz = (row: 'NEW' | 'OLD'): string => `(${size.replaceAll('#', row)})`;
   return `
         CREATE TRIGGER ${table}_totals_insert AFTER INSERT ON ${table} BEGIN
           UPDATE kind_totals SET entries = entries + 1, bytes = bytes + ${sz('NEW')} + ${ROW_OVERHEAD_BYTES} WHERE kind = '${kind}';

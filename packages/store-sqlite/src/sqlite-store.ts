@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core/cache';
 import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
 import type {
-  CacheKind, ChangeListener, EventSyncState, Identity, KindStats, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform,
+  CacheKind, ChangeListener, EventSyncState, Identity, KindStats, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
 import { checkSchemaVersion, migrate } from './schema.js';
 import { decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
@@ -123,12 +123,16 @@ export class SqliteStore implements Store {
       eventJsonAt: db.prepare<[string, number, number], string>('SELECT json FROM events WHERE serial = ? AND idx = ? AND key = ?').pluck(),
       setEventJson: db.prepare<[string, string, number]>('UPDATE events SET json = ? WHERE serial = ? AND idx = ?'),
 
-      getWaveform: db.prepare<[string, number, string | null], [Buffer, number]>(
-        'SELECT data, fetched_at FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ?',
+      getWaveform: db.prepare<[string, number, string | null], [Buffer, number, Buffer | null, number | null]>(
+        'SELECT data, fetched_at, document, document_index FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ?',
       ).raw(),
-      putWaveform: db.prepare<[string, number, string | null, number, Buffer]>(
-        `INSERT INTO waveforms (serial, key, timestamp, fetched_at, data) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (serial, key) DO UPDATE SET timestamp = excluded.timestamp, fetched_at = excluded.fetched_at, data = excluded.data`,
+      getWaveformDocument: db.prepare<[string, number, string | null], [Buffer, number, number]>(
+        'SELECT document, document_index, fetched_at FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ? AND document IS NOT NULL',
+      ).raw(),
+      putWaveform: db.prepare<[string, number, string | null, number, Buffer, Uint8Array | null, number | null]>(
+        `INSERT INTO waveforms (serial, key, timestamp, fetched_at, data, document, document_index) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (serial, key) DO UPDATE SET timestamp = excluded.timestamp, fetched_at = excluded.fetched_at, data = excluded.data,
+           document = excluded.document, document_index = excluded.document_index`,
       ),
       dropWaveforms: db.prepare<[string]>('DELETE FROM waveforms WHERE serial = ?'),
 
@@ -214,7 +218,7 @@ export class SqliteStore implements Store {
         return { events, waveforms };
       }),
       putWaveform: immediate(db, (serial: string, w: StoredWaveform, blob: Buffer) => {
-        q.putWaveform.run(serial, w.key, w.timestamp, w.fetchedAt, blob);
+        q.putWaveform.run(serial, w.key, w.timestamp, w.fetchedAt, blob, w.document?.gzip ?? null, w.document?.index ?? null);
         touch(unitScope(serial));
       }),
       putStatus: immediate(db, (serial: string, json: string, at: number) => {
@@ -379,7 +383,17 @@ export class SqliteStore implements Store {
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
     return this.run(() => {
       const row = this.q.getWaveform.get(serial, key, timestamp);
-      return row && decodeWaveformBlob(row[0], key, timestamp, row[1]);
+      if (!row) return undefined;
+      const w = decodeWaveformBlob(row[0], key, timestamp, row[1]);
+      if (row[2] !== null && row[3] !== null) w.document = { index: row[3], gzip: row[2] };
+      return w;
+    });
+  }
+
+  getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
+    return this.run(() => {
+      const row = this.q.getWaveformDocument.get(serial, key, timestamp);
+      return row && { gzip: row[0], index: row[1], fetchedAt: row[2] };
     });
   }
 

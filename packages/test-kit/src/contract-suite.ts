@@ -120,9 +120,11 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
   const expectSameWaveform = (actual: StoredWaveform | undefined, expected: StoredWaveform): void => {
     expect(actual).not.toBeUndefined();
     const a = actual!;
-    const { channels: ac, ...aMeta } = a;
-    const { channels: ec, ...eMeta } = expected;
+    const { channels: ac, document: ad, ...aMeta } = a;
+    const { channels: ec, document: ed, ...eMeta } = expected;
     expect(aMeta).toEqual(eMeta);
+    expect(ad?.index).toBe(ed?.index);
+    expect(ad && Buffer.from(ad.gzip).toString('hex')).toBe(ed && Buffer.from(ed.gzip).toString('hex'));
     for (const ch of ['Tran', 'Vert', 'Long', 'MicL'] as const) {
       expect(ac[ch]).toBeInstanceOf(Int16Array);
       expect(ac[ch].length).toBe(ec[ch].length);
@@ -466,6 +468,22 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         const w = sampleWaveform(sampleKey(3), '2026-04-09T07:00:03', 10240, { index: 3, sampleRate: 2048, pretriggerSamples: 512, geoRange: 'sensitive', fetchedAt: T0 + 7 });
         await store.putWaveform(S1, w);
         expectSameWaveform(await store.getWaveform(S1, w.key, w.timestamp), w);
+      });
+
+      it('keeps its document when given and answers it alone while (key, timestamp) match; a put without one has none', async () => {
+        const gzip = Uint8Array.from({ length: 3000 }, (_, i) => (i * 37) % 256);
+        const w = { ...sampleWaveform(sampleKey(3), '2026-04-09T07:00:03', 256, { index: 3, fetchedAt: T0 + 9 }), document: { index: 3, gzip } };
+        await store.putWaveform(S1, w);
+        expectSameWaveform(await store.getWaveform(S1, w.key, w.timestamp), w);
+        const doc = await store.getWaveformDocument(S1, w.key, w.timestamp);
+        expect({ ...doc, gzip: Buffer.from(doc!.gzip).toString('hex') }).toEqual({ index: 3, gzip: Buffer.from(gzip).toString('hex'), fetchedAt: T0 + 9 });
+        expect(await store.getWaveformDocument(S1, w.key, '2026-04-09T07:00:04')).toBeUndefined();
+        expect(await store.getWaveformDocument(S2, w.key, w.timestamp)).toBeUndefined();
+        const withDoc = (await store.stats()).waveform.bytes;
+        await store.putWaveform(S1, sampleWaveform(sampleKey(3), '2026-04-09T07:00:03', 256, { index: 3 }));
+        expect(await store.getWaveformDocument(S1, w.key, w.timestamp)).toBeUndefined();
+        expect((await store.getWaveform(S1, w.key, w.timestamp))?.document).toBeUndefined();
+        expect((await store.stats()).waveform.bytes).toBeLessThanOrEqual(withDoc - 3000);
       });
 
       it('keeps extreme, odd-length, unequal and empty channels exactly', async () => {
@@ -1099,6 +1117,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
           () => store.leases.renew(unitScope(S1), holder.owner, T0 + 60_000),
           () => store.leases.release(unitScope(S1), holder.owner),
           () => store.leases.wanted(unitScope(S1), holder.owner),
+          () => store.getWaveformDocument(S1, 1, null),
           () => store.pendingTexts(S1),
           () => store.fillEventText(S1, 0, 1, sampleEvent(0).project),
         ];
@@ -1183,7 +1202,8 @@ type Op =
   | { op: 'eventCount'; serial: string }
   | { op: 'getEventSync'; serial: string }
   | { op: 'dropEvents'; serial: string; keepWaveforms: boolean }
-  | { op: 'putWaveform'; serial: string; key: number; ts: string | null; seed: number; samples: number }
+  | { op: 'putWaveform'; serial: string; key: number; ts: string | null; seed: number; samples: number; doc: boolean }
+  | { op: 'getWaveformDocument'; serial: string; key: number; ts: string | null }
   | { op: 'getWaveform'; serial: string; key: number; ts: string | null }
   | { op: 'putStatus'; serial: string; variant: number; at: number }
   | { op: 'getStatus'; serial: string }
@@ -1218,9 +1238,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('getEventSync' as const), serial: serialArb }),
   fc.record({ op: fc.constant('dropEvents' as const), serial: serialArb, keepWaveforms: fc.boolean() }),
   {
-    arbitrary: fc.record({ op: fc.constant('putWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb, seed: fc.nat(5), samples: fc.nat(40) }),
+    arbitrary: fc.record({ op: fc.constant('putWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb, seed: fc.nat(5), samples: fc.nat(40), doc: fc.boolean() }),
     weight: 2,
   },
+  fc.record({ op: fc.constant('getWaveformDocument' as const), serial: serialArb, key: wkeyArb, ts: tsArb }),
   { arbitrary: fc.record({ op: fc.constant('getWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb }), weight: 2 },
   fc.record({ op: fc.constant('putStatus' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
   fc.record({ op: fc.constant('getStatus' as const), serial: serialArb }),
@@ -1288,11 +1309,17 @@ async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> 
       return s.getEventSync(op.serial);
     case 'dropEvents':
       return s.dropEvents(op.serial, { keepWaveforms: op.keepWaveforms });
-    case 'putWaveform':
-      return s.putWaveform(op.serial, sampleWaveform(op.key, op.ts, op.samples, { seed: op.seed, index: op.seed }));
+    case 'putWaveform': {
+      const w = sampleWaveform(op.key, op.ts, op.samples, { seed: op.seed, index: op.seed });
+      return s.putWaveform(op.serial, op.doc ? { ...w, document: { index: op.seed, gzip: Uint8Array.from({ length: op.samples + 1 }, (_, i) => (i * op.seed) % 256) } } : w);
+    }
     case 'getWaveform': {
       const w = await s.getWaveform(op.serial, op.key, op.ts);
-      return w && { ...w, channels: Object.fromEntries(Object.entries(w.channels).map(([k, v]) => [k, Array.from(v)])) };
+      return w && { ...w, channels: Object.fromEntries(Object.entries(w.channels).map(([k, v]) => [k, Array.from(v)])), document: w.document && { ...w.document, gzip: Array.from(w.document.gzip) } };
+    }
+    case 'getWaveformDocument': {
+      const d = await s.getWaveformDocument(op.serial, op.key, op.ts);
+      return d && { ...d, gzip: Array.from(d.gzip) };
     }
     case 'putStatus':
       return s.putStatus(op.serial, sampleStatus({ battery_v: 6 + op.variant / 10, is_monitoring: op.variant % 2 === 0 }), op.at);

@@ -8,7 +8,7 @@
  * contract asks.
  */
 import { ProcessLeases, StoreError } from '@sfm/core/cache';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument } from '@sfm/core/cache';
 import type { DeviceInfo, MonitorStatus, ProjectText } from '@sfm/core';
 import type { KindStats } from '@sfm/core/cache';
 
@@ -147,6 +147,12 @@ export class ReferenceStore implements Store {
     return w && w.timestamp === timestamp ? structuredClone(w) : undefined;
   }
 
+  async getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
+    this.live();
+    const w = this.units.get(serial)?.waveforms.get(key);
+    return w?.document && w.timestamp === timestamp ? { ...structuredClone(w.document), fetchedAt: w.fetchedAt } : undefined;
+  }
+
   async putWaveform(serial: string, w: StoredWaveform): Promise<void> {
     this.live();
     this.unit(serial).waveforms.set(w.key, structuredClone(w));
@@ -201,7 +207,7 @@ export class ReferenceStore implements Store {
       if (unit.sync) s.events.bytes += SYNC_BYTES;
       for (const w of unit.waveforms.values()) {
         const c = w.channels;
-        add(s.waveform, c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + ROW_OVERHEAD);
+        add(s.waveform, c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + (w.document?.gzip.byteLength ?? 0) + ROW_OVERHEAD);
       }
       if (unit.status) add(s.monitor_status, JSON.stringify(unit.status.status).length + ROW_OVERHEAD);
     }

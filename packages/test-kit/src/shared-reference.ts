@@ -6,7 +6,7 @@
  * production: one process, no persistence.
  */
 import { addressScope, StoreError, unitScope } from '@sfm/core/cache';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform } from '@sfm/core/cache';
+import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument } from '@sfm/core/cache';
 import type { DeviceInfo, MonitorStatus, ProjectText } from '@sfm/core';
 import type { KindStats } from '@sfm/core/cache';
 import { ReferenceStore } from './reference-store.js';
@@ -102,6 +102,9 @@ class SharedReferenceView implements Store {
   }
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
     return this.read(() => this.backing.data.getWaveform(serial, key, timestamp));
+  }
+  getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
+    return this.read(() => this.backing.data.getWaveformDocument(serial, key, timestamp));
   }
   putWaveform(serial: string, w: StoredWaveform): Promise<void> {
     return this.write([unitScope(serial)], () => this.backing.data.putWaveform(serial, w));

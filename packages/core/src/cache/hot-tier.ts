@@ -1,17 +1,17 @@
 /**
- * The hot tier: serialized responses (UTF-8 JSON) of the hottest entries, so a hit is served without
- * re-reading the store or re-serialising. Bounded by bytes; entries are grouped per unit (serial) so
- * a unit's invalidation — by this process, or by another one through the store's change feed —
- * drops exactly its entries.
+ * The hot tier: serialized responses (UTF-8 JSON, and the compressed forms clients asked for) of
+ * the hottest entries, so a hit is served without re-reading the store, re-serialising or
+ * re-compressing. Bounded by the bytes it holds, compressed forms included; entries are grouped
+ * per unit (serial) so a unit's invalidation — by this process, or by another one through the
+ * store's change feed — drops exactly its entries.
  */
 import { LRUCache } from 'lru-cache';
+import { Body } from '../service/body.js';
 
 /** A serialized response and when its data left the unit (for Age). */
 export interface HotEntry {
-  bytes: Uint8Array;
+  body: Body;
   fetchedAt: number;
-  /** What the owner keeps beside the bytes (e.g. an event's key, to find its waveform). */
-  meta?: unknown;
 }
 
 export class HotTier {
@@ -21,9 +21,10 @@ export class HotTier {
   constructor(maxBytes = 64 * 1024 * 1024) {
     this.lru = new LRUCache<string, HotEntry>({
       maxSize: Math.max(1, maxBytes),
-      sizeCalculation: (e) => Math.max(1, e.bytes.byteLength),
-      dispose: (_v, key) => {
-        this.byUnit.get(unitOf(key))?.delete(key);
+      sizeCalculation: (e) => Math.max(1, e.body.byteLength),
+      dispose: (_v, key, reason) => {
+        // A value replaced under its key ('set') keeps the key.
+        if (reason !== 'set') this.byUnit.get(unitOf(key))?.delete(key);
       },
     });
   }
@@ -32,8 +33,15 @@ export class HotTier {
     return this.lru.get(key);
   }
 
-  set(key: string, bytes: Uint8Array, fetchedAt: number, meta?: unknown): void {
-    this.lru.set(key, { bytes, fetchedAt, meta });
+  set(key: string, bytes: Uint8Array | Body, fetchedAt: number): void {
+    const body = bytes instanceof Body ? bytes : new Body(bytes);
+    // A compressed form made later counts too: the entry is set again (a new object: the LRU
+    // re-counts a key's size only when its value changes).
+    body.onGrow = () => {
+      const held = this.lru.peek(key);
+      if (held?.body === body) this.lru.set(key, { ...held });
+    };
+    this.lru.set(key, { body, fetchedAt });
     const u = unitOf(key);
     let s = this.byUnit.get(u);
     if (!s) this.byUnit.set(u, (s = new Set()));

@@ -24,7 +24,9 @@ import { systemClock, type Clock } from '../clock.js';
 import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
+import { gunzipSync } from 'node:zlib';
 import { buildWaveform } from '../waveform.js';
+import { Body } from '../service/body.js';
 import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
@@ -150,6 +152,8 @@ export class RelayService implements DeviceAccess {
   private readonly identities = new Map<string, Identity>();
   /** Each unit's list sync state, as far as this process knows. */
   private readonly syncs = new Map<string, EventSyncState>();
+  /** Each unit's cached events as hits need them, by index (kept true like the hot tier). */
+  private readonly metas = new Map<string, Map<number, EventMeta>>();
   /** Bumped whenever a unit's entries are invalidated, so a read that raced one is not kept hot. */
   private readonly generations = new Map<string, number>();
   private readonly counters = Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: 0, misses: 0, refreshes: 0, stale: 0, uncached: 0 }])) as Record<CacheKind, OutcomeCounters>;
@@ -183,6 +187,7 @@ export class RelayService implements DeviceAccess {
       this.hot.clear();
       this.identities.clear();
       this.syncs.clear();
+      this.metas.clear();
       for (const s of this.generations.keys()) this.bump(s);
       return;
     }
@@ -204,7 +209,10 @@ export class RelayService implements DeviceAccess {
   private forgetUnit(serial: string, kinds?: readonly CacheKind[]): void {
     this.bump(serial);
     this.hot.dropUnit(serial, kinds);
-    if (!kinds || kinds.includes('events')) this.syncs.delete(serial);
+    if (!kinds || kinds.includes('events')) {
+      this.syncs.delete(serial);
+      this.metas.delete(serial);
+    }
   }
 
   private count(kind: CacheKind, outcome: CacheOutcome): void {
@@ -382,7 +390,7 @@ export class RelayService implements DeviceAccess {
     const hot = id && this.hot.get(hotKey('device_info', id.serial));
     if (!hot) return undefined;
     this.count('device_info', 'hit');
-    return servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
+    return servedBytes(hot.body, 'hit', this.ageS(hot.fetchedAt));
   }
 
   /** The fresh identity at the target's address, from memory only. */
@@ -395,7 +403,7 @@ export class RelayService implements DeviceAccess {
   private async lookupInfo(serial: string): Promise<Cached<DeviceInfo> | undefined> {
     const k = hotKey('device_info', serial);
     const hot = this.hot.get(k);
-    if (hot) return { served: () => servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt)), fetchedAt: hot.fetchedAt, servable: true, staleOk: true };
+    if (hot) return { served: () => servedBytes(hot.body, 'hit', this.ageS(hot.fetchedAt)), fetchedAt: hot.fetchedAt, servable: true, staleOk: true };
     const gen = this.generation(serial);
     const row = await this.store.getInfo(serial);
     if (!row) return undefined;
@@ -428,14 +436,14 @@ export class RelayService implements DeviceAccess {
     const hot = id && this.hot.get(hotKey('monitor_status', id.serial));
     if (!hot || !servable(this.policies.kinds.monitor_status, hot, this.clock.now())) return undefined;
     this.count('monitor_status', 'hit');
-    return servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt));
+    return servedBytes(hot.body, 'hit', this.ageS(hot.fetchedAt));
   }
 
   private async lookupStatus(serial: string): Promise<Cached<MonitorStatus> | undefined> {
     const k = hotKey('monitor_status', serial);
     const hot = this.hot.get(k);
     const rule = this.policies.kinds.monitor_status;
-    if (hot) return { served: () => servedBytes(hot.bytes, 'hit', this.ageS(hot.fetchedAt)), fetchedAt: hot.fetchedAt, servable: servable(rule, hot, this.clock.now()), staleOk: true };
+    if (hot) return { served: () => servedBytes(hot.body, 'hit', this.ageS(hot.fetchedAt)), fetchedAt: hot.fetchedAt, servable: servable(rule, hot, this.clock.now()), staleOk: true };
     const gen = this.generation(serial);
     const row = await this.store.getStatus(serial);
     if (!row) return undefined;
@@ -585,6 +593,8 @@ export class RelayService implements DeviceAccess {
     await this.keep('project text', () => this.store.fillEventText(serial, index, key, text));
     this.bump(serial);
     this.hot.dropUnit(serial, ['events']);
+    const meta = this.metas.get(serial)?.get(index);
+    if (meta?.key === key) meta.projectPending = false;
   }
 
   private storedEvent(index: number, e: DeviceEvent): StoredEvent {
@@ -592,15 +602,15 @@ export class RelayService implements DeviceAccess {
   }
 
   /** The list document (`EventList`) as bytes, from the hot tier or the store. */
-  private async eventListJson(serial: string): Promise<Uint8Array> {
+  private async eventListJson(serial: string): Promise<Body> {
     const k = hotKey('events', serial, 'list');
     const hot = this.hot.get(k);
-    if (hot !== undefined) return hot.bytes;
+    if (hot !== undefined) return hot.body;
     const gen = this.generation(serial);
     const [json, count] = await Promise.all([this.store.getEventsJson(serial), this.store.eventCount(serial)]);
-    const bytes = listDocument(serial, count, json ?? EMPTY_ARRAY);
-    if (gen === this.generation(serial)) this.hot.set(k, bytes, this.clock.now());
-    return bytes;
+    const body = new Body(listDocument(serial, count, json ?? EMPTY_ARRAY));
+    if (gen === this.generation(serial)) this.hot.set(k, body, this.clock.now());
+    return body;
   }
 
   async events(target: DeviceTarget, opts: EventReadOptions = {}): Promise<Served<EventList>> {
@@ -646,27 +656,49 @@ export class RelayService implements DeviceAccess {
     const hot = this.hot.get(eventHotKey(id.serial, index));
     if (!sync || !hot || !this.withinMaxAge(sync, opts.maxAgeS)) return undefined;
     this.count('events', 'hit');
-    return servedBytes(hot.bytes, 'hit', this.ageS(sync.probedAt));
+    return servedBytes(hot.body, 'hit', this.ageS(sync.probedAt));
   }
 
   private withinMaxAge(sync: EventSyncState, maxAgeS: number | undefined): boolean {
     return maxAgeS === undefined || this.clock.now() - sync.probedAt <= maxAgeS * 1000;
   }
 
+  /** What a hit needs to know of a cached event (from memory, else one store read that is then kept). */
+  private async eventMeta(serial: string, index: number): Promise<EventMeta | undefined> {
+    const known = this.metas.get(serial)?.get(index);
+    if (known) return known;
+    const gen = this.generation(serial);
+    const row = await this.store.getEvent(serial, index);
+    if (!row) return undefined;
+    const meta = metaOf(row);
+    if (gen === this.generation(serial)) this.keepMeta(serial, index, meta);
+    return meta;
+  }
+
+  private keepMeta(serial: string, index: number, meta: EventMeta): void {
+    let m = this.metas.get(serial);
+    if (!m) this.metas.set(serial, (m = new Map()));
+    m.set(index, meta);
+  }
+
   /** One cached event and its list's sync state (hot first). */
-  private async lookupEvent(serial: string, index: number): Promise<{ row: EventMeta & { bytes: Uint8Array }; sync: EventSyncState } | undefined> {
+  private async lookupEvent(serial: string, index: number): Promise<{ meta: EventMeta; body: Body; sync: EventSyncState } | undefined> {
     const sync = await this.syncOf(serial);
     if (!sync) return undefined;
     const k = eventHotKey(serial, index);
     const hot = this.hot.get(k);
-    if (hot) return { row: { ...(hot.meta as EventMeta), bytes: hot.bytes }, sync };
+    const known = this.metas.get(serial)?.get(index);
+    if (hot && known) return { meta: known, body: hot.body, sync };
     const gen = this.generation(serial);
     const row = await this.store.getEvent(serial, index);
     if (!row) return undefined;
-    const meta: EventMeta = { key: row.key, timestamp: row.event.timestamp, recordType: row.event.record_type, geoRange: row.geoRange, projectPending: row.event.project_pending };
-    const bytes = Buffer.from(JSON.stringify(row.event));
-    if (gen === this.generation(serial)) this.hot.set(k, bytes, row.fetchedAt, meta);
-    return { row: { ...meta, bytes }, sync };
+    const meta = metaOf(row);
+    const body = new Body(Buffer.from(JSON.stringify(row.event)));
+    if (gen === this.generation(serial)) {
+      this.keepMeta(serial, index, meta);
+      this.hot.set(k, body, row.fetchedAt);
+    }
+    return { meta, body, sync };
   }
 
   async event(target: DeviceTarget, index: number, opts: EventReadOptions = {}): Promise<Served<Event>> {
@@ -676,10 +708,10 @@ export class RelayService implements DeviceAccess {
     const connKey = connectionKey(target);
     const id = await this.identityOf(connKey);
     const cached = id ? await this.lookupEvent(id.serial, index) : undefined;
-    const textDue = opts.waitForText && cached?.row.projectPending;
+    const textDue = opts.waitForText && cached?.meta.projectPending;
     if (!opts.force && cached && !textDue && this.identityFresh(id) && this.withinMaxAge(cached.sync, opts.maxAgeS)) {
       this.count('events', 'hit');
-      return servedBytes(cached.row.bytes, 'hit', this.ageS(cached.sync.probedAt));
+      return servedBytes(cached.body, 'hit', this.ageS(cached.sync.probedAt));
     }
     try {
       return await this.device(target, `event:${index}:${opts.force ? 'force' : ''}`, async (s) => {
@@ -691,57 +723,71 @@ export class RelayService implements DeviceAccess {
         }
         let row = await this.lookupEvent(r.serial, index);
         if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
-        if (opts.waitForText && row.row.projectPending) {
+        if (opts.waitForText && row.meta.projectPending) {
           await this.waitForText(s, { only: index });
           row = (await this.lookupEvent(r.serial, index)) ?? row;
         }
-        return servedBytes<Event>(row.row.bytes, r.outcome, 0);
+        return servedBytes<Event>(row.body, r.outcome, 0);
       });
     } catch (e) {
       if (!unreachable(e) || opts.stale === false || opts.force || !id || !cached) throw e;
       this.count('events', 'stale');
-      return servedBytes(cached.row.bytes, 'stale', this.ageS(cached.sync.probedAt), staleWarning(e));
+      return servedBytes(cached.body, 'stale', this.ageS(cached.sync.probedAt), staleWarning(e));
     }
   }
 
   // --- waveforms ---------------------------------------------------------------------------------
 
-  private toWaveform(serial: string, w: StoredWaveform): Waveform {
+  /** The contract's Waveform of a stored one, as served at `index`. */
+  private waveformJson(serial: string, index: number, w: StoredWaveform): Buffer {
     const ch = (a: Int16Array) => Int32Array.from(a);
-    return buildWaveform({
-      serial, index: w.index, key: keyToHex(w.key), timestamp: w.timestamp, sample_rate: w.sampleRate,
-      pretrigger_samples: w.pretriggerSamples, geo_range: w.geoRange,
-      body: { channels: { Tran: ch(w.channels.Tran), Vert: ch(w.channels.Vert), Long: ch(w.channels.Long), MicL: ch(w.channels.MicL) }, truncated: false },
-    });
+    return Buffer.from(
+      JSON.stringify(
+        buildWaveform({
+          serial, index, key: keyToHex(w.key), timestamp: w.timestamp, sample_rate: w.sampleRate,
+          pretrigger_samples: w.pretriggerSamples, geo_range: w.geoRange,
+          body: { channels: { Tran: ch(w.channels.Tran), Vert: ch(w.channels.Vert), Long: ch(w.channels.Long), MicL: ch(w.channels.MicL) }, truncated: false },
+        }),
+      ),
+    );
   }
 
   peekWaveform(target: DeviceTarget, index: number): Served<Waveform> | undefined {
     const id = this.peekIdentity(target);
-    const ev = id && this.hot.get(eventHotKey(id.serial, index));
-    if (!ev) return undefined;
-    const meta = ev.meta as EventMeta;
-    const hot = this.hot.get(hotKey('waveform', id.serial, `${meta.key}:${meta.timestamp}`));
+    const meta = id && this.metas.get(id.serial)?.get(index);
+    const hot = meta && this.hot.get(waveformHotKey(id.serial, meta));
     if (!hot) return undefined;
     this.count('waveform', 'hit');
-    return servedBytes(hot.bytes, 'hit', this.ageS(Math.max(hot.fetchedAt, this.syncs.get(id.serial)?.probedAt ?? 0)));
+    return servedBytes(hot.body, 'hit', this.ageS(Math.max(hot.fetchedAt, this.syncs.get(id.serial)?.probedAt ?? 0)));
   }
 
   /**
    * A cached waveform of the event at `index`, and when it was last confirmed: its download, or a
-   * later probe that found its event (key, timestamp) still in the list.
+   * later probe that found its event (key, timestamp) still in the list. From the hot tier, else
+   * the store's document (no rebuild), else rebuilt from the samples.
    */
-  private async lookupWaveform(serial: string, index: number): Promise<{ meta: EventMeta; bytes: Uint8Array; confirmedAt: number } | undefined> {
-    const ev = await this.lookupEvent(serial, index);
-    if (!ev) return undefined;
-    const k = hotKey('waveform', serial, `${ev.row.key}:${ev.row.timestamp}`);
+  private async lookupWaveform(serial: string, index: number): Promise<{ meta: EventMeta; body: Body; confirmedAt: number } | undefined> {
+    const [meta, sync] = await Promise.all([this.eventMeta(serial, index), this.syncOf(serial)]);
+    if (!meta || !sync) return undefined;
+    const k = waveformHotKey(serial, meta);
     const hot = this.hot.get(k);
-    if (hot) return { meta: ev.row, bytes: hot.bytes, confirmedAt: Math.max(hot.fetchedAt, ev.sync.probedAt) };
+    if (hot) return { meta, body: hot.body, confirmedAt: Math.max(hot.fetchedAt, sync.probedAt) };
     const gen = this.generation(serial);
-    const w = await this.store.getWaveform(serial, ev.row.key, ev.row.timestamp);
-    if (!w) return undefined;
-    const bytes = Buffer.from(JSON.stringify(this.toWaveform(serial, { ...w, index })));
-    if (gen === this.generation(serial)) this.hot.set(k, bytes, w.fetchedAt);
-    return { meta: ev.row, bytes, confirmedAt: Math.max(w.fetchedAt, ev.sync.probedAt) };
+    let body: Body;
+    let fetchedAt: number;
+    const doc = await this.store.getWaveformDocument(serial, meta.key, meta.timestamp);
+    if (doc && doc.index === index) {
+      body = new Body(gunzipSync(doc.gzip), { gzip: doc.gzip });
+      fetchedAt = doc.fetchedAt;
+    } else {
+      // Kept before documents were, or the event's index moved: built from the samples.
+      const w = await this.store.getWaveform(serial, meta.key, meta.timestamp);
+      if (!w) return undefined;
+      body = new Body(this.waveformJson(serial, index, w));
+      fetchedAt = w.fetchedAt;
+    }
+    if (gen === this.generation(serial)) this.hot.set(k, body, fetchedAt);
+    return { meta, body, confirmedAt: Math.max(fetchedAt, sync.probedAt) };
   }
 
   async waveform(target: DeviceTarget, index: number, opts: WaveformOptions = {}): Promise<Served<Waveform>> {
@@ -753,7 +799,7 @@ export class RelayService implements DeviceAccess {
     const cached = id ? await this.lookupWaveform(id.serial, index) : undefined;
     if (!opts.force && cached && this.identityFresh(id)) {
       this.count('waveform', 'hit');
-      return servedBytes(cached.bytes, 'hit', this.ageS(cached.confirmedAt));
+      return servedBytes(cached.body, 'hit', this.ageS(cached.confirmedAt));
     }
     try {
       return await this.device(target, `waveform:${index}:${opts.force ? 'force' : ''}`, async (s) => {
@@ -762,17 +808,17 @@ export class RelayService implements DeviceAccess {
         const row = r.unkept?.find((x) => x.event.index === index) ?? (await this.store.getEvent(r.serial, index));
         if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
         if (row.event.record_type === 'monitor_log') throw new NoWaveform(`event ${index} is a monitor-log record; it has no waveform`);
-        const had = await this.lookupWaveform(r.serial, index);
+        const had = r.unkept ? undefined : await this.lookupWaveform(r.serial, index);
         if (had && !opts.force) {
           this.count('waveform', 'hit');
-          return servedBytes<Waveform>(had.bytes, 'hit', this.ageS(had.confirmedAt));
+          return servedBytes<Waveform>(had.body, 'hit', this.ageS(had.confirmedAt));
         }
-        const hotKeyOf = hotKey('waveform', r.serial, `${row.key}:${row.event.timestamp}`);
-        const kept = this.hot.get(hotKeyOf);
+        const k = waveformHotKey(r.serial, metaOf(row));
+        const kept = this.hot.get(k);
         if (kept && !opts.force) {
           // Downloaded before while the store could not keep it: no second download.
           this.count('waveform', 'uncached');
-          return servedBytes<Waveform>(kept.bytes, 'uncached', this.ageS(kept.fetchedAt));
+          return servedBytes<Waveform>(kept.body, 'uncached', this.ageS(kept.fetchedAt));
         }
         const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
         if (d.header.timestamp !== row.event.timestamp) {
@@ -786,18 +832,20 @@ export class RelayService implements DeviceAccess {
           geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
           channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
         };
+        // The document is stored with the samples: a later read sends it without rebuilding it.
+        const body = new Body(this.waveformJson(r.serial, index, stored));
+        stored.document = { index, gzip: body.encoded('gzip') };
         const ok = await this.keep('waveform', () => this.store.putWaveform(r.serial, stored));
         // The download read the event's project text on the way: no second read for it.
         if (row.event.project_pending && !r.unkept) await this.textRead(r.serial, index, row.key, d.text);
         const outcome = this.outcome('waveform', had, opts.force, ok);
-        const bytes = Buffer.from(JSON.stringify(this.toWaveform(r.serial, stored)));
-        this.hot.set(hotKeyOf, bytes, stored.fetchedAt);
-        return servedBytes<Waveform>(bytes, outcome, 0);
+        this.hot.set(k, body, stored.fetchedAt);
+        return servedBytes<Waveform>(body, outcome, 0);
       });
     } catch (e) {
       if (!unreachable(e) || opts.stale === false || opts.force || !id || !cached) throw e;
       this.count('waveform', 'stale');
-      return servedBytes(cached.bytes, 'stale', this.ageS(cached.confirmedAt), staleWarning(e));
+      return servedBytes(cached.body, 'stale', this.ageS(cached.confirmedAt), staleWarning(e));
     }
   }
 
@@ -882,13 +930,20 @@ export class RelayService implements DeviceAccess {
   }
 }
 
-/** What the hot tier keeps beside an event's bytes, so its waveform is found without the store. */
+/** What a hit needs of a cached event: its identity (to find its waveform) and whether its text is in. */
 interface EventMeta {
   key: number;
   timestamp: string | null;
-  recordType: string;
-  geoRange: string | null;
   projectPending: boolean;
+}
+
+function metaOf(row: StoredEvent): EventMeta {
+  return { key: row.key, timestamp: row.event.timestamp, projectPending: row.event.project_pending };
+}
+
+/** A cached waveform's hot key: its identity, (key, timestamp). */
+function waveformHotKey(serial: string, meta: EventMeta): string {
+  return hotKey('waveform', serial, `${meta.key}:${meta.timestamp}`);
 }
 
 /** A cached event's hot key: the events kind, so invalidating a unit's events drops it too. */

@@ -85,6 +85,15 @@ export interface StoredWaveform {
   geoRange: GeoRangeName;
   channels: { Tran: Int16Array; Vert: Int16Array; Long: Int16Array; MicL: Int16Array };
   fetchedAt: Millis;
+  /** The contract's Waveform JSON as served, so a read need not rebuild it from the samples. */
+  document?: WaveformDocument;
+}
+
+/** A waveform's JSON document (the contract's Waveform) as served at `index`, gzip-compressed. */
+export interface WaveformDocument {
+  /** The event index it was built with (the document names it). */
+  index: number;
+  gzip: Uint8Array;
 }
 
 export interface StoredStatus {
@@ -190,6 +199,8 @@ export interface Store {
   /** A waveform, only while its (key, timestamp) identity matches. */
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined>;
   putWaveform(serial: string, w: StoredWaveform): Promise<void>;
+  /** The waveform's document alone (no samples decoded), only while (key, timestamp) match and it has one. */
+  getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined>;
 
   getStatus(serial: string): Promise<StoredStatus | undefined>;
   putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void>;

@@ -7,6 +7,7 @@ import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { DownloadProgress } from '../client/minimate-client.js';
+import { Body, type ContentEncoding } from './body.js';
 
 /**
  * Where a served value came from: the cache without a fetch (`hit`), the unit because nothing was
@@ -27,6 +28,8 @@ export interface Served<T> {
   json(): string;
   /** The value as UTF-8 JSON bytes, ready to send; a hot-tier hit has them already. */
   bytes(): Uint8Array;
+  /** Those bytes compressed; a hot-tier hit keeps each form it made for the next one. */
+  encoded(encoding: ContentEncoding): Uint8Array;
 }
 
 const utf8 = new TextDecoder();
@@ -35,25 +38,30 @@ const utf8 = new TextDecoder();
 class ServedValue<T> implements Served<T> {
   private obj: T | undefined;
   private text: string | undefined;
-  private buf: Uint8Array | undefined;
+  private body: Body | undefined;
   constructor(
-    from: { obj?: T; text?: string; buf?: Uint8Array },
+    from: { obj?: T; body?: Body },
     readonly cache: CacheOutcome,
     readonly ageS: number,
     readonly warning?: string,
   ) {
     this.obj = from.obj;
-    this.text = from.text;
-    this.buf = from.buf;
+    this.body = from.body;
   }
   get value(): T {
     return (this.obj ??= JSON.parse(this.json()) as T);
   }
   json(): string {
-    return (this.text ??= this.buf ? utf8.decode(this.buf) : JSON.stringify(this.obj));
+    return (this.text ??= this.body ? utf8.decode(this.body.plain) : JSON.stringify(this.obj));
   }
   bytes(): Uint8Array {
-    return (this.buf ??= Buffer.from(this.json()));
+    return this.held().plain;
+  }
+  encoded(encoding: ContentEncoding): Uint8Array {
+    return this.held().encoded(encoding);
+  }
+  private held(): Body {
+    return (this.body ??= new Body(Buffer.from(this.json())));
   }
 }
 
@@ -61,9 +69,9 @@ export function served<T>(value: T, cache: CacheOutcome, ageS: number, warning?:
   return new ServedValue<T>({ obj: value }, cache, ageS, warning);
 }
 
-/** A value known as UTF-8 JSON bytes: parsed only if someone asks for the object. */
-export function servedBytes<T>(bytes: Uint8Array, cache: CacheOutcome, ageS: number, warning?: string): Served<T> {
-  return new ServedValue<T>({ buf: bytes }, cache, ageS, warning);
+/** A value known as UTF-8 JSON bytes (with what compressed forms it has): parsed only if someone asks for the object. */
+export function servedBytes<T>(bytes: Uint8Array | Body, cache: CacheOutcome, ageS: number, warning?: string): Served<T> {
+  return new ServedValue<T>({ body: bytes instanceof Body ? bytes : new Body(bytes) }, cache, ageS, warning);
 }
 
 export interface ReadOptions {
