@@ -1,6 +1,7 @@
 /**
- * `pnpm bench`: every benchmark group, or those named as arguments (e.g. `pnpm bench codec`).
- * Speed and memory targets live here, never in timed tests.
+ * `pnpm bench`: the default groups (codec, link_ops, store, link, http), or those named as
+ * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz` and `load` — run only when named
+ * (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
  */
 import { runCodecBench } from './codec.bench.js';
 import { runLinkOpsBench } from './link-ops.bench.js';
@@ -20,6 +21,9 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   load: runLoadBench,
 };
 
+/** Run only when named: the long runs. */
+const LONG = new Set(['fuzz', 'load']);
+
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((g) => !(g in groups));
 if (unknown.length) {
@@ -28,7 +32,7 @@ if (unknown.length) {
 }
 let allOk = true;
 for (const [name, run] of Object.entries(groups)) {
-  if (wanted.length && !wanted.includes(name)) continue;
+  if (wanted.length ? !wanted.includes(name) : LONG.has(name)) continue;
   const { ok } = await run();
   allOk &&= ok;
 }

@@ -105,6 +105,22 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(sim.server.stats.framesBySub['0C']).toBe(2);
   });
 
+  it('a default max_age for the list (events_max_age_s) skips the probe while it holds; a request\'s own max_age or force wins', async () => {
+    const lenient = new RelayService(transports, store, { client: CLIENT, clock, eventsMaxAgeS: 60, textFillMs: 0 });
+    expect((await lenient.events(target)).cache).toBe('miss');
+    clock.advance(30_000);
+    const before = traffic();
+    const hit = await lenient.events(target);
+    expect([hit.cache, hit.ageS, traffic()]).toEqual(['hit', 30, before]);
+    expect((await lenient.events(target, { maxAgeS: 10 })).ageS).toBe(0); // probed: its own max_age
+    clock.advance(61_000);
+    expect((await lenient.events(target)).ageS).toBe(0); // past the default: probed
+    const probedAt = traffic();
+    expect((await lenient.events(target, { force: true })).cache).toBe('refresh');
+    expect(traffic()).toBeGreaterThan(probedAt);
+    await lenient.idle();
+  });
+
   it('one event by index is served from the events cache; beyond the list → NOT_FOUND', async () => {
     await relay.events(target);
     await relay.idle();

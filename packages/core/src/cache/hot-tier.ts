@@ -42,6 +42,7 @@ export class HotTier {
       if (held?.body === body) this.lru.set(key, { ...held });
     };
     this.lru.set(key, { body, fetchedAt });
+    if (!this.lru.has(key)) return; // larger than the whole tier: not kept
     const u = unitOf(key);
     let s = this.byUnit.get(u);
     if (!s) this.byUnit.set(u, (s = new Set()));

@@ -62,6 +62,8 @@ export interface RelayOptions {
   eventReads?: EventReadMode;
   /** How long a session may go on reading project text after it answered, while nobody waits (default 120 s). */
   textFillMs?: number;
+  /** The events list's max_age when a request gives none (default: none, every list read probes the unit). */
+  eventsMaxAgeS?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -619,7 +621,8 @@ export class RelayService implements DeviceAccess {
     const id = await this.identityOf(connKey);
     const sync = id ? await this.syncOf(id.serial) : undefined;
     const textDue = opts.waitForText && id !== undefined && (await this.store.pendingTexts(id.serial)).length > 0;
-    if (!opts.force && !textDue && id && sync?.complete && opts.maxAgeS !== undefined && this.clock.now() - sync.probedAt <= opts.maxAgeS * 1000) {
+    const maxAgeS = opts.maxAgeS ?? this.opts.eventsMaxAgeS;
+    if (!opts.force && !textDue && id && sync?.complete && maxAgeS !== undefined && this.clock.now() - sync.probedAt <= maxAgeS * 1000) {
       this.count('events', 'hit');
       return servedBytes(await this.eventListJson(id.serial), 'hit', this.ageS(sync.probedAt));
     }
@@ -738,20 +741,6 @@ export class RelayService implements DeviceAccess {
 
   // --- waveforms ---------------------------------------------------------------------------------
 
-  /** The contract's Waveform of a stored one, as served at `index`. */
-  private waveformJson(serial: string, index: number, w: StoredWaveform): Buffer {
-    const ch = (a: Int16Array) => Int32Array.from(a);
-    return Buffer.from(
-      JSON.stringify(
-        buildWaveform({
-          serial, index, key: keyToHex(w.key), timestamp: w.timestamp, sample_rate: w.sampleRate,
-          pretrigger_samples: w.pretriggerSamples, geo_range: w.geoRange,
-          body: { channels: { Tran: ch(w.channels.Tran), Vert: ch(w.channels.Vert), Long: ch(w.channels.Long), MicL: ch(w.channels.MicL) }, truncated: false },
-        }),
-      ),
-    );
-  }
-
   peekWaveform(target: DeviceTarget, index: number): Served<Waveform> | undefined {
     const id = this.peekIdentity(target);
     const meta = id && this.metas.get(id.serial)?.get(index);
@@ -783,7 +772,7 @@ export class RelayService implements DeviceAccess {
       // Kept before documents were, or the event's index moved: built from the samples.
       const w = await this.store.getWaveform(serial, meta.key, meta.timestamp);
       if (!w) return undefined;
-      body = new Body(this.waveformJson(serial, index, w));
+      body = waveformBody(serial, index, w);
       fetchedAt = w.fetchedAt;
     }
     if (gen === this.generation(serial)) this.hot.set(k, body, fetchedAt);
@@ -827,14 +816,11 @@ export class RelayService implements DeviceAccess {
           await this.keep('events', () => this.store.dropEvents(r.serial, { keepWaveforms: true }));
           throw new ProtocolError(`${connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
         }
-        const stored: StoredWaveform = {
+        const { stored, body } = keptWaveform(r.serial, {
           key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
           geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
           channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
-        };
-        // The document is stored with the samples: a later read sends it without rebuilding it.
-        const body = new Body(this.waveformJson(r.serial, index, stored));
-        stored.document = { index, gzip: body.encoded('gzip') };
+        });
         const ok = await this.keep('waveform', () => this.store.putWaveform(r.serial, stored));
         // The download read the event's project text on the way: no second read for it.
         if (row.event.project_pending && !r.unkept) await this.textRead(r.serial, index, row.key, d.text);
@@ -928,6 +914,26 @@ export class RelayService implements DeviceAccess {
     this.draining = true;
     return this.queue.idle();
   }
+}
+
+/** The contract's Waveform of a stored waveform as served at `index`, as JSON bytes. */
+export function waveformBody(serial: string, index: number, w: StoredWaveform): Body {
+  const ch = (a: Int16Array) => Int32Array.from(a);
+  const waveform = buildWaveform({
+    serial, index, key: keyToHex(w.key), timestamp: w.timestamp, sample_rate: w.sampleRate,
+    pretrigger_samples: w.pretriggerSamples, geo_range: w.geoRange,
+    body: { channels: { Tran: ch(w.channels.Tran), Vert: ch(w.channels.Vert), Long: ch(w.channels.Long), MicL: ch(w.channels.MicL) }, truncated: false },
+  });
+  return new Body(Buffer.from(JSON.stringify(waveform)));
+}
+
+/**
+ * What the relay keeps of a downloaded waveform: its samples and the JSON document it is served
+ * as (gzip), so a later read sends the document without rebuilding it; and that document's body.
+ */
+export function keptWaveform(serial: string, w: StoredWaveform): { stored: StoredWaveform; body: Body } {
+  const body = waveformBody(serial, w.index, w);
+  return { stored: { ...w, document: { index: w.index, gzip: body.encoded('gzip') } }, body };
 }
 
 /** What a hit needs of a cached event: its identity (to find its waveform) and whether its text is in. */

@@ -41,6 +41,7 @@ export const CoreSettings = Type.Object({
     description: 'headers-first: list events with 0A, 0C and 1F and read their project text after answering; vendor: read each event whole, as the vendor\'s software does',
     default: 'headers-first',
   }),
+  events_max_age_s: seconds('serve the events list without probing the unit when it was probed this recently, for requests that give no max_age (0: probe every time)', 0, 0, 86_400),
   text_fill_s: seconds('how long a session may go on reading event-time project text after it answered, while no request waits for the unit (0: only when asked)', 120, 0, 86_400),
   log_level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { description: 'log level', default: 'info', env: 'SFM_LOG_LEVEL' }),
 });

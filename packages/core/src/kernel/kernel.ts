@@ -118,6 +118,7 @@ export class Kernel {
             hotTierBytes: s.hot_tier_bytes,
             eventReads: s.event_reads,
             textFillMs: s.text_fill_s * 1000,
+            eventsMaxAgeS: s.events_max_age_s > 0 ? s.events_max_age_s : undefined,
             queue: { maxQueued: s.queue_max, maxWaitMs: s.queue_wait_s * 1000 },
             clock,
             logger,
