@@ -37,3 +37,4 @@ for (const [name, run] of Object.entries(groups)) {
   allOk &&= ok;
 }
 process.stderr.write(`\n${allOk ? 'all targets met' : 'some targets NOT met'}\n`);
+process.exitCode = allOk ? 0 : 1;

@@ -5,10 +5,11 @@
  * ROUNDS rounds (compare.ts), each round on fresh stores, reported as medians with min–max.
  *
  * Two kinds of rows, each with its own ratio:
- * - store level (the targets): reads through the relay with its hot tier off — what a hit costs
- *   when the hot tier does not hold it: the store's read and what the relay does to it, ending in
- *   the bytes a response sends; writes are the store's own calls, of what the relay stores (a
- *   waveform with its JSON document, made once per download);
+ * - store level (the targets): the store's own calls and what the relay does to their results to
+ *   answer (core's listDocument, gunzipWhole, JSON.stringify), ending in the bytes a response
+ *   sends — checked once per store to equal what the relay serves from that store, hot tier off
+ *   and on; writes store what the relay stores (a waveform with its JSON document, made once per
+ *   download);
  * - relay hits (informational): the relay's in-memory hot tier (info, status, waveform, and the
  *   events list within max_age), as the HTTP adapter serves a hit, against the same peer rows.
  * Both paths give the same bytes (checked once per store).
@@ -16,8 +17,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RelayService, keptWaveform, type Store, type StoredEvent, type StoredWaveform } from '@sfm/core/cache';
+import { RelayService, keptWaveform, listDocument, type Store, type StoredEvent, type StoredWaveform } from '@sfm/core/cache';
 import type { Event } from '@sfm/core';
+import { gunzipWhole } from '@sfm/core/service';
 import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { MemoryStore } from '@sfm/store-memory';
@@ -99,7 +101,22 @@ async function fill(store: Store): Promise<void> {
 
 type ReadId = 'S1_list_events' | 'S2_waveform_hit' | 'S4_status_hit' | 'S6_info_hit';
 
-/** The reads, each ending in the bytes a response sends; with `hotTier: false` every one goes to the store. */
+/** The store-level reads: the store's calls and what the relay does to answer from them. */
+function storeReads(store: Store): Record<ReadId, () => Promise<Uint8Array>> {
+  const S = UNIT.serial;
+  const w0 = event(0);
+  return {
+    S1_list_events: async () => {
+      const [json, count] = await Promise.all([store.getEventsJson(S), store.eventCount(S)]);
+      return listDocument(S, count, json!);
+    },
+    S2_waveform_hit: async () => gunzipWhole((await store.getWaveformDocument(S, w0.key, w0.event.timestamp))!.gzip),
+    S4_status_hit: async () => Buffer.from(JSON.stringify((await store.getStatus(S))!.status)),
+    S6_info_hit: async () => Buffer.from(JSON.stringify((await store.getInfo(S))!.info)),
+  };
+}
+
+/** The relay's reads, each ending in the bytes a response sends; with `hotTier: false` every one goes to the store. */
 function reads(store: Store, hotTier: boolean): Record<ReadId, () => Promise<Uint8Array>> {
   // Identity and status stay fresh for the whole run: every call is a hit, no device I/O.
   const relay = new RelayService(new TransportRegistry(), store, { statusTtlMs: HOUR_MS, identityTtlMs: HOUR_MS, ...(hotTier ? {} : { hotTierBytes: 0 }) });
@@ -115,7 +132,7 @@ function reads(store: Store, hotTier: boolean): Record<ReadId, () => Promise<Uin
 async function storeLevel(store: Store): Promise<Metrics> {
   try {
     await fill(store);
-    const r = reads(store, false);
+    const r = storeReads(store);
     const S = UNIT.serial;
     let next = N_EVENTS;
     let wi = 1;
@@ -157,18 +174,19 @@ async function relayHits(store: Store): Promise<Metrics> {
   }
 }
 
-/** The store path and the hot-tier path give the same bytes (each read twice, so the hot tier holds it). */
+/** The store-level reads give the bytes the relay serves, from the store (hot tier off) and from the hot tier (read twice). */
 async function checkBytes(store: Store): Promise<Record<string, { bytes: number; same_as_relay: boolean }>> {
   try {
     await fill(store);
+    const mine = storeReads(store);
     const cold = reads(store, false);
     const hot = reads(store, true);
     const out: Record<string, { bytes: number; same_as_relay: boolean }> = {};
-    for (const id of Object.keys(cold) as ReadId[]) {
-      const mine = Buffer.from(await cold[id]());
+    for (const id of Object.keys(mine) as ReadId[]) {
+      const bytes = Buffer.from(await mine[id]());
       await hot[id]();
-      const theirs = Buffer.from(await hot[id]());
-      out[id] = { bytes: mine.length, same_as_relay: mine.equals(theirs) };
+      const same = [await cold[id](), await hot[id]()].every((b) => bytes.equals(Buffer.from(b)));
+      out[id] = { bytes: bytes.length, same_as_relay: same };
     }
     return out;
   } finally {

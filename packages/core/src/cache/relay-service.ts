@@ -24,9 +24,8 @@ import { systemClock, type Clock } from '../clock.js';
 import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
-import { gunzipSync } from 'node:zlib';
 import { buildWaveform } from '../waveform.js';
-import { Body } from '../service/body.js';
+import { Body, gunzipWhole } from '../service/body.js';
 import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
@@ -766,7 +765,7 @@ export class RelayService implements DeviceAccess {
     let fetchedAt: number;
     const doc = await this.store.getWaveformDocument(serial, meta.key, meta.timestamp);
     if (doc && doc.index === index) {
-      body = new Body(gunzipSync(doc.gzip), { gzip: doc.gzip });
+      body = new Body(gunzipWhole(doc.gzip), { gzip: doc.gzip });
       fetchedAt = doc.fetchedAt;
     } else {
       // Kept before documents were, or the event's index moved: built from the samples.
@@ -957,6 +956,7 @@ function eventHotKey(serial: string, index: number): string {
   return hotKey('events', serial, `#${index}`);
 }
 
-function listDocument(serial: string, count: number, eventsJson: Uint8Array): Uint8Array {
+/** The events list document (`EventList`) around the store's JSON array of events, without parsing it. */
+export function listDocument(serial: string, count: number, eventsJson: Uint8Array): Uint8Array {
   return Buffer.concat([Buffer.from(`{"serial":${JSON.stringify(serial)},"count":${count},"events":`), eventsJson, Buffer.from('}')]);
 }
