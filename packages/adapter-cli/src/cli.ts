@@ -96,6 +96,7 @@ export const EXIT_CODE: Record<ErrorCode, number> = {
   DEVICE_BUSY: EXIT.device,
   DEVICE_TIMEOUT: EXIT.device,
   STORE_UNAVAILABLE: EXIT.failure,
+  SHUTTING_DOWN: EXIT.failure,
   MEMORY_FULL: EXIT.failure,
   INTERNAL: EXIT.failure,
 };

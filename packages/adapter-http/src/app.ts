@@ -12,7 +12,7 @@ import { checkBearer } from './auth.js';
 import { HttpError, toSfmError } from './errors.js';
 import type { HttpDeps } from './http.js';
 import { API_PREFIX } from './openapi.js';
-import { baseHeaders, logRequest, requestId, writeError, writeReply } from './reply.js';
+import { baseHeaders, endRequest, requestId, writeError, writeReply } from './reply.js';
 import { expressPath, PATH_MATCHERS, ROUTES, type RouteSpec } from './routes.js';
 import { selectTarget } from './target.js';
 import { validateBody, validateParams, validateQuery } from './validate.js';
@@ -20,6 +20,8 @@ import { validateBody, validateParams, validateQuery } from './validate.js';
 /** Per-request state kept on res.locals. */
 interface Locals {
   reqId: string;
+  /** The matched route's path template. */
+  route?: string;
   cache?: string;
   target?: string;
   code?: string;
@@ -66,8 +68,8 @@ function requestContext(deps: HttpDeps, life: Lifecycle): RequestHandler {
     res.once('close', () => {
       life.leave();
       const l = locals(res);
-      logRequest(deps.logger.child({ req_id: reqId }), {
-        method: req.method, path: req.originalUrl.split('?')[0]!, status: res.statusCode, t0, cache: l.cache, target: l.target, code: l.code, aborted: !res.writableFinished,
+      endRequest(deps, reqId, {
+        method: req.method, path: req.originalUrl.split('?')[0]!, route: l.route, status: res.statusCode, t0, cache: l.cache, target: l.target, code: l.code, aborted: !res.writableFinished,
       });
     });
     next();
@@ -106,7 +108,7 @@ function bodyGate(limit: number): RequestHandler {
   };
 }
 
-function runRoute(deps: HttpDeps, route: RouteSpec): RequestHandler {
+function runRoute(deps: HttpDeps, route: RouteSpec, life: Lifecycle): RequestHandler {
   return async (req, res, next) => {
     try {
       const query = validateQuery(route, req.originalUrl);
@@ -117,7 +119,7 @@ function runRoute(deps: HttpDeps, route: RouteSpec): RequestHandler {
         target = selectTarget(query, deps.devices).target;
         locals(res).target = connectionKey(target);
       }
-      const reply = await route.handle({ deps, query, params, body, target });
+      const reply = await route.handle({ deps, query, params, body, target, closing: life.closing });
       locals(res).cache = await writeReply(req, res, reply);
     } catch (e) {
       next(e);
@@ -159,7 +161,8 @@ export function createApp(deps: HttpDeps): AppParts {
   const body = bodyGate(limit);
   for (const route of ROUTES) {
     // The token is checked before a body is read.
-    const gate: RequestHandler = (req, _res, next) => {
+    const gate: RequestHandler = (req, res, next) => {
+      locals(res).route = route.path;
       try {
         authorize(route, deps, req.get('authorization'));
         next();
@@ -167,7 +170,7 @@ export function createApp(deps: HttpDeps): AppParts {
         next(e);
       }
     };
-    router[route.method](expressPath(route.path), gate, body, runRoute(deps, route));
+    router[route.method](expressPath(route.path), gate, body, runRoute(deps, route, lifecycle));
   }
   app.use(API_PREFIX, router);
   app.use(router);

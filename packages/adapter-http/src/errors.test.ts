@@ -86,7 +86,7 @@ describe('errors', () => {
       [`/device/info${q}&x=1`, /^x: unknown query parameter \(this route takes device, host, tcp_port, port, baud, force, stale\)$/],
       [`/device/info?Device=demo`, /^Device: unknown query parameter/],
       [`/device/call-home${q}&force=true`, /^force: unknown query parameter/],
-      ['/health?verbose=true', /^verbose: unknown query parameter \(this route takes none\)$/],
+      ['/cache/stats?verbose=true', /^verbose: unknown query parameter \(this route takes none\)$/],
       ['/cache/stats?device=demo', /^device: unknown query parameter/],
       [`/device/info${q}&%E2%80%AE=1`, /^"\u202e": unknown query parameter/],
       // device selection

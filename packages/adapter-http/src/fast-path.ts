@@ -11,7 +11,7 @@ import { connectionKey, type DeviceTarget } from '@sfm/core/transport';
 import { authorize, type Lifecycle } from './app.js';
 import type { HttpDeps, Reply } from './http.js';
 import { API_PREFIX } from './openapi.js';
-import { baseHeaders, logRequest, requestId, writeReply } from './reply.js';
+import { baseHeaders, endRequest, requestId, writeReply } from './reply.js';
 import { PATH_MATCHERS } from './routes.js';
 import { selectTarget } from './target.js';
 import { validateParams, validateQuery } from './validate.js';
@@ -29,6 +29,7 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
     if (path.toLowerCase().startsWith(`${API_PREFIX}/`)) path = path.slice(API_PREFIX.length);
     let reply: Reply | undefined;
     let target: DeviceTarget | undefined;
+    let routePath: string | undefined;
     try {
       for (const { route, re } of FAST) {
         const m = re.exec(path);
@@ -38,7 +39,8 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
         const raw = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
         const params = validateParams(route, raw);
         target = route.device ? selectTarget(query, deps.devices).target : (undefined as unknown as DeviceTarget);
-        reply = route.peek!({ deps, query, params, body: undefined, target });
+        reply = route.peek!({ deps, query, params, body: undefined, target, closing: life.closing });
+        routePath = route.path;
         break;
       }
     } catch {
@@ -51,7 +53,7 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
     baseHeaders(res, reqId, life.closing);
     const done = (cache: string | undefined): void => {
       life.leave();
-      logRequest(deps.logger.child({ req_id: reqId }), { method: req.method!, path, status: res.statusCode, t0, cache, target: target && connectionKey(target) });
+      endRequest(deps, reqId, { method: req.method!, path, route: routePath, status: res.statusCode, t0, cache, target: target && connectionKey(target) });
     };
     writeReply(req, res, reply).then(done, () => done(undefined));
     return true;

@@ -305,7 +305,8 @@ describe('hostile input through HTTP', () => {
   });
 
   it('random and hostile query strings on every route: refused (4xx)', async () => {
-    const arb = fc.constantFrom(...ROUTES).chain((r) => fc.tuple(fc.constant(r), selection, junk(r), refusedEntries(r)));
+    // (probes ignore what they do not take, as monitors add parameters of their own: below)
+    const arb = fc.constantFrom(...ROUTES.filter((r) => !r.probe)).chain((r) => fc.tuple(fc.constant(r), selection, junk(r), refusedEntries(r)));
     await fc.assert(
       fc.asyncProperty(arb, fc.nat(), async ([r, sel, noise, refused], at) => {
         const entries = [...(r.device ? sel : []), ...noise];
@@ -316,6 +317,22 @@ describe('hostile input through HTTP', () => {
         expectNoPollution();
       }),
       { numRuns: 2 * RUNS },
+    );
+  });
+
+  it('random and hostile query strings on the probes: ignored, the probe answers as without them', async () => {
+    const probes = ROUTES.filter((r) => r.probe);
+    expect(probes.map((r) => r.path).sort()).toEqual(['/health', '/metrics', '/ready']);
+    const arb = fc.constantFrom(...probes).chain((r) => fc.tuple(fc.constant(r), junk(r), refusedEntries(r)));
+    await fc.assert(
+      fc.asyncProperty(arb, async ([r, noise, refused]) => {
+        const path = urlPath(r) + query([...noise, ...refused]);
+        const [plain, noisy] = [await send('GET', urlPath(r)), await send('GET', path)];
+        expect(noisy.status, path.slice(0, 300)).toBe(plain.status);
+        expect(noisy.status).toBeLessThan(500);
+        expectNoPollution();
+      }),
+      { numRuns: RUNS },
     );
   });
 

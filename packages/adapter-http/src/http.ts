@@ -2,7 +2,7 @@
  * What the HTTP front end is made of: its dependencies, what a route handler is given, and what it
  * answers (a Reply, which the one writer in reply.ts sends on either HTTP path).
  */
-import type { Logger } from '@sfm/core/kernel';
+import type { Logger, Metrics } from '@sfm/core/kernel';
 import type { RelayService } from '@sfm/core/cache';
 import type { DeviceRegistry } from '@sfm/core/kernel';
 import type { Body, Served } from '@sfm/core/service';
@@ -16,6 +16,8 @@ export interface HttpDeps {
   logger: Logger;
   /** sfm's version, for /health and the OpenAPI document. */
   version: string;
+  /** Where requests are counted, and what `GET /metrics` renders (default: nowhere, and 404). */
+  metrics?: Metrics;
 }
 
 export interface RouteContext {
@@ -26,6 +28,8 @@ export interface RouteContext {
   body: Record<string, unknown> | undefined;
   /** The chosen unit, on device routes. */
   target: DeviceTarget;
+  /** Whether the server is shutting down (it finishes what is in flight and takes no new work). */
+  closing: boolean;
 }
 
 /** A route's answer. */

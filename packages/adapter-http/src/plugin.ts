@@ -22,6 +22,7 @@ export const plugin: SfmPlugin<typeof HttpSettingsSchema> = {
           devices: ctx.resolve(TOKENS.DeviceRegistry),
           logger: ctx.resolve(TOKENS.Logger),
           version: ctx.resolve(TOKENS.Version),
+          metrics: ctx.resolve(TOKENS.Metrics),
           settings,
         });
       },

@@ -9,11 +9,11 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { SfmError } from '@sfm/core';
-import type { Logger } from '@sfm/core/kernel';
+import { silentMetrics, type Logger } from '@sfm/core/kernel';
 import { Body, CONTENT_ENCODINGS, MIN_COMPRESSED_BYTES, compressStream, type ContentEncoding, type Served } from '@sfm/core/service';
 import { errorBody, statusOf } from './errors.js';
 import { encodedEtag, noneMatch } from './etag.js';
-import type { Reply } from './http.js';
+import type { HttpDeps, Reply } from './http.js';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -128,12 +128,23 @@ export function writeError(res: ServerResponse, e: SfmError & { headers?: Record
 export interface RequestLine {
   method: string;
   path: string;
+  /** The route's path template (metrics label); unset when no route matched. */
+  route?: string;
   status: number;
   t0: number;
   cache?: string;
   target?: string;
   code?: string;
   aborted?: boolean;
+}
+
+/** A request is answered: its log line and its metrics (`route` is the path template, never the raw path). */
+export function endRequest(deps: Pick<HttpDeps, 'logger' | 'metrics'>, reqId: string, l: RequestLine): void {
+  logRequest(deps.logger.child({ req_id: reqId }), l);
+  const metrics = deps.metrics ?? silentMetrics;
+  const route = l.route ?? 'unmatched';
+  metrics.inc('sfm_http_requests_total', { route, method: l.method, status: String(l.status) });
+  metrics.observe('sfm_http_request_duration_seconds', { route }, (performance.now() - l.t0) / 1000);
 }
 
 /** The request's one log line: 5xx at error, 4xx at warn with the error code, the rest at info. */

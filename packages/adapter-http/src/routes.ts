@@ -63,6 +63,8 @@ export interface RouteSpec {
   errors?: ErrorStatus[];
   /** Answers 304 Not Modified to a matching If-None-Match. */
   conditional?: boolean;
+  /** A probe (liveness, readiness, metrics): query parameters it does not take are ignored, as monitors add their own. */
+  probe?: boolean;
   handle: Handler;
   /** A hit from memory, without waiting (served on the fast path when it answers). */
   peek?: Peek;
@@ -190,8 +192,50 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: false,
     cached: false,
     params: [],
+    probe: true,
     ok: { description: 'up', schema: S.Health },
     handle: async (c) => ({ json: { status: 'ok', version: c.deps.version, uptime_s: Math.floor((performance.now() - started) / 1000), store: c.deps.relay.store.kind } }),
+  },
+  {
+    id: 'ready',
+    method: 'get',
+    path: '/ready',
+    summary: 'Readiness',
+    description: 'The server takes work: 200 while its store answers and it is not shutting down; 503 SHUTTING_DOWN while it drains, 503 STORE_UNAVAILABLE when the store cannot be read. /health stays liveness.',
+    tag: 'service',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    probe: true,
+    errors: [503],
+    ok: { description: 'ready', schema: S.Ready },
+    handle: async (c) => {
+      if (c.closing) throw new SfmError('SHUTTING_DOWN', 'the server is shutting down: it finishes what is in flight and takes no new work');
+      await c.deps.relay.store.stats();
+      return { json: { status: 'ready', store: c.deps.relay.store.kind } };
+    },
+  },
+  {
+    id: 'metrics',
+    method: 'get',
+    path: '/metrics',
+    summary: 'Metrics (Prometheus text format)',
+    description: "sfm's own metrics (sfm_…: HTTP requests by route and status, cache outcomes by kind, device sessions, round trips and bytes per unit, queue depth and waits, store errors) and the process metrics, in the Prometheus text exposition format. 404 when no metrics plugin is loaded.",
+    tag: 'service',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    probe: true,
+    errors: [404],
+    ok: { description: 'the metrics', alternatives: { 'text/plain; version=0.0.4; charset=utf-8': 'Prometheus text format 0.0.4' } },
+    handle: async (c) => {
+      const render = c.deps.metrics?.render;
+      if (!render) throw new SfmError('NOT_FOUND', 'no metrics plugin is loaded (add metrics-prometheus to plugins)');
+      const { contentType, body } = await render.call(c.deps.metrics);
+      return { text: { pieces: [body], contentType } };
+    },
   },
   {
     id: 'openapi',

@@ -34,6 +34,7 @@ export function validateQuery(route: RouteSpec, url: string): RouteContext['quer
   const out: RouteContext['query'] = {};
   for (const [name, values] of queryValues(url)) {
     const spec = route.params.find((p) => p.in === 'query' && p.name === name);
+    if (!spec && route.probe) continue;
     if (!spec) {
       const known = route.params.filter((p) => p.in === 'query').map((p) => p.name);
       throw new InvalidInput(shownName(name), `unknown query parameter (${known.length ? `this route takes ${known.join(', ')}` : 'this route takes none'})`);

@@ -10,5 +10,6 @@ export const PLUGIN_CATALOG: PluginCatalog = {
   'store-sqlite': async () => (await import('@sfm/store-sqlite')).plugin,
   'store-memory': async () => (await import('@sfm/store-memory')).plugin,
   simulator: async () => (await import('@sfm/simulator')).plugin,
+  'metrics-prometheus': async () => (await import('@sfm/metrics-prometheus')).plugin,
   'adapter-http': async () => (await import('@sfm/adapter-http')).plugin,
 };

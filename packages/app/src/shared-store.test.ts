@@ -3,21 +3,18 @@
  * on the default ./data/sfm.db — against an emulated unit: one truth, one session at a time.
  * Runs the built executable (dist/main.js; `pnpm test` builds first).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import type { Event } from '@sfm/core';
 import { headersOnly } from '@sfm/test-support';
+import { assertBuilt, killAll, serve as serveProcess, sfm } from './processes.test-helpers.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sfm-shared-'));
-const children = new Set<ChildProcess>();
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -25,7 +22,7 @@ let sim: RunningSimulator;
 let config: string;
 let n = 0;
 
-beforeAll(() => expect(existsSync(MAIN), `${MAIN} is missing: build first (pnpm build)`).toBe(true));
+beforeAll(assertBuilt);
 beforeEach(async () => {
   // A modem-like hold makes each session last long enough to overlap if the locks did not hold.
   sim = await startSimulator({ events: 3, recordTimeS: 1, baud: 0, forwardDelayMs: 15, monitorSettleMs: 0, host: '127.0.0.1', port: 0 });
@@ -43,42 +40,8 @@ beforeEach(async () => {
 });
 afterEach(() => sim.close());
 
-function run(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, [MAIN, ...args, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve({ code, out, err });
-    });
-  });
-  return { child, done };
-}
-
-/** `sfm serve` on a free port; resolves with its base URL once it listens. */
-async function serve(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { child, done } = run(['serve', '--listen', '127.0.0.1:0']);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving (http:\/\/[^\s]+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void done.then((r) => reject(new Error(`sfm serve ended (${r.code}): ${r.err}`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await done;
-    },
-  };
-}
+const run = (args: string[]) => sfm([...args, '--config', config]);
+const serve = () => serveProcess(['--config', config]);
 
 async function get(url: string): Promise<{ status: number; cache: string | null; json: any }> {
   const r = await fetch(url);

@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'DEVICE_TIMEOUT',
   /** The store cannot be read or written now (read-only, disk full, database down). */
   'STORE_UNAVAILABLE',
+  /** The server is shutting down: it finishes what is in flight and takes no new work. */
+  'SHUTTING_DOWN',
   /** The configuration or the set of loaded plugins cannot run. */
   'CONFIG_INVALID',
   /** The emulated unit's memory is full. */

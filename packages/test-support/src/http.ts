@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { RelayService, type RelayOptions, type Store } from '@sfm/core/cache';
-import { DeviceRegistry, type AllowList, type Logger } from '@sfm/core/kernel';
+import { DeviceRegistry, type AllowList, type Logger, type Metrics } from '@sfm/core/kernel';
 import { TransportRegistry } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '@sfm/simulator';
 import { MemoryStore } from '@sfm/store-memory';
@@ -44,6 +44,8 @@ export interface FixtureOptions {
   relay?: Omit<RelayOptions, 'client' | 'clock'>;
   bodyLimitBytes?: number;
   sim?: Partial<StartSimulatorOptions>;
+  /** Where the relay and the HTTP server report (default: nowhere). */
+  metrics?: Metrics;
 }
 
 export interface Fixture {
@@ -96,13 +98,14 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
   const sim = await startSimulator({ ...SIM_OPTIONS, ...opts.sim });
   const clock = TestClock.shifted();
   const { logger, logs } = captureLogger();
-  const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), opts.store ?? new MemoryStore(), { ...opts.relay, client: CLIENT_OPTIONS, clock, logger });
+  const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), opts.store ?? new MemoryStore(), { ...opts.relay, client: CLIENT_OPTIONS, clock, logger, metrics: opts.metrics });
   const devices = new DeviceRegistry({}, opts.allow);
   devices.register('demo', { kind: 'tcp', host: sim.address.host, port: sim.address.port });
   const server = await startHttpServer({
     relay,
     devices,
     logger,
+    metrics: opts.metrics,
     version: '9.8.7-test',
     settings: defaultHttpSettings({ port: 0, token: opts.token, bodyLimitBytes: opts.bodyLimitBytes ?? 4096, ...opts.http }),
   });

@@ -3,3 +3,4 @@ export * from './clock.js';
 export * from './golden.js';
 export * from './http.js';
 export * from './units.js';
+export * from './metrics.js';

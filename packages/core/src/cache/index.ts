@@ -6,3 +6,4 @@ export * from './relay-service.js';
 export * from './unit-locks.js';
 export * from './sync-plan.js';
 export * from './process-leases.js';
+export * from './store-errors.js';

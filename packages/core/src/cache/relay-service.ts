@@ -18,6 +18,10 @@
  */
 import { NotFound } from '../errors.js';
 import { MiniMateClient, type ClientOptions, type EventReadMode } from '../client/minimate-client.js';
+import type { ChannelStats } from '../client/request-channel.js';
+import { SfmError } from '../errors.js';
+import { silentMetrics, type Metrics } from '../kernel/metrics.js';
+import { countingStoreErrors } from './store-errors.js';
 import { toEvent, type DeviceEvent } from '../client/device-event.js';
 import { DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -65,6 +69,8 @@ export interface RelayOptions {
   eventsMaxAgeS?: number;
   clock?: Clock;
   logger?: Logger;
+  /** Where the relay reports cache outcomes, sessions, link use, queue depth and store errors. */
+  metrics?: Metrics;
 }
 
 export type OutcomeCounters = { hits: number; misses: number; refreshes: number; stale: number; uncached: number };
@@ -123,6 +129,11 @@ class UnitSession {
     return (this.client ??= await this.connect());
   }
 
+  /** What crossed the link, once the session opened it. */
+  get linkStats(): Readonly<ChannelStats> | undefined {
+    return this.client?.stats;
+  }
+
   /** Reads the serial (once per session) and records who answers at the address. */
   async identify(serial?: string): Promise<string> {
     if (this.serial !== undefined) return this.serial;
@@ -159,12 +170,17 @@ export class RelayService implements DeviceAccess {
   private readonly generations = new Map<string, number>();
   private readonly counters = Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: 0, misses: 0, refreshes: 0, stale: 0, uncached: 0 }])) as Record<CacheKind, OutcomeCounters>;
 
+  readonly store: Store;
+  private readonly metrics: Metrics;
+
   constructor(
     private readonly transports: TransportRegistry,
-    readonly store: Store,
+    store: Store,
     private readonly opts: RelayOptions = {},
   ) {
-    this.queue = new UnitQueue(opts.queue);
+    this.metrics = opts.metrics ?? silentMetrics;
+    this.store = opts.metrics ? countingStoreErrors(store, opts.metrics) : store;
+    this.queue = new UnitQueue({ ...opts.queue, onDepth: (unit, depth) => this.metrics.set('sfm_device_queue_depth', { unit }, depth) });
     this.hot = new HotTier(opts.hotTierBytes);
     this.clock = opts.clock ?? opts.client?.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
@@ -218,6 +234,7 @@ export class RelayService implements DeviceAccess {
 
   private count(kind: CacheKind, outcome: CacheOutcome): void {
     this.counters[kind][OUTCOME_FIELD[outcome]]++;
+    this.metrics.inc('sfm_cache_requests_total', { kind, outcome });
   }
 
   private ageS(at: number): number {
@@ -277,8 +294,12 @@ export class RelayService implements DeviceAccess {
    */
   private device<T>(target: DeviceTarget, flight: string, fn: (s: UnitSession) => Promise<T>): Promise<T> {
     const connKey = connectionKey(target);
+    const asked = performance.now();
     return this.queue.run(connKey, `${flight}\u0000${connKey}`, async (turn: Turn<T>) => {
       const held: HeldLock[] = [await this.locks.acquire(addressScope(connKey), this.lockWaitMs, connKey)];
+      const began = performance.now();
+      this.metrics.observe('sfm_device_queue_wait_seconds', { unit: connKey }, (began - asked) / 1000);
+      let result = 'ok';
       let unitLock: HeldLock | undefined;
       const lockUnit = async (serial: string): Promise<void> => {
         if (unitLock?.key === unitScope(serial)) return;
@@ -308,12 +329,26 @@ export class RelayService implements DeviceAccess {
           this.log.warn({ address: connKey, err: e.message }, 'reading project text stopped; the rest is read in a later session'),
         );
         return value;
+      } catch (e) {
+        result = e instanceof SfmError ? e.code : 'INTERNAL';
+        throw e;
       } finally {
         await session.close().catch(() => undefined);
         await unitLock?.release();
         for (const l of held) await l.release();
+        this.sessionEnded(connKey, result, began, session.linkStats);
       }
     });
+  }
+
+  private sessionEnded(unit: string, result: string, began: number, link: Readonly<ChannelStats> | undefined): void {
+    this.metrics.inc('sfm_device_sessions_total', { unit, result });
+    this.metrics.observe('sfm_device_session_duration_seconds', { unit }, (performance.now() - began) / 1000);
+    if (link) {
+      this.metrics.inc('sfm_device_round_trips_total', { unit }, link.roundTrips);
+      this.metrics.inc('sfm_device_bytes_total', { unit, direction: 'sent' }, link.bytesOut);
+      this.metrics.inc('sfm_device_bytes_total', { unit, direction: 'received' }, link.bytesIn);
+    }
   }
 
   /**
@@ -899,8 +934,13 @@ export class RelayService implements DeviceAccess {
       persistent: this.store.capabilities.persistent,
       kinds: Object.fromEntries(CACHE_KINDS.map((k) => [k, { ...s[k], ...this.counters[k] }])) as CacheStats['kinds'],
       hot_tier: this.hot.stats,
-      device_requests_pending: this.queue.pending,
+      device_requests_pending: this.pendingDeviceRequests,
     };
+  }
+
+  /** Device requests running or waiting, every unit. */
+  get pendingDeviceRequests(): number {
+    return this.queue.pending;
   }
 
   /** Waits for device work in flight, the project text read after an answer included. */

@@ -67,6 +67,19 @@ describe('UnitQueue', () => {
     expect(q.pending).toBe(0);
   });
 
+  it('tells each change of a unit\'s depth: running, waiting, done', async () => {
+    const depths: string[] = [];
+    const q = new UnitQueue({ onDepth: (unit, depth) => depths.push(`${unit}=${depth}`) });
+    const first = gate();
+    const a = q.run('u', 'a', () => first.wait.then(() => 1));
+    const b = q.run('u', 'b', async () => 2);
+    const c = q.run('v', 'c', async () => 3);
+    first.open();
+    await Promise.all([a, b, c]);
+    await q.idle();
+    expect(depths).toEqual(['u=1', 'u=2', 'v=1', 'v=0', 'u=1', 'u=0']);
+  });
+
   it('a full queue still answers DEVICE_BUSY while a task works after its answer', async () => {
     const q = new UnitQueue({ maxQueued: 0 });
     const after = gate();

@@ -12,6 +12,8 @@ export interface QueueOptions {
   maxQueued?: number;
   /** How long a request may wait for its turn (default 120 s). */
   maxWaitMs?: number;
+  /** Told a unit's depth (running + waiting) whenever it changes. */
+  onDepth?: (unitKey: string, depth: number) => void;
 }
 
 interface Waiter {
@@ -39,10 +41,12 @@ export class UnitQueue {
   private readonly running = new Set<Promise<void>>();
   private readonly maxQueued: number;
   private readonly maxWaitMs: number;
+  private readonly onDepth: (unitKey: string, depth: number) => void;
 
   constructor(opts: QueueOptions = {}) {
     this.maxQueued = opts.maxQueued ?? 32;
     this.maxWaitMs = opts.maxWaitMs ?? 120_000;
+    this.onDepth = opts.onDepth ?? (() => undefined);
   }
 
   /**
@@ -78,6 +82,7 @@ export class UnitQueue {
       });
     if (!l.running) {
       l.running = true;
+      this.onDepth(unitKey, 1);
       return exec();
     }
     if (l.waiting.length >= this.maxQueued) {
@@ -92,21 +97,31 @@ export class UnitQueue {
         timer: setTimeout(() => {
           const i = l.waiting.indexOf(waiter);
           if (i >= 0) l.waiting.splice(i, 1);
+          this.onDepth(unitKey, this.depthOf(unitKey));
           reject(new DeviceBusy(`${unitKey}: the unit stayed busy for ${Math.round(this.maxWaitMs / 1000)} s`));
         }, this.maxWaitMs),
       };
       l.waiting.push(waiter);
+      this.onDepth(unitKey, this.depthOf(unitKey));
     });
   }
 
   private next(unitKey: string, lane: Lane): void {
     const w = lane.waiting.shift();
     if (w) {
+      this.onDepth(unitKey, this.depthOf(unitKey));
       w.start();
       return;
     }
     lane.running = false;
     this.lanes.delete(unitKey);
+    this.onDepth(unitKey, 0);
+  }
+
+  /** Requests running or waiting for one unit. */
+  depthOf(unitKey: string): number {
+    const l = this.lanes.get(unitKey);
+    return l ? (l.running ? 1 : 0) + l.waiting.length : 0;
   }
 
   /** Requests running or waiting, per unit (for stats and graceful shutdown). */

@@ -44,6 +44,8 @@ export const CoreSettings = Type.Object({
   events_max_age_s: seconds('serve the events list without probing the unit when it was probed this recently, for requests that give no max_age (0: probe every time)', 0, 0, 86_400),
   text_fill_s: seconds('how long a session may go on reading event-time project text after it answered, while no request waits for the unit (0: only when asked)', 120, 0, 86_400),
   log_level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { description: 'log level', default: 'info', env: 'SFM_LOG_LEVEL' }),
+  log_format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { description: 'json: one JSON object per line on stderr (for collectors); pretty: readable lines for a person at a terminal', default: 'json', env: 'SFM_LOG_FORMAT' }),
+  drain_timeout_s: seconds('on SIGTERM/SIGINT, how long sfm serve waits for requests and device work in flight before it exits anyway (a second signal exits at once)', 30, 0, 3600, 'SFM_DRAIN_TIMEOUT_S'),
 });
 
 export type CoreSettingsValues = Static<typeof CoreSettings>;

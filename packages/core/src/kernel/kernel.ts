@@ -14,6 +14,7 @@ import { TransportRegistry } from '../transport/registry.js';
 import { CoreSettings, type SfmConfig } from './config.js';
 import { DeviceRegistry } from './device-registry.js';
 import { silentLogger, type Logger } from './logger.js';
+import { silentMetrics } from './metrics.js';
 import type { PluginCatalog, PluginContext, SfmPlugin } from './plugin.js';
 import { readSettings, unclaimedKeys } from './settings.js';
 import { TOKENS, resolveAllTokens, resolveToken, type Service, type Token } from './tokens.js';
@@ -106,6 +107,7 @@ export class Kernel {
     }
     if (problems.length) throw new ConfigError(problems);
     if (!c.isRegistered(TOKENS.TransportFactory)) throw new KernelError('no transport is loaded: add a transport plugin (tcp or serial) to plugins');
+    if (!c.isRegistered(TOKENS.Metrics)) c.register(TOKENS.Metrics, { useValue: silentMetrics });
 
     const s = config.settings;
     c.register(TOKENS.Relay, {
@@ -122,6 +124,7 @@ export class Kernel {
             queue: { maxQueued: s.queue_max, maxWaitMs: s.queue_wait_s * 1000 },
             clock,
             logger,
+            metrics: resolveToken(k, TOKENS.Metrics),
           }),
       ),
     });

@@ -10,6 +10,7 @@ import type { RelayService } from '../cache/relay-service.js';
 import type { Clock } from '../clock.js';
 import type { DeviceRegistry } from './device-registry.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 declare const carries: unique symbol;
 /** A symbol that names a T in the container. */
@@ -54,4 +55,6 @@ export const TOKENS = {
   Relay: token<RelayService>('Relay'),
   /** Zero or more; started in plugin order by `sfm serve`, stopped in reverse. */
   Service: token<Service>('Service'),
+  /** At most one plugin keeps the metrics; without one, reports go nowhere. */
+  Metrics: token<Metrics>('Metrics'),
 } as const;

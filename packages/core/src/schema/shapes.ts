@@ -234,6 +234,11 @@ export const CacheCleared = Shape('CacheCleared', 'What DELETE /cache/device rem
   cleared: Type.Object(perKind(() => Type.Integer({ description: 'entries removed' })), { description: 'Entries removed per kind.', additionalProperties: false }),
 });
 
+export const Ready = Shape('Ready', 'The server takes work: its store answers and it is not shutting down.', {
+  status: Type.Literal('ready', { description: 'always ready (otherwise the answer is 503 with the reason)' }),
+  store: Type.String({ description: 'the cache store kind (memory, sqlite, …)' }),
+});
+
 export const Health = Shape('Health', 'The server is up; no device I/O is done to answer.', {
   status: Type.Literal('ok', { description: 'always ok' }),
   version: Type.String({ description: 'sfm version' }),
@@ -255,5 +260,5 @@ export const ErrorBody = Shape('Error', 'Every error response.', {
 export const COMPONENTS: readonly TObject[] = [
   DeviceInfo, ComplianceConfig, Event, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel, MonitorStatus, StorageRange,
   EventIndex, CallHomeConfig, CallHomeTime, CallHomeChanges, ComplianceChanges, EraseRequest, KindStats, CacheStats, CacheCleared,
-  Health, ErrorBody,
+  Health, Ready, ErrorBody,
 ];

@@ -1,0 +1,3 @@
+/** @sfm/metrics-prometheus — core's metrics in the Prometheus text format. */
+export * from './prometheus-metrics.js';
+export { plugin } from './plugin.js';
