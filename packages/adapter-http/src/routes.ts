@@ -144,7 +144,7 @@ const DEBUG: ParamSpec = {
   schema: Type.Boolean({ default: false }),
   description:
     'true: the event with raw: the hex of its 0C waveform record and 0A header, read from the unit for this request (the list\'s probe first, so the index names the event the unit holds now; not cached, the cached event is not changed). ' +
-    'A monitor-log record has no 0C record: waveform_record_hex is null. Reads the unit, so stale and max_age do not go with it (400).',
+    'A monitor-log record has no 0C record: waveform_record_hex is null. X-Cache says how the list\'s probe went, as on /device/events (hit: nothing new had to be read), and Age is 0. Reads the unit, so stale and max_age do not go with it (400).',
 };
 
 const FORMAT: ParamSpec = { name: 'format', in: 'query', schema: S.OneOf(['json', 'csv'], 'json (default) or csv'), description: 'json (default) or csv' };
