@@ -13,7 +13,7 @@ import { HttpError, toSfmError } from './errors.js';
 import type { HttpDeps } from './http.js';
 import { API_PREFIX } from './openapi.js';
 import { baseHeaders, endRequest, requestId, writeError, writeReply } from './reply.js';
-import { expressPath, PATH_MATCHERS, ROUTES, type RouteSpec } from './routes.js';
+import { expressPath, PATH_MATCHERS, routePaths, ROUTES, type RouteSpec } from './routes.js';
 import { selectTarget } from './target.js';
 import { validateBody, validateParams, validateQuery } from './validate.js';
 
@@ -170,7 +170,7 @@ export function createApp(deps: HttpDeps): AppParts {
         next(e);
       }
     };
-    router[route.method](expressPath(route.path), gate, body, runRoute(deps, route, lifecycle));
+    router[route.method](routePaths(route).map(expressPath), gate, body, runRoute(deps, route, lifecycle));
   }
   app.use(API_PREFIX, router);
   app.use(router);

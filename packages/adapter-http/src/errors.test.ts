@@ -9,6 +9,7 @@ import { DeviceRegistry } from '@sfm/core/kernel';
 import { startHttpServer } from './server.js';
 import { defaultHttpSettings } from './settings.js';
 import { call, captureLogger, startFixture, type Fixture, type Reply } from '@sfm/test-support';
+import { checkResponses, servedContract } from './contract.test-helpers.js';
 
 const q = '?device=demo';
 const T = 'errors-token';
@@ -45,6 +46,7 @@ describe('errors', () => {
   let f: Fixture;
   beforeAll(async () => {
     f = await startFixture({ token: T, bodyLimitBytes: 2048 });
+    await checkResponses(f);
   });
   afterAll(async () => {
     await f.close();
@@ -278,6 +280,7 @@ describe('503 DEVICE_BUSY', () => {
   let f: Fixture;
   beforeAll(async () => {
     f = await startFixture({ relay: { queue: { maxQueued: 0 } } });
+    await checkResponses(f);
   });
   afterAll(async () => {
     await f.close();
@@ -311,6 +314,7 @@ describe('500 INTERNAL', () => {
     try {
       const r = await call(server.url, '/cache/stats', { headers: { 'x-request-id': 'trace-500' } });
       expect(r.status).toBe(500);
+      (await servedContract(server.url)).check({ method: 'GET', path: '/cache/stats', ...r });
       expect(r.json).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
       expect(r.text).not.toMatch(/kaboom|secret|stack|\.ts/);
       const line = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'unexpected error');

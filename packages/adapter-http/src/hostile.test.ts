@@ -328,7 +328,8 @@ describe('hostile input through HTTP', () => {
       fc.asyncProperty(arb, async ([r, noise, refused]) => {
         const path = urlPath(r) + query([...noise, ...refused]);
         const [plain, noisy] = [await send('GET', urlPath(r)), await send('GET', path)];
-        expect(noisy.status, path.slice(0, 300)).toBe(plain.status);
+        // (a query past Node's 16 KiB header limit is refused before any route: 431)
+        expect([plain.status, 431], path.slice(0, 300)).toContain(noisy.status);
         expect(noisy.status).toBeLessThan(500);
         expectNoPollution();
       }),

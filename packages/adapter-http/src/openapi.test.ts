@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { PayloadError } from '@sfm/core/protocol';
 import { WRITABLE_COMPLIANCE_FIELDS } from '@sfm/core/schema';
 import type { CallHomeConfig } from '@sfm/core';
+import type { ErrorCode } from '@sfm/core';
+import { HTTP_STATUS } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { errorStatuses, ROUTES } from './routes.js';
 import { startFixture } from '@sfm/test-support';
@@ -45,6 +47,8 @@ describe('buildOpenApi', () => {
       'get /device/event/{idx}/waveform', 'get /device/monitor/status', 'post /device/monitor/start', 'post /device/monitor/stop',
       'post /device/config', 'get /device/call-home', 'post /device/call-home', 'get /device/events/storage-range',
       'get /device/events/index', 'post /device/events/erase', 'get /cache/stats', 'delete /cache/device',
+      // the paths of the service sfm replaces
+      'get /device/call_home', 'post /device/call_home', 'get /device/events/storage_range',
     ];
     const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     expect(listed.sort()).toEqual([...contract].sort());
@@ -62,7 +66,7 @@ describe('buildOpenApi', () => {
       else expect(Object.keys(op.responses['200'].content), r.id).toEqual(Object.keys(r.ok.alternatives ?? {}));
       for (const s of errorStatuses(r)) expect(op.responses[String(s)], `${r.id} ${s}`).toBeDefined();
       if (r.body) expect((resolvePointer(op.requestBody.content['application/json'].schema.$ref) as { type: string }).type).toBe('object');
-      if (r.auth) expect(op.security).toEqual([{ bearerAuth: [] }, {}]);
+      expect(op.security, r.id).toEqual(r.auth ? [{ bearerAuth: [] }] : []);
       if (r.cached) expect(Object.keys(op.responses['200'].headers)).toEqual(expect.arrayContaining(['X-Cache', 'Age', 'X-Request-Id']));
     }
     const waveform = doc.paths['/device/event/{idx}/waveform']!.get as Record<string, any>;
@@ -82,14 +86,57 @@ describe('buildOpenApi', () => {
     expect(all.length).toBeGreaterThan(50);
     for (const ref of new Set(all)) expect(resolvePointer(ref), ref).toBeDefined();
     const components = doc.components as Record<string, Record<string, any>>;
+    // every component is referred to: none is copied inline instead
+    for (const kind of ['schemas', 'responses', 'headers']) {
+      for (const name of Object.keys(components[kind]!)) expect(all, `${kind}/${name}`).toContain(`#/components/${kind}/${name}`);
+    }
     for (const [name, r] of Object.entries(components.responses!)) {
-      expect(r.content['application/json'].schema, name).toEqual({ $ref: '#/components/schemas/Error' });
+      const [shape, narrowed] = r.content['application/json'].schema.allOf;
+      expect(shape, name).toEqual({ $ref: '#/components/schemas/Error' });
+      // the codes its status carries, as errors.ts maps them (431 comes from Node's parser)
+      const status = Number(/^(\d{3}):/.exec(r.description)![1]);
+      const codes: string[] = narrowed.properties.error.properties.code.enum;
+      expect(codes.length, name).toBeGreaterThan(0);
+      for (const code of codes) expect(HTTP_STATUS[code as ErrorCode], `${name} ${code}`).toBe(status === 431 ? 400 : status);
     }
     expect(components.schemas!.Error.properties.error.properties.code.enum).toEqual(
       expect.arrayContaining(['INVALID_REQUEST', 'UNAUTHORIZED', 'TARGET_NOT_ALLOWED', 'NOT_FOUND', 'CONFIRMATION_REQUIRED', 'DEVICE_UNREACHABLE', 'PROTOCOL_ERROR', 'DEVICE_BUSY', 'DEVICE_TIMEOUT', 'INTERNAL']),
     );
     // nullable fields are JSON Schema 2020-12 type unions
     expect(components.schemas!.DeviceInfo.properties.firmware.type).toEqual(['string', 'null']);
+  });
+
+  it('lists each path of the service sfm replaces as a deprecated alias of its route: one operation, its own id', () => {
+    const aliases = ROUTES.flatMap((r) => (r.aliases ?? []).map((alias) => ({ r, alias })));
+    expect(aliases.map(({ r, alias }) => `${r.method} ${alias}`).sort()).toEqual(['get /device/call_home', 'get /device/events/storage_range', 'post /device/call_home']);
+    for (const { r, alias } of aliases) {
+      const canonical = doc.paths[r.path]![r.method] as Record<string, any>;
+      const { operationId, summary, description, deprecated, ...rest } = doc.paths[alias]![r.method] as Record<string, any>;
+      expect(deprecated).toBe(true);
+      expect(canonical.deprecated).toBeUndefined();
+      expect(operationId).toBe(`${r.id}Alias`);
+      expect(description).toContain(`the same operation as ${r.method.toUpperCase()} ${r.path}`);
+      expect(description).toContain(canonical.description);
+      expect(summary).toContain(canonical.summary);
+      // parameters, body, responses, security, tags: the route's own
+      const { operationId: _id, summary: _s, description: _d, ...canonicalRest } = canonical;
+      expect(rest).toEqual(canonicalRest);
+    }
+  });
+
+  it('GET /device/event/{idx} takes debug and answers Event or, with it, EventDebug (Event and raw)', () => {
+    const op = doc.paths['/device/event/{idx}']!.get as Record<string, any>;
+    expect(op.parameters.find((p: { name: string }) => p.name === 'debug')).toMatchObject({ in: 'query', required: false, schema: { type: 'boolean', default: false } });
+    expect(op.responses['200'].content['application/json'].schema.anyOf).toEqual([{ $ref: '#/components/schemas/Event' }, { $ref: '#/components/schemas/EventDebug' }]);
+    const schemas = (doc.components as Record<string, Record<string, any>>).schemas!;
+    expect(Object.keys(schemas.EventDebug.properties)).toEqual([...Object.keys(schemas.Event.properties), 'raw']);
+    expect(schemas.EventDebug.properties.raw).toEqual({ $ref: '#/components/schemas/EventRaw' });
+    expect(schemas.EventRaw.properties.waveform_record_hex.type).toEqual(['string', 'null']);
+    expect(schemas.EventRaw.required).toEqual(['waveform_record_hex', 'header_hex']);
+  });
+
+  it('every operation declares 408 and 431 (Node answers them before a route is chosen)', () => {
+    for (const r of ROUTES) for (const s of ['408', '431']) expect((doc.paths[r.path]![r.method] as Record<string, any>).responses[s], `${r.id} ${s}`).toBeDefined();
   });
 
   it('documents the decisions the contract leaves open', () => {

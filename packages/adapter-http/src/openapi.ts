@@ -4,7 +4,9 @@
  * into the descriptions here, so the served document is the reference.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { ERROR_CODES, type ErrorCode } from '@sfm/core';
 import { COMPONENTS } from '@sfm/core/schema';
+import { HTTP_STATUS } from './errors.js';
 import { errorStatuses, ROUTES, type ErrorStatus, type ParamSpec, type RouteSpec } from './routes.js';
 
 /** Keywords of sfm's own on the shapes (messages, environment names), not JSON Schema. */
@@ -46,19 +48,27 @@ export function toOpenApiSchema(schema: TSchema, self?: string): Record<string, 
 
 export const API_PREFIX = '/api/sfm';
 
-const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; codes: string[] }> = {
-  400: { name: 'InvalidRequest', codes: ['INVALID_REQUEST'], description: 'Bad or missing parameters or body: an unknown or repeated query parameter, a value out of range, malformed JSON, no unit chosen or several. The message names the field and why.' },
-  401: { name: 'Unauthorized', codes: ['UNAUTHORIZED'], description: 'A write route without the configured bearer token (or with another one). Only when a token is configured.' },
-  403: { name: 'TargetNotAllowed', codes: ['TARGET_NOT_ALLOWED'], description: 'An ad-hoc host or serial port the configuration does not allow; no connection was attempted.' },
-  404: { name: 'NotFound', codes: ['NOT_FOUND'], description: 'Unknown device name, an event index beyond the unit\'s events, a monitor-log record asked for its waveform, or an unknown route.' },
-  408: { name: 'RequestTimeout', codes: ['REQUEST_TIMEOUT'], description: 'The request line, headers or body did not arrive within the configured time (http_headers_timeout_s, http_request_timeout_s).' },
-  409: { name: 'ConfirmationRequired', codes: ['CONFIRMATION_REQUIRED'], description: 'Erase without confirm=true; nothing was sent to the unit.' },
-  413: { name: 'BodyTooLarge', codes: ['PAYLOAD_TOO_LARGE'], description: 'The body is larger than the configured limit.' },
-  415: { name: 'UnsupportedMediaType', codes: ['UNSUPPORTED_MEDIA_TYPE'], description: 'A body that is not JSON (send Content-Type: application/json, UTF-8, uncompressed).' },
-  500: { name: 'Internal', codes: ['INTERNAL'], description: 'Something unexpected; the message is "internal error" and the details are only in the server log (find them by X-Request-Id).' },
-  502: { name: 'DeviceFailed', codes: ['DEVICE_UNREACHABLE', 'PROTOCOL_ERROR'], description: 'The unit could not be reached (connection refused, port missing, link dropped) or answered garbage (bad checksum, unexpected SUB, garbled stream).' },
-  503: { name: 'Unavailable', codes: ['DEVICE_BUSY', 'STORE_UNAVAILABLE'], description: 'DEVICE_BUSY: the unit\'s request queue is full, the request waited longer than allowed for its turn, or another sfm process sharing the store held the unit that long. STORE_UNAVAILABLE: the store cannot be read or written (read-only, disk full, database down) and nothing finished could be answered; the message names the cause.' },
-  504: { name: 'DeviceTimeout', codes: ['DEVICE_TIMEOUT'], description: 'The unit stopped answering.' },
+/** Codes the HTTP API never answers with: CONFIG_INVALID goes out as INTERNAL; the others are the emulated unit's control API's. */
+const NOT_ANSWERED: ReadonlySet<ErrorCode> = new Set(['CONFIG_INVALID', 'METHOD_NOT_ALLOWED', 'MEMORY_FULL']);
+
+/** The codes an error status carries (errors.ts maps each code to its status). */
+const codesOf = (status: ErrorStatus): ErrorCode[] => ERROR_CODES.filter((c) => HTTP_STATUS[c] === status && !NOT_ANSWERED.has(c));
+
+const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; codes: ErrorCode[] }> = {
+  400: { name: 'InvalidRequest', codes: codesOf(400), description: 'Bad or missing parameters or body: an unknown or repeated query parameter, a value out of range, malformed JSON, no unit chosen or several, options that do not go together; or a request that is not valid HTTP. The message names the field and why.' },
+  401: { name: 'Unauthorized', codes: codesOf(401), description: 'A write route without the configured bearer token (or with another one). Only when a token is configured.' },
+  403: { name: 'TargetNotAllowed', codes: codesOf(403), description: 'An ad-hoc host or serial port the configuration does not allow; no connection was attempted.' },
+  404: { name: 'NotFound', codes: codesOf(404), description: 'Unknown device name, an event index beyond the unit\'s events, a monitor-log record asked for its waveform, or an unknown route.' },
+  408: { name: 'RequestTimeout', codes: codesOf(408), description: 'The request line, headers or body did not arrive within the configured time (http_headers_timeout_s, http_request_timeout_s).' },
+  409: { name: 'ConfirmationRequired', codes: codesOf(409), description: 'Erase without confirm=true; nothing was sent to the unit.' },
+  413: { name: 'BodyTooLarge', codes: codesOf(413), description: 'The body is larger than the configured limit.' },
+  415: { name: 'UnsupportedMediaType', codes: codesOf(415), description: 'A body that is not JSON (send Content-Type: application/json, UTF-8, uncompressed).' },
+  // Answered by Node's HTTP parser, before any route: the code is the one of a bad request.
+  431: { name: 'HeadersTooLarge', codes: ['INVALID_REQUEST'], description: 'The request line and headers are larger than the server accepts (16 KiB); the connection is closed.' },
+  500: { name: 'Internal', codes: codesOf(500), description: 'Something unexpected; the message is "internal error" and the details are only in the server log (find them by X-Request-Id).' },
+  502: { name: 'DeviceFailed', codes: codesOf(502), description: 'The unit could not be reached (connection refused, port missing, link dropped) or answered garbage (bad checksum, unexpected SUB, garbled stream).' },
+  503: { name: 'Unavailable', codes: codesOf(503), description: 'DEVICE_BUSY: the unit\'s request queue is full, the request waited longer than allowed for its turn, or another sfm process sharing the store held the unit that long. STORE_UNAVAILABLE: the store cannot be read or written (read-only, disk full, database down) and nothing finished could be answered; the message names the cause.' },
+  504: { name: 'DeviceTimeout', codes: codesOf(504), description: 'The unit stopped answering.' },
 };
 
 const HEADERS = {
@@ -82,7 +92,8 @@ Decisions this API makes where the sfm contract is silent:
 - Device selection: every /device/* route and DELETE /cache/device take exactly one of device=<name>, host=<address> (+ tcp_port, default 12345) or port=<path> (+ baud, default 38400), always as query parameters (POST routes too). tcp_port without host, or baud without port, is 400. Unknown device name → 404; an ad-hoc target the configuration does not allow → 403, before any connection.
 - Validation: unknown query parameters, repeated parameters (arrays) and values out of range are 400 INVALID_REQUEST naming the field and why; booleans are exactly true or false; integers are plain decimal digits. A route without a body accepts none or an empty JSON object.
 - Bodies: JSON objects only (Content-Type application/json or +json, UTF-8); another media type is 415 UNSUPPORTED_MEDIA_TYPE, malformed JSON 400 INVALID_REQUEST, more than the configured limit 413 PAYLOAD_TOO_LARGE.
-- Write routes (monitor start/stop, config, call-home write, erase) and DELETE /cache/device need Authorization: Bearer <token> when a token is configured (401 UNAUTHORIZED otherwise, with WWW-Authenticate); without a configured token they are open, and the server then binds only to loopback.
+- Write routes (monitor start/stop, config, call-home write, erase) and DELETE /cache/device need Authorization: Bearer <token> when a token is configured (401 UNAUTHORIZED otherwise, with WWW-Authenticate); without a configured token they are open, and the server then binds only to loopback. The other routes take no token (security: []).
+- Paths of the service sfm replaces are kept as aliases of sfm's routes, listed here as deprecated operations naming the path to use: /device/call_home (GET, POST), /device/events/storage_range (GET). They are the same routes (handler, token, validation, statuses) and are served under ${API_PREFIX} too.
 - An unknown route, or a known path with another method, is 404 NOT_FOUND (the message names the methods the path takes).
 - Responses are JSON (application/json; charset=utf-8) except the CSV waveform; every response carries X-Request-Id, X-Content-Type-Options: nosniff and Cache-Control: no-cache.
 - Write routes answer what the unit reports afterwards: monitor start/stop the MonitorStatus, config the ComplianceConfig, call-home the CallHomeConfig, erase the StorageRange; DELETE /cache/device answers {connection_key, cleared: counts per kind}.`;
@@ -90,6 +101,19 @@ Decisions this API makes where the sfm contract is silent:
 function parameter(p: ParamSpec): Record<string, unknown> {
   const schema = toOpenApiSchema(p.schema);
   return { name: p.name, in: p.in, required: p.in === 'path' || !!p.required, description: p.description, schema };
+}
+
+/**
+ * An error response: the Error shape, with the codes its status carries. (`message: true` keeps
+ * the field in readers that merge allOf branches naively instead of checking each.)
+ */
+function errorResponseSchema(codes: ErrorCode[]): Record<string, unknown> {
+  return {
+    allOf: [
+      { $ref: '#/components/schemas/Error' },
+      { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: codes }, message: true } } } },
+    ],
+  };
 }
 
 function operation(r: RouteSpec): Record<string, unknown> {
@@ -121,8 +145,20 @@ function operation(r: RouteSpec): Record<string, unknown> {
   if (r.body) {
     op.requestBody = { required: r.body.required, description: r.body.description, content: { 'application/json': { schema: toOpenApiSchema(r.body.schema) } } };
   }
-  if (r.auth) op.security = [{ bearerAuth: [] }, {}];
+  op.security = r.auth ? [{ bearerAuth: [] }] : [];
   return op;
+}
+
+/** The operation at an alias path: the route's own, deprecated, naming the path to use. */
+function aliasOperation(r: RouteSpec, alias: string, nth: number): Record<string, unknown> {
+  const op = operation(r);
+  return {
+    ...op,
+    operationId: `${r.id}Alias${nth > 0 ? nth + 1 : ''}`,
+    summary: `${r.summary} (old path)`,
+    description: `${alias} is the path of the service sfm replaces, kept for its integrations: the same operation as ${r.method.toUpperCase()} ${r.path}, which new clients should use. ${op.description as string}`,
+    deprecated: true,
+  };
 }
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
@@ -130,7 +166,10 @@ export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths
 /** The OpenAPI 3.1 document of this API. */
 export function buildOpenApi(version: string): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of ROUTES) (paths[r.path] ??= {})[r.method] = operation(r);
+  for (const r of ROUTES) {
+    (paths[r.path] ??= {})[r.method] = operation(r);
+    (r.aliases ?? []).forEach((alias, nth) => ((paths[alias] ??= {})[r.method] = aliasOperation(r, alias, nth)));
+  }
   const responses = Object.fromEntries(
     (Object.entries(ERROR_RESPONSES) as [string, (typeof ERROR_RESPONSES)[ErrorStatus]][]).map(([status, e]) => [
       e.name,
@@ -139,7 +178,7 @@ export function buildOpenApi(version: string): OpenApiDocument {
         headers: { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } },
         content: {
           'application/json': {
-            schema: { $ref: '#/components/schemas/Error' },
+            schema: errorResponseSchema(e.codes),
             examples: Object.fromEntries(e.codes.map((code) => [code, { value: { error: { code, message: '…' } } }])),
           },
         },
@@ -163,7 +202,9 @@ export function buildOpenApi(version: string): OpenApiDocument {
       schemas: Object.fromEntries(COMPONENTS.map((c) => [c.$id!, toOpenApiSchema(c, c.$id)])),
       responses,
       headers: HEADERS,
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token from the configuration; required on write routes only when one is configured.' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token from the configuration (http_token), on write routes and DELETE /cache/device. A server without one (it then listens on loopback only) takes these requests without a token too.' },
+      },
     },
   };
 }

@@ -1,8 +1,14 @@
-/** Every route of the contract through real HTTP against the emulated unit, with its JSON shape. */
+/**
+ * Every route of the contract through real HTTP against the emulated unit, with its JSON shape (and
+ * every response checked against the served OpenAPI document); the paths of the service sfm
+ * replaces, and an event's raw blocks (debug=true).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENTS, checkValue } from '@sfm/core/schema';
+import { HEADER_LENGTH_FULL, HEADER_LENGTH_PARTIAL, WAVEFORM_RECORD_LENGTH, decodeWaveformHeader, decodeWaveformRecord } from '@sfm/core/protocol';
 import { ROUTES } from './routes.js';
 import { startFixture, type Fixture } from '@sfm/test-support';
+import { checkResponses } from './contract.test-helpers.js';
 
 /** The body has exactly the component's fields, with their types (the schema rejects unknown fields). */
 function expectShape(value: unknown, component: string): void {
@@ -36,6 +42,7 @@ describe('every route, through HTTP', () => {
   const q = '?device=demo';
   beforeAll(async () => {
     f = await startFixture({ token: T });
+    await checkResponses(f);
   });
   afterAll(async () => {
     await f.close();
@@ -244,5 +251,125 @@ describe('every route, through HTTP', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-cache')).toBe('hit');
     expect(await r.text()).toBe('');
+  });
+});
+
+describe('the paths of the service sfm replaces: aliases of the same routes', () => {
+  let f: Fixture;
+  const T = 'alias-token-0123456789';
+  const q = '?device=demo';
+  beforeAll(async () => {
+    f = await startFixture({ token: T });
+    await checkResponses(f);
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  it('GET /device/call_home and /device/events/storage_range answer as their routes do (under /api/sfm too)', async () => {
+    const callHome = await f.call(`/device/call-home${q}`);
+    for (const path of ['/device/call_home', '/api/sfm/device/call_home']) expect((await f.call(`${path}${q}`)).json, path).toEqual(callHome.json);
+    const range = await f.call(`/device/events/storage-range${q}`);
+    for (const path of ['/device/events/storage_range', '/api/sfm/device/events/storage_range']) expect((await f.call(`${path}${q}`)).json, path).toEqual(range.json);
+  });
+
+  it('POST /device/call_home writes through the same gate: the token, then the body checks', async () => {
+    const before = f.sim.server.stats.connectionsTotal;
+    const refused = await f.call(`/device/call_home${q}`, { method: 'POST', body: { dial_string: 'ATDT5550199' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const bad = await f.call(`/device/call_home${q}`, { method: 'POST', token: T, body: { time1: { hour: 24 } } });
+    expect(bad.json.error.message).toBe((await f.call(`/device/call-home${q}`, { method: 'POST', token: T, body: { time1: { hour: 24 } } })).json.error.message);
+    expect(f.sim.server.stats.connectionsTotal).toBe(before);
+    const set = await f.call(`/api/sfm/device/call_home${q}`, { method: 'POST', token: T, body: { dial_string: 'ATDT5550199' } });
+    expect(set.status).toBe(200);
+    expect(set.json.dial_string).toBe('ATDT5550199');
+    expect((await f.call(`/device/call-home${q}`)).json).toEqual(set.json);
+  });
+
+  it('the same parameter checks, and a wrong method names the methods the alias takes', async () => {
+    const canonical = await f.call(`/device/events/storage-range${q}&force=true`);
+    const alias = await f.call(`/device/events/storage_range${q}&force=true`);
+    expect([alias.status, alias.json]).toEqual([400, canonical.json]);
+    expect(alias.json.error.message).toMatch(/^force: unknown query parameter/);
+    const wrong = await f.call(`/device/call_home${q}`, { method: 'PUT' });
+    expect(wrong.json.error.message).toBe('PUT /device/call_home: no such route (this path takes GET, POST)');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, POST');
+  });
+});
+
+describe('GET /device/event/:idx?debug=true: the event with its blocks, read from the unit', () => {
+  let f: Fixture;
+  const q = '?device=demo';
+  let log: number;
+  const frames = (sub: string): number => f.sim.server.stats.framesBySub[sub] ?? 0;
+  const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
+  beforeAll(async () => {
+    f = await startFixture();
+    await checkResponses(f);
+    f.sim.unit.recordMonitorLog();
+    const list = (await f.call(`/device/events${q}`)).json;
+    log = list.events.findIndex((e: { record_type: string }) => e.record_type === 'monitor_log');
+    // The events' project text is read after the list is answered: done before frames are counted.
+    await f.relay.idle();
+  });
+  afterAll(async () => {
+    await f.close();
+  });
+
+  it('raw holds the 0C record and the 0A header of that event, as the unit sends them', async () => {
+    const plain = await f.call(`/device/event/1${q}`);
+    const r = await f.call(`/device/event/1${q}&debug=true`);
+    expect(r.status).toBe(200);
+    const { raw, ...event } = r.json;
+    expect(event).toEqual(plain.json);
+    expect(Object.keys(raw).sort()).toEqual(['header_hex', 'waveform_record_hex']);
+    const record = bytes(raw.waveform_record_hex);
+    expect(record).toHaveLength(WAVEFORM_RECORD_LENGTH);
+    expect(decodeWaveformRecord(record)).toMatchObject({ timestamp: event.timestamp, peaks: event.peaks });
+    const header = bytes(raw.header_hex);
+    expect(header).toHaveLength(HEADER_LENGTH_FULL);
+    expect(decodeWaveformHeader(header, header.length)).toMatchObject({ kind: 'full', timestamp: event.timestamp, serial: f.sim.unit.serial, sample_rate: event.sample_rate });
+  });
+
+  it('is never a cache hit, and leaves the cached event as it was', async () => {
+    const before = await f.call(`/device/event/0${q}`);
+    expect(before.headers.get('x-cache')).toBe('hit');
+    for (let n = 1; n <= 2; n++) {
+      const [a, c] = [frames('0A'), frames('0C')];
+      const r = await f.call(`/device/event/0${q}&debug=true`);
+      expect(r.status).toBe(200);
+      await f.relay.idle();
+      // the 0A probe and read, one 0C read: every time (the list's probe found nothing new)
+      expect([frames('0A') - a, frames('0C') - c], `debug request ${n}`).toEqual([2, 1]);
+      expect(r.headers.get('age')).toBe('0');
+    }
+    const after = await f.call(`/device/event/0${q}`);
+    expect(after.headers.get('x-cache')).toBe('hit');
+    expect(after.json).toEqual(before.json);
+    expect(after.json.raw).toBeUndefined();
+  });
+
+  it('a monitor-log record: its 0A header, no 0C record (null)', async () => {
+    const c = frames('0C');
+    const r = await f.call(`/api/sfm/device/event/${log}${q}&debug=true`);
+    expect(r.status).toBe(200);
+    await f.relay.idle();
+    expect(r.json.record_type).toBe('monitor_log');
+    expect(r.json.raw.waveform_record_hex).toBeNull();
+    const header = bytes(r.json.raw.header_hex);
+    expect(header).toHaveLength(HEADER_LENGTH_PARTIAL);
+    expect(decodeWaveformHeader(header, header.length)).toMatchObject({ kind: 'monitor_log', serial: f.sim.unit.serial });
+    expect(frames('0C')).toBe(c);
+  });
+
+  it('the options that serve from the cache do not go with it; an index beyond the events is 404', async () => {
+    for (const [option, value] of [['max_age', '60'], ['stale', 'true'], ['stale', 'false']] as const) {
+      const r = await f.call(`/device/event/0${q}&debug=true&${option}=${value}`);
+      expect([r.status, r.json.error.message]).toEqual([400, `${option}: does not go with debug=true (debug reads the unit)`]);
+    }
+    expect((await f.call(`/device/event/0${q}&debug=false&max_age=60`)).status).toBe(200);
+    const missing = await f.call(`/device/event/${log + 1}${q}&debug=true`);
+    expect([missing.status, missing.json.error.code]).toEqual([404, 'NOT_FOUND']);
   });
 });

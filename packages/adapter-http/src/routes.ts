@@ -5,7 +5,7 @@
  * the express pipeline (app.ts) and the fast path (fast-path.ts) all read this table.
  */
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
-import { SfmError } from '@sfm/core';
+import { InvalidInput, SfmError } from '@sfm/core';
 import * as S from '@sfm/core/schema';
 import { checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
 import { Body, waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
@@ -39,7 +39,7 @@ export interface ResponseSpec {
   alternatives?: Record<string, string>;
 }
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 500 | 502 | 503 | 504;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 415 | 431 | 500 | 502 | 503 | 504;
 
 export interface RouteSpec {
   /** operationId. */
@@ -47,6 +47,12 @@ export interface RouteSpec {
   method: HttpMethod;
   /** OpenAPI form: /device/event/{idx}. */
   path: string;
+  /**
+   * Other paths of this very route: those of the service sfm replaces, kept for its integrations.
+   * Served by the same handler, auth gate, validation and fast path; listed in the OpenAPI
+   * document as deprecated aliases naming `path`.
+   */
+  aliases?: string[];
   summary: string;
   description: string;
   tag: 'service' | 'device' | 'cache';
@@ -134,6 +140,15 @@ const IDX: ParamSpec = {
   description: '0-based event index. An index beyond the unit\'s events answers 404 NOT_FOUND.',
 };
 
+const DEBUG: ParamSpec = {
+  name: 'debug',
+  in: 'query',
+  schema: Type.Boolean({ default: false }),
+  description:
+    'true: the event with raw: the hex of its 0C waveform record and 0A header, read from the unit for this request (the list\'s probe first, so the index names the event the unit holds now; not cached, the cached event is not changed). ' +
+    'A monitor-log record has no 0C record: waveform_record_hex is null. X-Cache says how the list\'s probe went, as on /device/events (hit: nothing new had to be read), and Age is 0. Reads the unit, so stale and max_age do not go with it (400).',
+};
+
 const FORMAT: ParamSpec = { name: 'format', in: 'query', schema: S.OneOf(['json', 'csv'], 'json (default) or csv'), description: 'json (default) or csv' };
 
 const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
@@ -152,12 +167,18 @@ function readOptions(c: RouteContext): ReadOptions {
 const idx = (c: RouteContext): number => c.params.idx as number;
 const served = (s: Served<unknown>): Reply => ({ served: s });
 
-/** A hit answered from memory, unless the request asks the unit. */
+/** A hit answered from memory, unless the request asks the unit (force, debug). */
 const peekOf = (fn: (c: RouteContext) => Served<unknown> | undefined): Peek => (c) => {
-  if (c.query.force === true) return undefined;
+  if (c.query.force === true || c.query.debug === true) return undefined;
   const s = fn(c);
   return s && { served: s };
 };
+
+/** debug=true reads the unit: the options that serve from the cache do not go with it. */
+function debugOptions(c: RouteContext): { force: boolean } {
+  for (const name of ['stale', 'max_age']) if (c.query[name] !== undefined) throw new InvalidInput(name, 'does not go with debug=true (debug reads the unit)');
+  return { force: c.query.force === true };
+}
 
 /** A waveform as JSON or CSV, tagged by its identity. */
 function waveformReply(c: RouteContext, s: Served<Waveform>): Reply {
@@ -229,7 +250,7 @@ export const ROUTES: readonly RouteSpec[] = [
     params: [],
     probe: true,
     errors: [404],
-    ok: { description: 'the metrics', alternatives: { 'text/plain; version=0.0.4; charset=utf-8': 'Prometheus text format 0.0.4' } },
+    ok: { description: 'the metrics', alternatives: { 'text/plain': 'the Prometheus text exposition format 0.0.4 (Content-Type: text/plain; version=0.0.4; charset=utf-8)' } },
     handle: async (c) => {
       const render = c.deps.metrics?.render;
       if (!render) throw new SfmError('NOT_FOUND', 'no metrics plugin is loaded (add metrics-prometheus to plugins)');
@@ -299,14 +320,15 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/device/event/{idx}',
     summary: 'One event by 0-based index',
-    description: `Served from the events cache when present (no device I/O); otherwise the events are synced first, reading only up to this index on a cold cache (a later sync continues from there). Age counts from the list's last probe, as on /device/events. ${CACHE_NOTE}`,
+    description: `Served from the events cache when present (no device I/O); otherwise the events are synced first, reading only up to this index on a cold cache (a later sync continues from there). Age counts from the list's last probe, as on /device/events. With debug=true, also the raw blocks read from the unit now (EventDebug). ${CACHE_NOTE}`,
     tag: 'device',
     device: true,
     auth: false,
     cached: true,
-    params: device(IDX, FORCE, STALE, MAX_AGE),
-    ok: { description: 'the event', schema: S.Event },
-    handle: async (c) => served(await c.deps.relay.event(c.target, idx(c), readOptions(c))),
+    params: device(IDX, FORCE, STALE, MAX_AGE, DEBUG),
+    ok: { description: 'the event (EventDebug with debug=true)', schema: Type.Union([S.Event, S.EventDebug], { description: 'Event; with debug=true, EventDebug' }) },
+    handle: async (c) =>
+      served(c.query.debug === true ? await c.deps.relay.eventDebug(c.target, idx(c), debugOptions(c)) : await c.deps.relay.event(c.target, idx(c), readOptions(c))),
     peek: peekOf((c) => c.deps.relay.peekEvent(c.target, idx(c), { maxAgeS: c.query.max_age as number | undefined })),
   },
   {
@@ -396,6 +418,7 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'callHomeGet',
     method: 'get',
     path: '/device/call-home',
+    aliases: ['/device/call_home'],
     summary: 'Read the auto-call-home settings',
     description: 'Not cached: always asks the unit.',
     tag: 'device',
@@ -410,6 +433,7 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'callHomeSet',
     method: 'post',
     path: '/device/call-home',
+    aliases: ['/device/call_home'],
     summary: 'Change the auto-call-home settings',
     description: 'The body names the settings to change (time1/time2 may be given in part); the rest is read from the unit and kept. Answers the settings read back. Not cached.',
     tag: 'device',
@@ -425,6 +449,7 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'storageRange',
     method: 'get',
     path: '/device/events/storage-range',
+    aliases: ['/device/events/storage_range'],
     summary: 'First and last event key',
     description: 'SUB 06. Not cached: always asks the unit.',
     tag: 'device',
@@ -507,22 +532,31 @@ export function expressPath(path: string): string {
   return path.replace(/\{([^}]+)\}/g, ':$1');
 }
 
+/** The paths a route answers at: its own, then its aliases. */
+export function routePaths(r: RouteSpec): string[] {
+  return [r.path, ...(r.aliases ?? [])];
+}
+
 /** The statuses a route may answer besides 200, in order. */
 export function errorStatuses(r: RouteSpec): ErrorStatus[] {
-  const s = new Set<ErrorStatus>([400]);
+  // Node's parser answers any request whose request line and headers come too slowly (408) or
+  // are too large (431), before a route is chosen.
+  const s = new Set<ErrorStatus>([400, 408, 431]);
   if (r.auth) s.add(401);
   if (r.device) [403, 404].forEach((x) => s.add(x as ErrorStatus));
   if (r.params.some((p) => p.in === 'path')) s.add(404);
   for (const e of r.errors ?? []) s.add(e);
-  if (r.body || r.method !== 'get') [408, 413, 415].forEach((x) => s.add(x as ErrorStatus));
+  if (r.body || r.method !== 'get') [413, 415].forEach((x) => s.add(x as ErrorStatus));
   s.add(500);
   if (r.device || r.id === 'cacheStats') s.add(503);
   if (r.device && r.id !== 'cacheClear') [502, 504].forEach((x) => s.add(x as ErrorStatus));
   return [...s].sort((a, b) => a - b);
 }
 
-/** Each route's path as a matcher (path parameters named), for the fast path and unknown-route answers. */
-export const PATH_MATCHERS = ROUTES.map((route) => ({
-  route,
-  re: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}/?$`, 'i'),
-}));
+/** Each path of each route as a matcher (path parameters named), for the fast path and unknown-route answers. */
+export const PATH_MATCHERS = ROUTES.flatMap((route) =>
+  routePaths(route).map((path) => ({
+    route,
+    re: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, '(?<$1>[^/]+)')}/?$`, 'i'),
+  })),
+);

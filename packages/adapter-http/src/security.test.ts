@@ -10,6 +10,7 @@ import { isLoopbackHost as isLoopback } from '@sfm/core/transport';
 import { startHttpServer } from './server.js';
 import { HttpSettingsError, checkSettings, defaultHttpSettings } from './settings.js';
 import { startFixture, type CallOptions, type Fixture } from '@sfm/test-support';
+import { checkResponses } from './contract.test-helpers.js';
 
 const TOKEN = 's3cr3t-Token_value.9';
 const q = '?device=demo';
@@ -28,6 +29,7 @@ describe('bearer token on write routes', () => {
   let f: Fixture;
   beforeAll(async () => {
     f = await startFixture({ token: TOKEN });
+    await checkResponses(f);
   });
   afterAll(async () => {
     await f.close();
@@ -111,6 +113,7 @@ describe('403 TARGET_NOT_ALLOWED before any connection', () => {
   beforeAll(async () => {
     // Only registered units may be reached: no host, no serial port is allow-listed.
     f = await startFixture({ token: TOKEN, allow: { hosts: ['127.0.0.2'], serialPorts: ['/dev/ttyUSB*'] } });
+    await checkResponses(f);
     listener = createServer((s) => {
       connections++;
       s.destroy();

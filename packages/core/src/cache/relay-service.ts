@@ -30,7 +30,7 @@ import { storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
-import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
+import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
@@ -771,6 +771,26 @@ export class RelayService implements DeviceAccess {
       this.count('events', 'stale');
       return servedBytes(cached.body, 'stale', this.ageS(cached.sync.probedAt), staleWarning(e));
     }
+  }
+
+  /**
+   * One event with the blocks it is read from, asked of the unit now (debug): the list's probe
+   * first, so the index names the event the unit holds now, then 0A and — for a full event — 0C
+   * on its key. The blocks are not cached and the cached event is not changed.
+   */
+  async eventDebug(target: DeviceTarget, index: number, opts: { force?: boolean } = {}): Promise<Served<EventDebug>> {
+    return this.device(target, `event-debug:${index}:${opts.force ? 'force' : ''}`, async (s) => {
+      const r = await this.syncEvents(s, opts.force ?? false, index);
+      this.count('events', r.outcome);
+      const row = r.unkept?.find((x) => x.event.index === index) ?? (await this.store.getEvent(r.serial, index));
+      if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
+      const unit = await s.unit();
+      const header = await unit.readHeaderBlock(row.key);
+      // A monitor-log record has no 0C record (the unit does not answer for its key).
+      const record = row.event.record_type === 'monitor_log' ? null : await unit.readWaveformRecordBlock(row.key);
+      const raw = { waveform_record_hex: record && Buffer.from(record).toString('hex'), header_hex: Buffer.from(header).toString('hex') };
+      return served<EventDebug>({ ...row.event, raw }, r.outcome, 0);
+    });
   }
 
   // --- waveforms ---------------------------------------------------------------------------------

@@ -282,6 +282,12 @@ export class MiniMateClient {
 
   /** 0A on a key: its header, and the context the next 1F advances from. */
   async readHeader(key: number): Promise<WaveformHeader> {
+    const block = await this.readHeaderBlock(key);
+    return decodeWaveformHeader(block, block.length);
+  }
+
+  /** 0A on a key: the header block as the unit sent it (its length is the one the probe gives). */
+  async readHeaderBlock(key: number): Promise<Uint8Array> {
     const what = `event header ${keyToHex(key)}`;
     return this.read(what, async () => {
       const probe = await this.exchange(buildReadFrame(SUB.WAVEFORM_HEADER, 0, keyParams(keyBytes(key))), SUB.WAVEFORM_HEADER, `${what} probe`);
@@ -292,8 +298,13 @@ export class MiniMateClient {
         throw new ProtocolError(`${this.describe}: ${what}: ${(e as Error).message}`);
       }
       const f = await this.exchange(buildReadFrame(SUB.WAVEFORM_HEADER, length, keyParams(keyBytes(key))), SUB.WAVEFORM_HEADER, what);
-      return decodeWaveformHeader(this.content(f, length, what), length);
+      return this.content(f, length, what);
     });
+  }
+
+  /** 0C on a key: the waveform record block (peaks, timestamp, project strings) as the unit sent it. */
+  readWaveformRecordBlock(key: number): Promise<Uint8Array> {
+    return this.readBlock(SUB.WAVEFORM_RECORD, WAVEFORM_RECORD_LENGTH, keyParams(keyBytes(key)), `waveform record ${keyToHex(key)}`);
   }
 
   /** The browse walk 1E → (0A → 1F)*: every key with its kind, no waveform traffic. */
@@ -368,7 +379,7 @@ export class MiniMateClient {
    * older walk `1E → 0A → 0C → 1F` (protocol.md §10.3) — with the text left pending.
    */
   private async readEventHeader(key: number, header: FullEventHeader): Promise<DeviceEvent> {
-    const record = decodeWaveformRecord(await this.readBlock(SUB.WAVEFORM_RECORD, WAVEFORM_RECORD_LENGTH, keyParams(keyBytes(key)), `waveform record ${keyToHex(key)}`));
+    const record = decodeWaveformRecord(await this.readWaveformRecordBlock(key));
     return fullEvent(key, header, record, NO_TEXT, true);
   }
 

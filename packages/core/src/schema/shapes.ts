@@ -120,6 +120,20 @@ export const Event = Shape('Event', 'One stored event: header, peaks and the pro
   project_pending: Type.Boolean({ description: 'true while the event-time project text is still to be read (its fields are null until then, never invented); sfm reads the list first and the text after' }),
 });
 
+/** Bytes as the unit sent them: hex, two lowercase digits a byte. */
+const hexBytes = (description: string) => Type.String({ description, pattern: '^(?:[0-9a-f]{2})*$', patternText: 'hex, two lowercase digits a byte' });
+
+export const EventRaw = Shape('EventRaw', 'The blocks an event is read from, as the unit sent them when asked (debug=true).', {
+  waveform_record_hex: Nullable(hexBytes('the 0C waveform record (210 bytes: peaks, timestamp, project strings); null for a monitor-log record, which has none')),
+  header_hex: hexBytes('the 0A event header (its length is the unit\'s: a full event\'s or a monitor-log record\'s)'),
+});
+
+/** GET /device/event/{idx}?debug=true: the Event and the raw blocks, read from the unit now. */
+export const EventDebug = Shape('EventDebug', 'One event with debug=true: every field of Event, and raw — its 0C and 0A blocks read from the unit for this request (not cached).', {
+  ...Event.properties,
+  raw: EventRaw,
+});
+
 export const EventList = Shape('EventList', 'Every stored event of the unit.', {
   serial: Type.String({ description: 'the unit\'s serial number' }),
   count: Type.Integer({ description: 'number of events' }),
@@ -258,7 +272,7 @@ export const ErrorBody = Shape('Error', 'Every error response.', {
 
 /** Every named shape, for the OpenAPI components. */
 export const COMPONENTS: readonly TObject[] = [
-  DeviceInfo, ComplianceConfig, Event, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel, MonitorStatus, StorageRange,
+  DeviceInfo, ComplianceConfig, Event, EventDebug, EventRaw, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel, MonitorStatus, StorageRange,
   EventIndex, CallHomeConfig, CallHomeTime, CallHomeChanges, ComplianceChanges, EraseRequest, KindStats, CacheStats, CacheCleared,
   Health, Ready, ErrorBody,
 ];
