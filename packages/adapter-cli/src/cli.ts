@@ -29,6 +29,8 @@ export interface ServiceOptions {
 }
 
 export interface CliDeps {
+  /** What `sfm --version` prints. */
+  version?: string;
   services?: (opts: ServiceOptions) => CliServices | Promise<CliServices>;
   /** Extra commands (e.g. `sim`, `serve`) contributed by the entry point. */
   extraCommands?: (io: CliIO) => import('yargs').CommandModule<any, any>[];
@@ -52,14 +54,21 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
   for (const c of deviceCommands({ io, services })) cli = cli.command(c);
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli
+    .completion('completion', 'print a shell completion script (bash or zsh): sfm completion >> ~/.bashrc')
     .demandCommand(1, 'name a command (see --help)')
     .strict()
-    .help()
-    .version(false)
+    // Flags are read as given: a number flag checks its own text (flags.ts), and an unknown
+    // --some-flag is reported once, not also as someFlag.
+    .parserConfiguration({ 'camel-case-expansion': false, 'parse-numbers': false })
+    .help('help')
+    .alias('h', 'help');
+  cli = deps.version === undefined ? cli.version(false) : cli.version('version', 'show sfm\'s version', deps.version).alias('v', 'version');
+  cli = cli
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new UsageError(msg);
+      // yargs' own errors (YError: an unknown flag, a flag's check) are bad usage; a command's pass through.
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(msg || err?.message || 'bad usage (see --help)');
     })
     .epilogue('Exit codes: 0 ok, 2 bad usage or input, 3 the unit failed, 4 not found, 1 other errors.')
     .wrap(Math.min(110, process.stdout.columns ?? 110));

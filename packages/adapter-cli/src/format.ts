@@ -27,6 +27,9 @@ export function formatInfo(i: DeviceInfo): string {
   ].join('\n');
 }
 
+/** "1 event", "5 events". */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const num = (x: number | null, digits = 3): string => (x === null ? '—' : x.toFixed(digits));
 /** The event's project name, or that it is still to be read (never shown as blank). */
 const projectOf = (e: Event): string => (e.project_pending ? '(text not read yet)' : v(e.project.project));
@@ -37,7 +40,7 @@ export function formatEvents(list: EventList): string {
   for (const e of list.events) {
     rows.push([String(e.index), e.key, v(e.timestamp), e.record_type, num(e.peaks.tran_ips), num(e.peaks.vert_ips), num(e.peaks.long_ips), num(e.peaks.pvs_ips), num(e.peaks.mic_psi, 4), projectOf(e)]);
   }
-  return `${list.serial}: ${list.count} event${list.count === 1 ? '' : 's'}\n${table(rows)}`;
+  return `${list.serial}: ${plural(list.count, 'event')}\n${table(rows)}`;
 }
 
 export function formatEvent(e: Event): string {

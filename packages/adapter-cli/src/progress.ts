@@ -1,18 +1,112 @@
-/** A waveform download's progress on stderr: chunks and ETA, only when stderr is a terminal. */
+/**
+ * Progress of the long steps on stderr: the event-list sync, the project text read after it, a
+ * waveform download. On a terminal one line is redrawn in place (and cleared before the answer is
+ * printed); elsewhere (a log, a pipe) a plain line comes at most every `plainEveryMs`, so a run
+ * that ends sooner prints none. An ETA counts from the start of its own step (a download's from
+ * its first chunk request, not from the command's start nor the sync before it).
+ */
 import type { DownloadProgress } from '@sfm/core/client';
+import type { SyncProgress } from '@sfm/core/service';
 import type { CliIO } from './io.js';
 
-export function progressBar(io: CliIO, now: () => number = Date.now): ((p: DownloadProgress) => void) | undefined {
-  if (!io.stderrIsTTY) return undefined;
-  const started = now();
-  return ({ chunksDone, chunksTotal }) => {
-    const width = 30;
-    const frac = chunksTotal ? chunksDone / chunksTotal : 1;
-    const filled = Math.round(frac * width);
-    const elapsed = (now() - started) / 1000;
-    const eta = chunksDone ? (elapsed / chunksDone) * (chunksTotal - chunksDone) : NaN;
-    const etaText = Number.isFinite(eta) ? `ETA ${Math.ceil(eta)} s` : 'ETA —';
-    io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${chunksDone}/${chunksTotal} chunks  ${etaText}   `);
-    if (chunksDone === chunksTotal) io.stderr('\n');
+export interface ProgressOptions {
+  now?: () => number;
+  /** Without a terminal: the least time between two lines (default 5 s). */
+  plainEveryMs?: number;
+}
+
+type Step = 'sync' | 'text' | 'download';
+
+const BAR_WIDTH = 20;
+
+export class Progress {
+  private readonly now: () => number;
+  private readonly plainEveryMs: number;
+  private step: Step | undefined;
+  /** When the current step started, and how much it had done then (its rate counts from there). */
+  private stepStart = 0;
+  private stepDoneAtStart = 0;
+  private lastPlainAt: number | undefined;
+  private drawn = false;
+
+  constructor(
+    private readonly io: CliIO,
+    opts: ProgressOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.plainEveryMs = opts.plainEveryMs ?? 5000;
+  }
+
+  /** The event-list sync (SyncOptions.onSyncProgress). */
+  readonly sync = (p: SyncProgress): void => {
+    this.enter('sync', p.done);
+    if (p.total !== null && p.done >= p.total) return this.finish();
+    const of = p.total === null ? '' : ` of ${p.estimated ? '~' : ''}${p.total}`;
+    this.show(`reading the event list: event ${p.done + 1}${of}${this.eta(p.done, p.total)}`);
   };
+
+  /** The event-time project text read before answering (EventReadOptions.onTextProgress). */
+  readonly text = (p: { done: number; total: number }): void => {
+    this.enter('text', p.done);
+    if (p.done >= p.total) return this.finish();
+    this.show(`reading project text: event ${p.done + 1} of ${p.total}${this.eta(p.done, p.total)}`);
+  };
+
+  /** A waveform download (WaveformOptions.onProgress). */
+  readonly download = (p: DownloadProgress): void => {
+    this.enter('download', p.bytesDone);
+    if (p.chunksDone >= p.chunksTotal) return this.finish();
+    const counts = `${p.chunksDone}/${p.chunksTotal} chunks, ${kb(p.bytesDone)}/${kb(p.bytesTotal)} KB${this.eta(p.bytesDone, p.bytesTotal)}`;
+    if (!this.io.stderrIsTTY) return this.show(`downloading: ${counts}`);
+    const filled = Math.round((p.bytesTotal ? p.bytesDone / p.bytesTotal : 1) * BAR_WIDTH);
+    this.show(`downloading [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${counts}`);
+  };
+
+  /** Clears the terminal line, before the answer is printed. */
+  end(): void {
+    this.finish();
+  }
+
+  private enter(step: Step, done: number): void {
+    if (this.step === step) return;
+    this.step = step;
+    this.stepStart = this.now();
+    this.stepDoneAtStart = done;
+    this.lastPlainAt ??= this.stepStart;
+  }
+
+  /** "  ETA 12 s" from this step's own rate so far (nothing until it has one). */
+  private eta(done: number, total: number | null): string {
+    const doneHere = done - this.stepDoneAtStart;
+    const elapsed = this.now() - this.stepStart;
+    if (total === null || doneHere <= 0 || elapsed <= 0) return '';
+    return `  ETA ${duration(((total - done) * elapsed) / doneHere / 1000)}`;
+  }
+
+  private show(text: string): void {
+    if (this.io.stderrIsTTY) {
+      this.io.stderr(`\r${text}\x1b[K`);
+      this.drawn = true;
+      return;
+    }
+    const now = this.now();
+    if (now - this.lastPlainAt! < this.plainEveryMs) return;
+    this.lastPlainAt = now;
+    this.io.stderr(`${text}\n`);
+  }
+
+  private finish(): void {
+    this.step = undefined;
+    if (!this.drawn) return;
+    this.io.stderr('\r\x1b[K');
+    this.drawn = false;
+  }
+}
+
+const kb = (bytes: number): string => String(Math.round(bytes / 1024));
+
+function duration(s: number): string {
+  if (s < 100) return `${Math.max(1, Math.ceil(s))} s`;
+  const min = Math.round(s / 60);
+  return min < 100 ? `${min} min` : `${Math.round(min / 60)} h`;
 }

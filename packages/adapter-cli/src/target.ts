@@ -1,9 +1,11 @@
 /** Device selection flags (--device | --host/--tcp-port | --port/--baud) → a DeviceTarget. */
 import { NotFound } from '@sfm/core';
 import type { Argv } from 'yargs';
-import { DEFAULT_BAUD, DEFAULT_TCP_PORT, type DeviceTarget } from '@sfm/core/transport';
+import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '@sfm/core/transport';
+import { integerOption } from './flags.js';
 import { UsageError } from './io.js';
 
+/** The flags as the option parser gives them: numbers already read and checked. */
 export interface TargetArgs {
   device?: string;
   host?: string;
@@ -16,9 +18,9 @@ export function withTargetOptions<T>(y: Argv<T>) {
   return y
     .option('device', { type: 'string', describe: 'a unit from the device registry (config file)', group: 'Unit:' })
     .option('host', { type: 'string', describe: 'modem or TCP bridge address', group: 'Unit:' })
-    .option('tcp-port', { type: 'number', describe: `TCP port (default ${DEFAULT_TCP_PORT})`, group: 'Unit:' })
+    .option('tcp-port', integerOption('tcp-port', TCP_PORT_LIMITS, { describe: `TCP port (default ${DEFAULT_TCP_PORT})`, group: 'Unit:' }))
     .option('port', { type: 'string', describe: 'serial port path, e.g. /dev/ttyUSB0', group: 'Unit:' })
-    .option('baud', { type: 'number', describe: `serial baud rate (default ${DEFAULT_BAUD})`, group: 'Unit:' });
+    .option('baud', integerOption('baud', BAUD_LIMITS, { describe: `serial baud rate (default ${DEFAULT_BAUD})`, group: 'Unit:' }));
 }
 
 /** Resolves named devices; until a registry is configured, none exist. */
@@ -37,12 +39,8 @@ export function targetFrom(args: TargetArgs, resolve: DeviceResolver = () => und
   }
   if (args.host !== undefined) {
     if (!/^[A-Za-z0-9.\-:[\]]+$/.test(args.host)) throw new UsageError(`--host: not a host name or address: ${JSON.stringify(args.host)}`);
-    const port = args['tcp-port'] ?? DEFAULT_TCP_PORT;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--tcp-port: must be 1–65535, got ${args['tcp-port']}`);
-    return { kind: 'tcp', host: args.host, port };
+    return { kind: 'tcp', host: args.host, port: args['tcp-port'] ?? DEFAULT_TCP_PORT };
   }
-  const baud = args.baud ?? DEFAULT_BAUD;
-  if (!Number.isInteger(baud) || baud < 50 || baud > 4_000_000) throw new UsageError(`--baud: not a baud rate: ${args.baud}`);
   if (!args.port) throw new UsageError('--port: give a serial port path');
-  return { kind: 'serial', path: args.port, baud };
+  return { kind: 'serial', path: args.port, baud: args.baud ?? DEFAULT_BAUD };
 }

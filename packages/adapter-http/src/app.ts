@@ -55,7 +55,7 @@ function locals(res: Response): Locals {
 
 /** The auth gate of both HTTP paths: a write route needs the configured token. */
 export function authorize(route: RouteSpec, deps: HttpDeps, authorization: string | undefined): void {
-  if (route.auth && deps.settings.token !== undefined) checkBearer(authorization, deps.settings.token, route.tag === 'cache' ? 'this route changes the cache' : 'this route changes the unit');
+  if (route.auth && deps.settings.token !== undefined) checkBearer(authorization, deps.settings.token, route.tag === 'cache' ? 'this route clears what is cached for a unit' : 'this route changes the unit');
 }
 
 function requestContext(deps: HttpDeps, life: Lifecycle): RequestHandler {

@@ -292,7 +292,7 @@ describe('503 DEVICE_BUSY', () => {
     const holder = f.call(`/device/events${q}&force=true`);
     await until(async () => (await f.relay.cacheStats()).device_requests_pending === 1, 'the first request to hold the unit');
     const busy = await f.call(`/device/monitor/status${q}`);
-    expectError(busy, 503, 'DEVICE_BUSY', /requests are already waiting for this unit/);
+    expectError(busy, 503, 'DEVICE_BUSY', /the unit is busy and no request may wait for it/);
     expect((await holder).status).toBe(504);
     f.sim.server.clearFaults();
     // another unit is not held up by this one: /health and cache routes never queue

@@ -62,6 +62,13 @@ describe('bearer token on write routes', () => {
     expect(lower.status).toBe(200);
   });
 
+  it('the 401 says what the route does', async () => {
+    const clear = await f.call(`/cache/device${q}`, { method: 'DELETE' });
+    expect(clear.json.error.message).toBe('this route clears what is cached for a unit: send Authorization: Bearer <token>');
+    const write = await f.call(`/device/monitor/start${q}`, { method: 'POST' });
+    expect(write.json.error.message).toBe('this route changes the unit: send Authorization: Bearer <token>');
+  });
+
   it('401 comes before validation and device selection', async () => {
     expect((await f.call('/device/config?host=127.0.0.1&nope=1', { method: 'POST', body: '{bad' })).status).toBe(401);
     // …and before the body is read: an oversize body without a token is 401, not 413

@@ -1,6 +1,6 @@
 /** The sfm CLI through the kernel-built relay: repeated calls hit the cache; cache stats and clear. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedUnit, startSimulator, type RunningSimulator } from '@sfm/simulator';
@@ -36,8 +36,11 @@ describe.each([[`sqlite:${join(dir, 'cli.db')}`]])('sfm with --store %s', (store
     expect(sim.server.stats.connectionsTotal).toBe(before);
     const readable = await sfm('info', ...where, '--store', store);
     expect(readable.err).toMatch(/from cache/);
-    expect((await sfm('info', ...where, '--store', store, '--force')).code).toBe(0);
+    const forced = await sfm('info', ...where, '--store', store, '--force');
+    expect([forced.code, forced.err]).toEqual([0, '(refreshed from the unit)\n']);
     expect(sim.server.stats.connectionsTotal).toBe(before + 1);
+    const events = await sfm('events', ...where, '--store', store, '--force');
+    expect([events.code, events.err]).toEqual([0, '(refreshed from the unit)\n']);
   });
 
   it('events waits for the project text; --no-text answers with the headers and says the text is not read yet', async () => {
@@ -76,6 +79,28 @@ it('--store rejects what it cannot open; a store whose plugin is not loaded is r
   const m = await sfm('info', ...where, '--store', 'memory');
   expect(m.code).toBe(2);
   expect(m.err).toMatch(/no loaded plugin keeps memory stores: add the store plugin for memory to plugins/);
+});
+
+it('a --store path whose folder\'s parent is missing is refused with what to do; nothing is created', async () => {
+  const missing = join(dir, 'no-such-parent');
+  const r = await sfm('info', ...where, '--store', `sqlite:${join(missing, 'sub', 'x.db')}`);
+  expect(r.code).toBe(1);
+  expect(r.err).toBe(`sfm: cache store: cannot create the folder ${join(missing, 'sub')} for the SQLite store at ${join(missing, 'sub', 'x.db')}: its parent ${missing} does not exist either (sfm creates only the store's own folder: create the parent, or give another path)\n`);
+  expect(existsSync(missing)).toBe(false);
+});
+
+it('erase --yes says how many events it erased: the relay\'s list, brought up to date in the erase\'s session', async () => {
+  const unit = await startSimulator({ events: 3, recordTimeS: 1, baud: 0, forwardDelayMs: 0 });
+  const at = ['--host', '127.0.0.1', '--tcp-port', String(unit.address.port), '--store', `sqlite:${join(dir, 'erase.db')}`];
+  try {
+    expect((await sfm('events', ...at, '--no-text')).code).toBe(0);
+    unit.unit.recordEvent(); // recorded after the list was cached
+    const r = await sfm('erase', ...at, '--yes');
+    expect([r.code, r.out]).toEqual([0, 'erased 4 events; now no events stored (next key 01110000)\n']);
+    expect(unit.unit.events).toHaveLength(0);
+  } finally {
+    await unit.close();
+  }
 });
 
 it('--device names a configured unit', async () => {

@@ -5,7 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { SIM_CLI_DEFAULTS, startSimulator } from '@sfm/simulator';
 import { SerialTransport } from '@sfm/transport-serial';
-import { UsageError, cmd, parseHostPort, type CliIO } from '@sfm/adapter-cli';
+import { cmd, parseHostPort, integerOption, type CliIO } from '@sfm/adapter-cli';
 import { untilSignal } from './signals.js';
 
 interface SimArgs {
@@ -23,6 +23,9 @@ interface SimArgs {
   seed: number;
 }
 
+/** The counts and times of the emulated unit: whole numbers ≥ 0. */
+const WHOLE = { minimum: 0 };
+
 export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSignal): CommandModule<any, any> {
   return cmd({
     command: 'sim',
@@ -31,22 +34,19 @@ export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSi
       y
         .option('listen', { type: 'string', default: `${SIM_CLI_DEFAULTS.host}:${SIM_CLI_DEFAULTS.port}`, describe: 'TCP HOST:PORT to serve on' })
         .option('serial', { type: 'string', default: SIM_CLI_DEFAULTS.serial, describe: 'the unit\'s serial number' })
-        .option('events', { type: 'number', default: SIM_CLI_DEFAULTS.events, describe: 'events stored at start' })
-        .option('baud', { type: 'number', default: SIM_CLI_DEFAULTS.baud, describe: 'emulated line speed (0 = unlimited)' })
-        .option('forward-delay-ms', { type: 'number', default: SIM_CLI_DEFAULTS.forwardDelayMs, describe: 'modem hold before forwarding each burst' })
+        .option('events', integerOption('events', WHOLE, { default: SIM_CLI_DEFAULTS.events, describe: 'events stored at start' }))
+        .option('baud', integerOption('baud', WHOLE, { default: SIM_CLI_DEFAULTS.baud, describe: 'emulated line speed (0 = unlimited)' }))
+        .option('forward-delay-ms', integerOption('forward-delay-ms', WHOLE, { default: SIM_CLI_DEFAULTS.forwardDelayMs, describe: 'modem hold before forwarding each burst' }))
         .option('control', { type: 'string', describe: 'serve the control HTTP API on HOST:PORT' })
         .option('attach', { type: 'string', describe: 'also serve on this serial device (e.g. one end of a socat pty pair)' })
         .option('modem-preamble', { type: 'boolean', default: false, describe: 'send RING/CONNECT to each TCP client' })
         .option('boot-banner', { type: 'boolean', default: false, describe: 'send "Operating System" to each new connection' })
-        .option('monitor-settle-ms', { type: 'number', default: 40_000, describe: 'sensor check after start monitoring' })
+        .option('monitor-settle-ms', integerOption('monitor-settle-ms', WHOLE, { default: 40_000, describe: 'sensor check after start monitoring' }))
         .option('monitor-log', { type: 'boolean', default: false, describe: 'insert a monitor-log record after every 5th event' })
-        .option('seed', { type: 'number', default: 1, describe: 'seed of the synthetic signals' }),
+        .option('seed', integerOption('seed', {}, { default: 1, describe: 'seed of the synthetic signals' })),
     handler: async (a: SimArgs) => {
       const listen = parseHostPort(a.listen, '--listen');
       const control = a.control !== undefined ? parseHostPort(a.control, '--control') : undefined;
-      for (const [flag, v] of [['--events', a.events], ['--baud', a.baud], ['--forward-delay-ms', a['forward-delay-ms']], ['--monitor-settle-ms', a['monitor-settle-ms']]] as const) {
-        if (!Number.isInteger(v) || v < 0) throw new UsageError(`${flag}: expected a whole number ≥ 0, got ${v}`);
-      }
       const sim = await startSimulator({
         host: listen.host, port: listen.port, serial: a.serial, events: a.events, seed: a.seed, baud: a.baud,
         forwardDelayMs: a['forward-delay-ms'], modemPreamble: a['modem-preamble'], bootBanner: a['boot-banner'],

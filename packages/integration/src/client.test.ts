@@ -81,8 +81,10 @@ describe.each([
     const progress: DownloadProgress[] = [];
     const w = await session(u, (c) => c.downloadWaveform(key, { onProgress: (p) => progress.push(p) }));
     for (const ch of ['Tran', 'Vert', 'Long', 'MicL'] as const) expect(Array.from(w.body.channels[ch])).toEqual(Array.from(stored.channels[ch]));
-    expect(progress[0]).toEqual({ chunksDone: 0, chunksTotal: progress.at(-1)!.chunksTotal });
-    expect(progress.at(-1)!.chunksDone).toBe(progress.at(-1)!.chunksTotal);
+    const last = progress.at(-1)!;
+    expect(progress[0]).toEqual({ chunksDone: 0, chunksTotal: last.chunksTotal, bytesDone: 0, bytesTotal: last.bytesTotal });
+    expect([last.chunksDone, last.bytesDone]).toEqual([last.chunksTotal, last.bytesTotal]);
+    expect(last.bytesTotal).toBe(w.dataBytes);
     expect(progress.length).toBe(progress.at(-1)!.chunksTotal + 1);
     expect(w.text).toEqual(stored.project);
     // In physical units, the peak of each channel is the event's recorded peak.

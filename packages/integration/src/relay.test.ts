@@ -105,6 +105,51 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(sim.server.stats.framesBySub['0C']).toBe(2);
   });
 
+  it('a sync says how far it has got: estimated from the storage range cold, exact from the counter after a complete sync', async () => {
+    const seen: unknown[] = [];
+    const onSyncProgress = (p: unknown) => seen.push(p);
+    await relay.events(target, { onSyncProgress });
+    // Nothing tells before the first event; its key and the range tell after the second (equal-sized events).
+    expect(seen).toEqual([
+      { done: 0, total: null, estimated: false },
+      { done: 1, total: null, estimated: false },
+      { done: 2, total: 4, estimated: true },
+      { done: 3, total: 4, estimated: true },
+      { done: 4, total: 4, estimated: true },
+      { done: 4, total: 4, estimated: false },
+    ]);
+    seen.length = 0;
+    await relay.events(target, { onSyncProgress });
+    expect(seen).toEqual([]); // nothing new: nothing read
+    sim.unit.recordEvent();
+    sim.unit.recordEvent();
+    await relay.events(target, { onSyncProgress });
+    expect(seen).toEqual([4, 5, 6, 6].map((done) => ({ done, total: 6, estimated: false })));
+    // One event by index reads no further than it.
+    const other = new RelayService(transports, makeStore(), { client: CLIENT, clock });
+    seen.length = 0;
+    await other.event(target, 1, { onSyncProgress });
+    expect(seen).toEqual([{ done: 0, total: 2, estimated: false }, { done: 1, total: 2, estimated: false }, { done: 2, total: 2, estimated: false }]);
+    await other.idle();
+  });
+
+  it('erase can say how many events it erased: counted in its own session from the list brought up to date', async () => {
+    await relay.events(target);
+    await relay.idle(); // the project text is read after the answer
+    sim.unit.recordEvent(); // not yet in the cached list
+    sim.server.resetStats();
+    let counted: number | undefined;
+    const range = await relay.erase(target, { onCount: (n) => (counted = n) });
+    expect([counted, range.is_empty, sim.unit.events.length]).toEqual([5, true, 0]);
+    expect(sim.server.stats.connectionsTotal).toBe(1);
+    expect(sim.server.stats.framesBySub['0C']).toBe(1); // only the event the cache did not hold
+    // Without the question, the erase reads no list.
+    sim.unit.recordEvent();
+    sim.server.resetStats();
+    await relay.erase(target);
+    expect(sim.server.stats.framesBySub['0A'] ?? 0).toBe(0);
+  });
+
   it('a default max_age for the list (events_max_age_s) skips the probe while it holds; a request\'s own max_age or force wins', async () => {
     const lenient = new RelayService(transports, store, { client: CLIENT, clock, eventsMaxAgeS: 60, textFillMs: 0 });
     expect((await lenient.events(target)).cache).toBe('miss');

@@ -71,11 +71,15 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('creates the missing parent folders of its file', () => {
-    const path = join(dir, 'deep', 'er', 'still', 'sfm.db');
-    const s = new SqliteStore(path);
-    s.close();
+  it('creates its own missing folder, and no more: a path whose folder\'s parent is missing too is refused, nothing created', () => {
+    const path = join(dir, 'own-folder', 'sfm.db');
+    new SqliteStore(path).close();
     expect(existsSync(path)).toBe(true);
+    const deep = join(dir, 'deep', 'er', 'sfm.db');
+    expect(() => new SqliteStore(deep)).toThrow(
+      `cannot create the folder ${join(dir, 'deep', 'er')} for the SQLite store at ${deep}: its parent ${join(dir, 'deep')} does not exist either (sfm creates only the store's own folder: create the parent, or give another path)`,
+    );
+    expect(existsSync(join(dir, 'deep'))).toBe(false);
   });
 
   it('defaults to ./data/sfm.db under the working folder', () => {

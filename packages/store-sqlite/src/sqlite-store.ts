@@ -17,7 +17,7 @@
  *   Int16Array views with no per-sample work.
  * - A file system that refuses (read-only, full, I/O error, locked too long) is StoreUnavailable.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core/cache';
@@ -465,14 +465,20 @@ function describeCode(code: string): string {
   return 'the database cannot be used';
 }
 
-/** Creates the store's folder; a failure names the store and says why in words. */
+/**
+ * Creates the store's own folder when it is missing (as ./data is for the default path), and no
+ * more: when that folder's parent is missing too, the path is more likely mistyped than meant,
+ * and it is refused rather than built. A failure names the store and says why in words.
+ */
 function makeFolder(folder: string, path: string): void {
   try {
-    mkdirSync(folder, { recursive: true });
+    if (statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return;
+    mkdirSync(folder);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
-      code === 'EEXIST' || code === 'ENOTDIR' ? 'a part of that path is a file, not a folder'
+      code === 'ENOENT' ? `its parent ${dirname(folder)} does not exist either (sfm creates only the store's own folder: create the parent, or give another path)`
+      : code === 'EEXIST' || code === 'ENOTDIR' ? 'a part of that path is a file, not a folder'
       : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
       : code === 'EROFS' ? 'the file system is read-only'
       : (e as Error).message;

@@ -87,14 +87,18 @@ describe('sfm device commands against the emulated unit', () => {
     expect(r.json()).toMatchObject({ enabled: true, time1: { hour: 7 } });
   });
 
-  it('erase needs --yes, then empties the unit', async () => {
+  it('erase needs --yes, then empties the unit and says how many events it erased', async () => {
     const no = await sfm('erase', ...where);
     expect(no.code).toBe(2);
     expect(no.err).toMatch(/--yes/);
     expect(sim.unit.events).toHaveLength(3);
-    const yes = await sfm('erase', ...where, '--yes', '--json');
-    expect(yes.json()).toMatchObject({ is_empty: true, first_key: '01110000' });
+    const yes = await sfm('erase', ...where, '--yes');
+    expect([yes.code, yes.out]).toEqual([0, 'erased 3 events; now no events stored (next key 01110000)\n']);
     expect(sim.unit.events).toHaveLength(0);
+    sim.unit.recordEvent();
+    const json = await sfm('erase', ...where, '--yes', '--json');
+    expect(json.json()).toMatchObject({ is_empty: true, first_key: '01110000' });
+    expect(json.err).toBe('(erased 1 event)\n');
   });
 
   it('bad input: clear messages and exit codes', async () => {
@@ -109,6 +113,14 @@ describe('sfm device commands against the emulated unit', () => {
       [['config', 'set', 'trigger_level_ips=abc', ...where], 2, /trigger_level_ips: must be a number from 0.005 to 10, got "abc"/],
       [['waveform', '0', '--out', '/no/such/dir/w.csv', ...where], 2, /does not exist/],
       [['status', '--host', '127.0.0.1', '--tcp-port', '1'], 3, /DEVICE_UNREACHABLE/],
+      // What was given and what is expected, never NaN; an unknown flag named once.
+      [['status', '--host', '127.0.0.1', '--tcp-port', 'abc'], 2, /^sfm: --tcp-port: must be 1–65535 \(a whole number\), got "abc"\n$/],
+      [['status', '--host', '127.0.0.1', '--tcp-port', '70000'], 2, /^sfm: --tcp-port: must be 1–65535 \(a whole number\), got "70000"\n$/],
+      [['status', '--host', '127.0.0.1', '--tcp-port'], 2, /tcp-port/],
+      [['status', '--host', '127.0.0.1', '--tcp-port', '1', '--tcp-port', '2'], 2, /^sfm: --tcp-port: give it once, not 2 times\n$/],
+      [['status', '--port', '/dev/ttyS0', '--baud', 'fast'], 2, /^sfm: --baud: must be 50–4000000 \(a whole number\), got "fast"\n$/],
+      [['events', ...where, '--max-age', '-5'], 2, /^sfm: --max-age: must be a whole number ≥ 0, got "-5"\n$/],
+      [['status', ...where, '--bogus-flag'], 2, /^sfm: Unknown argument: bogus-flag\n$/],
     ];
     for (const [args, code, msg] of cases) {
       const r = await sfm(...args);
@@ -116,6 +128,20 @@ describe('sfm device commands against the emulated unit', () => {
       expect(r.err, args.join(' ')).toMatch(msg);
     }
     expect(existsSync('/no/such/dir')).toBe(false);
+  });
+
+  it('--version and -v print the version, -h the help; all exit 0', async () => {
+    for (const flag of ['--version', '-v']) {
+      const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+      expect(await runCli([flag], io, { version: '1.2.3', services })).toBe(0);
+      expect([io.out, io.err]).toEqual(['1.2.3\n', '']);
+    }
+    for (const flag of ['-h', '--help']) {
+      const r = await sfm(flag);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^sfm <command> \[options\]/);
+      expect(r.out).toContain('sfm completion');
+    }
   });
 
   it('--out writes regular files only: a FIFO, a device and a symbolic link are refused before any download', async () => {

@@ -9,9 +9,10 @@ import { waveformCsv, type DeviceAccess, type EventReadOptions, type ReadOptions
 import { UsageError, type CliIO } from '../io.js';
 import type { CliServices, ServiceOptions } from '../cli.js';
 import { cmd } from '../command.js';
-import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus } from '../format.js';
+import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus, plural } from '../format.js';
+import { integerOption } from '../flags.js';
 import { checkOutputPath, writeWhole } from '../output-file.js';
-import { progressBar } from '../progress.js';
+import { Progress } from '../progress.js';
 import { targetFrom, withTargetOptions, type TargetArgs } from '../target.js';
 import { fieldsOf, parseAssignments } from '../values.js';
 
@@ -38,21 +39,28 @@ function common<T>(y: Argv<T>) {
 
 function withEventOptions<T>(y: Argv<T>) {
   return y
-    .option('max-age', { type: 'number', describe: 'seconds: use the cached event list without asking the unit when it was checked this recently' })
+    .option('max-age', integerOption('max-age', { minimum: 0 }, { describe: 'seconds: use the cached event list without asking the unit when it was checked this recently' }))
     .option('text', { type: 'boolean', default: true, describe: 'read the event-time project text before answering (--no-text: answer once the headers are in; the text is read later)' });
 }
 
-/** The event flags: the cache's, and whether to wait for the project text (with its progress on a terminal). */
-function eventReadOptions(a: CommonArgs & { text?: boolean }, io: CliIO): EventReadOptions {
-  const onTextProgress = io.stderrIsTTY ? ({ done, total }: { done: number; total: number }) => io.stderr(done < total ? `\rreading project text ${done + 1}/${total}   ` : '\r\x1b[K') : undefined;
-  return { ...readOptions(a), waitForText: a.text !== false, onTextProgress };
+/** The event flags: the cache's, and whether to wait for the project text; the sync's and the text's progress on stderr. */
+function eventReadOptions(a: CommonArgs & { text?: boolean }, progress: Progress): EventReadOptions {
+  return { ...readOptions(a), waitForText: a.text !== false, onSyncProgress: progress.sync, onTextProgress: progress.text };
 }
 
 /** What a cached command's flags ask of the cache. */
 function readOptions(a: CommonArgs): ReadOptions {
-  const maxAge = a['max-age'];
-  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0)) throw new UsageError(`--max-age: expected whole seconds ≥ 0, got ${maxAge}`);
-  return { force: a.force, stale: a.stale !== false, maxAgeS: maxAge };
+  return { force: a.force, stale: a.stale !== false, maxAgeS: a['max-age'] };
+}
+
+/** Runs a command's device work with its progress on stderr, the line cleared before any output. */
+async function withProgress<T>(io: CliIO, work: (p: Progress) => Promise<T>): Promise<T> {
+  const progress = new Progress(io);
+  try {
+    return await work(progress);
+  } finally {
+    progress.end();
+  }
 }
 
 /** One line on stderr saying where a value came from (nothing for a plain fetch). */
@@ -116,7 +124,8 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'every stored event: header, peaks, project text',
       builder: (y) => withEventOptions(common(y)),
       handler: async (a: CommonArgs & { text?: boolean }) => {
-        const r = await (await access(a)).events(await target(a), eventReadOptions(a, io));
+        const t = await target(a);
+        const r = await withProgress(io, async (p) => (await access(a)).events(t, eventReadOptions(a, p)));
         print(a, r.value, formatEvents, r);
       },
     }),
@@ -125,7 +134,8 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       describe: 'one event by 0-based index',
       builder: (y) => withEventOptions(common(y)).positional('idx', { type: 'string', describe: '0-based event index' }),
       handler: async (a: CommonArgs & { idx: string; text?: boolean }) => {
-        const r = await (await access(a)).event(await target(a), index(a.idx), eventReadOptions(a, io));
+        const [idx, t] = [index(a.idx), await target(a)];
+        const r = await withProgress(io, async (p) => (await access(a)).event(t, idx, eventReadOptions(a, p)));
         print(a, r.value, formatEvent, r);
       },
     }),
@@ -141,7 +151,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const idx = index(a.idx);
         const t = await target(a);
         if (a.out !== undefined) await checkOutputPath(a.out); // refuse a bad path before minutes of download
-        const r = await (await access(a)).waveform(t, idx, { ...readOptions(a), onProgress: progressBar(io) });
+        const r = await withProgress(io, async (p) => (await access(a)).waveform(t, idx, { ...readOptions(a), onSyncProgress: p.sync, onProgress: p.download }));
         const note = provenance(r);
         if (note && (a.out !== undefined || r.cache === 'stale')) io.stderr(`${note}\n`);
         const pieces = a.format === 'csv' ? waveformCsv(r.value) : [JSON.stringify(r.value) + '\n'];
@@ -238,7 +248,12 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
       handler: async (a: CommonArgs & { yes?: boolean }) => {
         const t = await target(a);
         if (!a.yes) throw new UsageError('erase deletes every event stored on the unit; add --yes to confirm');
-        print(a, await (await access(a)).erase(t), (r) => `erased: ${formatRange(r)}`);
+        let count: number | undefined;
+        const range = await withProgress(io, async (p) => (await access(a)).erase(t, { onCount: (n) => (count = n), onSyncProgress: p.sync }));
+        // Counted in the erase's own session, just before it: the events this erase removed.
+        const erased = count === undefined ? 'erased every event (how many is not known: the cache store failed)' : `erased ${plural(count, 'event')}`;
+        if (a.json) io.stderr(`(${erased})\n`);
+        print(a, range, (r) => `${erased}; now ${formatRange(r)}`);
       },
     }),
   ];

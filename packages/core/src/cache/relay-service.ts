@@ -34,14 +34,17 @@ import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, Ev
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
-import { EventNotFound, served, servedBytes, type CacheOutcome, type DeviceAccess, type EventReadOptions, type ReadOptions, type Served, type WaveformOptions } from '../service/device-access.js';
+import {
+  EventNotFound, served, servedBytes,
+  type CacheOutcome, type DeviceAccess, type EraseOptions, type EventReadOptions, type ReadOptions, type Served, type SyncOptions, type WaveformOptions,
+} from '../service/device-access.js';
 import { HotTier, hotKey } from './hot-tier.js';
 import { cachePolicies, INVALIDATIONS, servable, type CachePolicies, type UnitWrite } from './policies.js';
 import {
   CACHE_KINDS, StoreUnavailable, addressScope, unitScope,
   type CacheKind, type EventSyncState, type Identity, type KindStats, type Store, type StoredEvent, type StoredWaveform,
 } from './store.js';
-import { planSync, type SyncPlan } from './sync-plan.js';
+import { estimateEventCount, planSync, type SyncPlan } from './sync-plan.js';
 import { UnitLocks, type HeldLock } from './unit-locks.js';
 import { UnitQueue, type QueueOptions, type Turn } from './unit-queue.js';
 
@@ -517,7 +520,12 @@ export class RelayService implements DeviceAccess {
    * With `stopAfterIndex` a cold read stops once that index is read (a later sync continues).
    * Returns the outcome and, when the store failed to keep them, the events read (to answer with).
    */
-  private async syncEvents(s: UnitSession, force: boolean, stopAfterIndex?: number): Promise<{ serial: string; outcome: CacheOutcome; unkept?: StoredEvent[] }> {
+  private async syncEvents(
+    s: UnitSession,
+    force: boolean,
+    stopAfterIndex?: number,
+    onProgress?: SyncOptions['onSyncProgress'],
+  ): Promise<{ serial: string; outcome: CacheOutcome; unkept?: StoredEvent[] }> {
     const c = await s.unit();
     const probe = await c.readProbe();
     const serial = await s.identify(probe.serial);
@@ -532,9 +540,20 @@ export class RelayService implements DeviceAccess {
       if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, batch, sync));
       this.forgetUnit(serial, ['events']);
     };
-    const read = async (from: number, after: StoredEvent | undefined): Promise<boolean> => {
+    /** Says how far the read has got: `exact` when the counter tells how many there are, else estimated from the last key read. */
+    const progress = (done: number, exact: number | undefined, last: { index: number; key: number } | undefined): void => {
+      if (!onProgress || (stopAfterIndex !== undefined && done > stopAfterIndex + 1)) return;
+      let total = exact ?? (last ? estimateEventCount(reading, last.index, last.key) : null);
+      let estimated = exact === undefined && total !== null;
+      // A read that stops after one index reads no further than that.
+      if (stopAfterIndex !== undefined && (total === null || total > stopAfterIndex + 1)) [total, estimated] = [stopAfterIndex + 1, false];
+      onProgress({ done, total, estimated });
+    };
+    const read = async (from: number, after: StoredEvent | undefined, expectNew: number | null = null): Promise<boolean> => {
       let index = from;
       let stopped = false;
+      const exact = expectNew === null ? undefined : from + expectNew;
+      progress(from, exact, after && { index: from - 1, key: after.key });
       await c.readEvents({
         mode: this.eventReads,
         afterKey: after?.key,
@@ -546,8 +565,10 @@ export class RelayService implements DeviceAccess {
           const row = this.storedEvent(index++, e);
           events.push(row);
           await store([row]);
+          progress(index, exact, { index: row.event.index, key: e.key });
         },
       });
+      if (!stopped) onProgress?.({ done: index, total: index, estimated: false });
       return !stopped;
     };
 
@@ -556,7 +577,7 @@ export class RelayService implements DeviceAccess {
     if (plan.action === 'continue') {
       const last = cached.count > 0 ? await this.store.getEvent(serial, cached.count - 1) : undefined;
       try {
-        complete = await read(cached.count, last);
+        complete = await read(cached.count, last, plan.expectNew);
         if (complete && plan.expectNew !== null && events.length !== plan.expectNew) {
           this.log.info({ unit: serial, expected: plan.expectNew, read: events.length }, 'the event list changed under the cache; reading it again');
           plan = { action: 'resync', reason: 'erased-and-refilled' };
@@ -662,7 +683,7 @@ export class RelayService implements DeviceAccess {
     }
     try {
       return await this.device(target, `events:${opts.force ? 'force' : ''}`, async (s) => {
-        const r = await this.syncEvents(s, opts.force ?? false);
+        const r = await this.syncEvents(s, opts.force ?? false, undefined, opts.onSyncProgress);
         this.count('events', r.outcome);
         if (r.unkept) return servedBytes(await this.unkeptList(r.serial, r.unkept), r.outcome, 0);
         if (opts.waitForText) await this.waitForText(s, { onProgress: opts.onTextProgress });
@@ -752,7 +773,7 @@ export class RelayService implements DeviceAccess {
     }
     try {
       return await this.device(target, `event:${index}:${opts.force ? 'force' : ''}`, async (s) => {
-        const r = await this.syncEvents(s, opts.force ?? false, index);
+        const r = await this.syncEvents(s, opts.force ?? false, index, opts.onSyncProgress);
         this.count('events', r.outcome);
         if (r.unkept) {
           const e = r.unkept.find((x) => x.event.index === index);
@@ -847,7 +868,7 @@ export class RelayService implements DeviceAccess {
     try {
       return await this.device(target, `waveform:${index}:${opts.force ? 'force' : ''}`, async (s) => {
         // The probe first: the index must name the event the unit holds now.
-        const r = await this.syncEvents(s, false, index);
+        const r = await this.syncEvents(s, false, index, opts.onSyncProgress);
         const row = r.unkept?.find((x) => x.event.index === index) ?? (await this.store.getEvent(r.serial, index));
         if (!row) throw new EventNotFound(index, await this.store.eventCount(r.serial));
         if (row.event.record_type === 'monitor_log') throw new NoWaveform(`event ${index} is a monitor-log record; it has no waveform`);
@@ -891,12 +912,12 @@ export class RelayService implements DeviceAccess {
 
   // --- writes and uncached reads -------------------------------------------------------------------
 
-  private write<T>(target: DeviceTarget, what: UnitWrite, fn: (c: MiniMateClient) => Promise<T>): Promise<T> {
+  private write<T>(target: DeviceTarget, what: UnitWrite, fn: (c: MiniMateClient, s: UnitSession) => Promise<T>): Promise<T> {
     // Writes never share a transaction: two identical writes are two writes.
     return this.device(target, `${what}:${Math.random()}`, async (s) => {
       const serial = await s.identify();
       try {
-        return await fn(await s.unit());
+        return await fn(await s.unit(), s);
       } finally {
         // Invalidate even when the write failed half-way: the unit may have taken part of it.
         await this.invalidate(serial, what);
@@ -932,8 +953,22 @@ export class RelayService implements DeviceAccess {
     return storageRangeView(await this.device(target, 'storage-range', async (s) => (await s.unit()).readStorageRange()));
   }
 
-  async erase(target: DeviceTarget): Promise<StorageRange> {
-    return storageRangeView(await this.write(target, 'erase', (c) => c.eraseAll()));
+  async erase(target: DeviceTarget, opts: EraseOptions = {}): Promise<StorageRange> {
+    return storageRangeView(
+      await this.write(target, 'erase', async (c, s) => {
+        if (opts.onCount) {
+          // Counted from the list brought up to date in this session, so the count is of what is erased.
+          const r = await this.syncEvents(s, false, undefined, opts.onSyncProgress);
+          const lastRead = r.unkept?.at(-1);
+          const count = lastRead ? lastRead.event.index + 1 : await this.store.eventCount(r.serial).catch((e: unknown) => {
+            if (e instanceof StoreUnavailable) return undefined; // not known: the erase goes ahead without a count
+            throw e;
+          });
+          if (count !== undefined) opts.onCount(count);
+        }
+        return c.eraseAll();
+      }),
+    );
   }
 
   // --- cache management ----------------------------------------------------------------------------

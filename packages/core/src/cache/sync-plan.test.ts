@@ -1,6 +1,6 @@
 /** planSync as a table: what the cache holds + what the probe read → what the relay does. */
 import { describe, expect, it } from 'vitest';
-import { planSync, type CachedList, type ProbeReading, type SyncPlan } from './sync-plan.js';
+import { estimateEventCount, planSync, type CachedList, type ProbeReading, type SyncPlan } from './sync-plan.js';
 import type { EventSyncState } from './store.js';
 
 const K0 = 0x01110000;
@@ -51,5 +51,24 @@ describe('planSync', () => {
       const moved = c.sync?.counter != null && p.counter !== null && p.counter !== c.sync.counter;
       if (moved) expect(planSync(c, p, false).action).not.toBe('none');
     }
+  });
+});
+
+describe('estimateEventCount', () => {
+  const probe = { first: 0x01110000, last: 0x01110000 + 5 * 0x2000 };
+  it('from where an event starts: the events before it fill that share of the storage range', () => {
+    expect(estimateEventCount(probe, 1, 0x01110000 + 0x2000)).toBe(5);
+    expect(estimateEventCount(probe, 4, 0x01110000 + 4 * 0x2000)).toBe(5);
+    // Events of another size: an estimate, never fewer than the events known to be there.
+    expect(estimateEventCount(probe, 2, 0x01110000 + 2 * 0x1000)).toBe(10);
+    expect(estimateEventCount(probe, 3, 0x01110000 + 3 * 0x3000)).toBe(4);
+  });
+  it('nothing to tell from the first event, nor from a key outside the range', () => {
+    expect(estimateEventCount(probe, 0, 0x01110000)).toBeNull();
+    expect(estimateEventCount(probe, 2, 0x01110000)).toBeNull();
+    expect(estimateEventCount(probe, 2, probe.last + 0x100)).toBeNull();
+  });
+  it('keys that wrap past 0xFFFFFFFF count as offsets in the range', () => {
+    expect(estimateEventCount({ first: 0xffff0000, last: 0x00030000 }, 1, 0x00000000)).toBe(4);
   });
 });

@@ -66,3 +66,16 @@ export function planSync(cached: CachedList, probe: ProbeReading, force: boolean
   if (recorded === 0) return { action: 'resync', reason: 'changed-without-record' };
   return { action: 'continue', expectNew: sync?.complete && recorded !== null ? recorded : null };
 }
+
+/**
+ * How many events the unit holds, estimated from the probe's storage range and where the event at
+ * `index` starts: keys are offsets in the unit's event memory, so the `index` events before it
+ * fill `key - first` of the range's `last - first` (events differ in size: an estimate). Null when
+ * nothing before it tells (the first event).
+ */
+export function estimateEventCount(probe: Pick<ProbeReading, 'first' | 'last'>, index: number, key: number): number | null {
+  const used = (key - probe.first) >>> 0;
+  const span = (probe.last - probe.first) >>> 0;
+  if (index < 1 || used === 0 || used > span) return null;
+  return Math.max(index + 1, Math.round((index * span) / used));
+}

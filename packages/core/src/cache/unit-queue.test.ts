@@ -92,4 +92,16 @@ describe('UnitQueue', () => {
     after.open();
     await q.idle();
   });
+
+  it('DEVICE_BUSY says how many requests wait, in words that fit the number', async () => {
+    for (const [maxQueued, said] of [[0, 'unit: the unit is busy and no request may wait for it'], [1, 'unit: 1 request is already waiting for this unit'], [2, 'unit: 2 requests are already waiting for this unit']] as const) {
+      const q = new UnitQueue({ maxQueued });
+      const after = gate();
+      const running = q.run('unit', 'a', async () => after.wait);
+      const waiting = Array.from({ length: maxQueued }, (_, i) => q.run('unit', `w${i}`, async () => undefined));
+      await expect(q.run('unit', 'over', async () => undefined)).rejects.toThrow(said);
+      after.open();
+      await Promise.all([running, ...waiting]);
+    }
+  });
 });

@@ -86,7 +86,9 @@ export class UnitQueue {
       return exec();
     }
     if (l.waiting.length >= this.maxQueued) {
-      return Promise.reject(new DeviceBusy(`${unitKey}: ${l.waiting.length} requests are already waiting for this unit`));
+      const n = l.waiting.length;
+      const why = n === 0 ? 'the unit is busy and no request may wait for it' : `${n} request${n === 1 ? ' is' : 's are'} already waiting for this unit`;
+      return Promise.reject(new DeviceBusy(`${unitKey}: ${why}`));
     }
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {

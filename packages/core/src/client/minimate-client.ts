@@ -60,6 +60,9 @@ export interface ConnectOptions extends ClientOptions, OpenOptions {}
 export interface DownloadProgress {
   chunksDone: number;
   chunksTotal: number;
+  /** Bytes of event data received so far, and in all (the probe says how many). */
+  bytesDone: number;
+  bytesTotal: number;
 }
 
 export interface DownloadedWaveform {
@@ -444,7 +447,7 @@ export class MiniMateClient {
       }
       const dataLength = strt.end_offset - key - BULK_CHUNK_STEP;
       const data = new Uint8Array(dataLength);
-      opts.onProgress?.({ chunksDone: 0, chunksTotal: total });
+      opts.onProgress?.({ chunksDone: 0, chunksTotal: total, bytesDone: 0, bytesTotal: dataLength });
       for (let n = 1; n <= total; n++) {
         const expect = Math.min(BULK_CHUNK_STEP, dataLength - (n - 1) * BULK_CHUNK_STEP);
         const chunk = await this.bulk(bulkChunkFrame(key, n), `5A chunk ${n}/${total} of ${hex}`, (c) => {
@@ -452,7 +455,7 @@ export class MiniMateClient {
           return c;
         });
         data.set(chunk, (n - 1) * BULK_CHUNK_STEP);
-        opts.onProgress?.({ chunksDone: n, chunksTotal: total });
+        opts.onProgress?.({ chunksDone: n, chunksTotal: total, bytesDone: Math.min(n * BULK_CHUNK_STEP, dataLength), bytesTotal: dataLength });
       }
       return { chunks: total, value: data };
     });

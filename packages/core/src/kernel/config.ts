@@ -6,7 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError } from '../errors.js';
 import { HostSet } from '../transport/address.js';
-import { DEFAULT_BAUD, DEFAULT_TCP_PORT, type DeviceTarget } from '../transport/transport.js';
+import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '../transport/transport.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
 import { loadSources, readSettings, type ConfigSources, type LoadedSources } from './settings.js';
 
@@ -16,9 +16,9 @@ const seconds = (description: string, def: number, minimum: number, maximum: num
 const Device = Type.Object(
   {
     host: Type.Optional(Type.String({ description: 'modem or TCP bridge: host name or IP address' })),
-    tcp_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: `TCP port (default ${DEFAULT_TCP_PORT})` })),
+    tcp_port: Type.Optional(Type.Integer({ ...TCP_PORT_LIMITS, description: `TCP port (default ${DEFAULT_TCP_PORT})` })),
     port: Type.Optional(Type.String({ minLength: 1, description: 'serial port path' })),
-    baud: Type.Optional(Type.Integer({ minimum: 50, maximum: 4_000_000, description: `baud rate (default ${DEFAULT_BAUD})` })),
+    baud: Type.Optional(Type.Integer({ ...BAUD_LIMITS, description: `baud rate (default ${DEFAULT_BAUD})` })),
   },
   { additionalProperties: false, description: 'a unit: {host, tcp_port} or {port, baud}' },
 );

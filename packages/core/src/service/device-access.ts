@@ -84,15 +84,44 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * How far an event-list sync has got: the relay reads the events it does not hold yet one by one
+ * (4 round trips each), which over a modem takes seconds per event.
+ */
+export interface SyncProgress {
+  /** Events of the unit's list in hand (those cached before count as done). */
+  done: number;
+  /**
+   * How many there are to read: exact when the unit's record counter tells, else estimated from
+   * the probe's storage range and the keys read so far (`estimated`); null until anything tells.
+   */
+  total: number | null;
+  estimated: boolean;
+}
+
+export interface SyncOptions {
+  /** Called before the sync reads its first event and after each. */
+  onSyncProgress?: (p: SyncProgress) => void;
+}
+
 /** Reads of events: whether to answer only once their event-time project text is in. */
-export interface EventReadOptions extends ReadOptions {
+export interface EventReadOptions extends ReadOptions, SyncOptions {
   /** Read the pending project text before answering (default: answer with the headers, the text after). */
   waitForText?: boolean;
   onTextProgress?: (p: { done: number; total: number }) => void;
 }
 
-export interface WaveformOptions extends ReadOptions {
+export interface WaveformOptions extends ReadOptions, SyncOptions {
   onProgress?: (p: DownloadProgress) => void;
+}
+
+export interface EraseOptions extends SyncOptions {
+  /**
+   * Asks for the number of events the unit holds just before it is erased, counted in the erase's
+   * own session (the list is brought up to date first: nothing to read when it is cached and
+   * current). Not called when it cannot be known (the cache store failing).
+   */
+  onCount?: (events: number) => void;
 }
 
 export interface DeviceAccess {
@@ -109,7 +138,7 @@ export interface DeviceAccess {
   writeConfig(target: DeviceTarget, changes: ComplianceChanges): Promise<ComplianceConfig>;
   readCallHome(target: DeviceTarget): Promise<CallHomeConfig>;
   writeCallHome(target: DeviceTarget, changes: CallHomeChanges): Promise<CallHomeConfig>;
-  erase(target: DeviceTarget): Promise<StorageRange>;
+  erase(target: DeviceTarget, opts?: EraseOptions): Promise<StorageRange>;
 }
 
 /** An event index beyond the unit's events. */

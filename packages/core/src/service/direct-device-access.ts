@@ -8,7 +8,7 @@ import { buildWaveform } from '../waveform.js';
 import type { CallHomeChanges, CallHomeConfig, Event, EventList } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
-import { EventNotFound, served, type DeviceAccess, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
+import { EventNotFound, served, type DeviceAccess, type EraseOptions, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
 
 function fresh<T>(value: T): Served<T> {
   return served(value, 'miss', 0);
@@ -93,7 +93,12 @@ export class DirectDeviceAccess implements DeviceAccess {
     return this.session(target, (c) => c.writeCallHome(changes));
   }
 
-  async erase(target: DeviceTarget) {
-    return storageRangeView(await this.session(target, (c) => c.eraseAll()));
+  async erase(target: DeviceTarget, opts: EraseOptions = {}) {
+    return storageRangeView(
+      await this.session(target, async (c) => {
+        if (opts.onCount) opts.onCount((await c.listKeys()).length);
+        return c.eraseAll();
+      }),
+    );
   }
 }

@@ -11,6 +11,9 @@ export type DeviceTarget = { kind: 'tcp'; host: string; port: number } | { kind:
 
 export const DEFAULT_TCP_PORT = 12345;
 export const DEFAULT_BAUD = 38400;
+/** The TCP ports and baud rates a target may name (schema limits, wherever a target is given). */
+export const TCP_PORT_LIMITS = { minimum: 1, maximum: 65535 } as const;
+export const BAUD_LIMITS = { minimum: 50, maximum: 4_000_000 } as const;
 
 const keyMemo = new Map<string, string>();
 const KEY_MEMO_MAX = 4096;

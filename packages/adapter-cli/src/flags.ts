@@ -1,0 +1,21 @@
+/**
+ * Number flags read from the text given, by the same checks the configuration and the HTTP query
+ * use (core's parseText), so a bad value is reported as given: `--tcp-port abc` → "--tcp-port:
+ * must be 1–65535 (a whole number), got "abc"" (yargs' own number type would have made it NaN).
+ */
+import type { Options } from 'yargs';
+import { Type } from '@sinclair/typebox';
+import { parseText } from '@sfm/core/schema';
+import { UsageError } from './io.js';
+
+export function integerOption(flag: string, limits: { minimum?: number; maximum?: number }, o: Omit<Options, 'type' | 'coerce' | 'requiresArg'>): Options {
+  const schema = Type.Integer(limits);
+  return {
+    ...o,
+    requiresArg: true,
+    coerce: (raw: unknown) => {
+      if (Array.isArray(raw)) throw new UsageError(`--${flag}: give it once, not ${raw.length} times`);
+      return parseText(`--${flag}`, schema, String(raw));
+    },
+  };
+}
