@@ -168,3 +168,26 @@ describe('sfm device commands against the emulated unit', () => {
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 });
+
+describe('sfm shows monitor-log records', () => {
+  let logSim: RunningSimulator;
+  let at: string[];
+  beforeAll(async () => {
+    logSim = await startSimulator({ events: 1, recordTimeS: 1, baud: 0, forwardDelayMs: 0 });
+    logSim.unit.recordMonitorLog({ start: new Date('2026-04-08T02:00:00Z'), stop: new Date('2026-04-08T05:30:00Z') });
+    at = ['--host', '127.0.0.1', '--tcp-port', String(logSim.address.port)];
+  });
+  afterAll(() => logSim.close());
+
+  it('events and event: the interval and the trigger level; --json the contract fields', async () => {
+    const log = logSim.unit.events[1]!;
+    const table = (await sfm('events', ...at)).out.split('\n');
+    expect(table.find((l) => l.includes(log.key))).toMatch(/2026-04-08T02:00:00\s+monitor_log\s.*\(monitored until 2026-04-08T05:30:00, trigger 0.5 in\/s\)$/);
+    expect((await sfm('event', '1', ...at)).out).toBe(
+      `Event 1  key ${log.key}  2026-04-08T02:00:00  monitor_log\n` +
+        'Monitored     2026-04-08T02:00:00 to 2026-04-08T05:30:00, nothing crossed the trigger level\n' +
+        'Trigger       0.5 in/s (geophones)\n',
+    );
+    expect((await sfm('event', '1', ...at, '--json')).json()).toMatchObject({ record_type: 'monitor_log', end_timestamp: '2026-04-08T05:30:00', trigger_level_ips: 0.5 });
+  });
+});
