@@ -31,8 +31,11 @@ export function formatInfo(i: DeviceInfo): string {
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const num = (x: number | null, digits = 3): string => (x === null ? '—' : x.toFixed(digits));
-/** The event's project name, or that it is still to be read (never shown as blank). */
-const projectOf = (e: Event): string => (e.project_pending ? '(text not read yet)' : v(e.project.project));
+/** The event's project name, or that it is still to be read (never shown as blank); a monitor log's interval and level. */
+const projectOf = (e: Event): string => {
+  if (e.record_type === 'monitor_log') return `(monitored until ${v(e.end_timestamp)}, trigger ${v(e.trigger_level_ips, ' in/s')})`;
+  return e.project_pending ? '(text not read yet)' : v(e.project.project);
+};
 
 export function formatEvents(list: EventList): string {
   if (list.count === 0) return `${list.serial}: no events stored`;
@@ -44,6 +47,13 @@ export function formatEvents(list: EventList): string {
 }
 
 export function formatEvent(e: Event): string {
+  if (e.record_type === 'monitor_log') {
+    return [
+      `Event ${e.index}  key ${e.key}  ${v(e.timestamp)}  ${e.record_type}`,
+      `Monitored     ${v(e.timestamp)} to ${v(e.end_timestamp)}, nothing crossed the trigger level`,
+      `Trigger       ${v(e.trigger_level_ips, ' in/s')} (geophones)`,
+    ].join('\n');
+  }
   return [
     `Event ${e.index}  key ${e.key}  ${v(e.timestamp)}  ${e.record_type}`,
     `Sampling      ${v(e.sample_rate, ' Sa/s')}, ${v(e.record_time_s, ' s')}, ${v(e.total_samples)} samples (${v(e.pretrigger_samples)} pre-trigger)`,
@@ -65,7 +75,7 @@ export function formatStatus(s: MonitorStatus): string {
 }
 
 export function formatRange(r: StorageRange): string {
-  return r.is_empty ? `no events stored (next key ${r.last_key})` : `first key ${r.first_key}, next key ${r.last_key}`;
+  return r.is_empty ? `no events stored (next key ${r.next_key})` : `first key ${r.first_key}, last key ${v(r.last_key)}, next key ${r.next_key}`;
 }
 
 export function formatCallHome(c: CallHomeConfig): string {

@@ -128,7 +128,7 @@ describe('errors', () => {
       ['/device/config', { sample_rate: 1000 }, /^sample_rate: must be one of 1024, 2048, 4096, got 1000$/],
       ['/device/config', { trigger_level_ips: 100 }, /^trigger_level_ips: must be a number from 0\.005 to 10, got 100$/],
       ['/device/config', { trigger_level_ips: -1 }, /^trigger_level_ips: /],
-      ['/device/config', '{"record_time_s": 1e400}', /^record_time_s: must be a number from 0\.25 to 600/],
+      ['/device/config', '{"record_time_s": 1e400}', /^record_time_s: must be a number from 0\.25 to 63\.99/],
       ['/device/config', { histogram_interval_s: 2.5 }, /^histogram_interval_s: must be 1–65535 \(a whole number\), got 2\.5$/],
       ['/device/config', { recording_mode: 'always' }, /^recording_mode: must be one of single_shot, continuous, histogram, histogram_continuous/],
       ['/device/config', { geo_range: null }, /^geo_range: must not be null$/],

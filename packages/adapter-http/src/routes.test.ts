@@ -26,13 +26,17 @@ const CONTRACT = {
     'recording_mode', 'sample_rate', 'record_time_s', 'histogram_interval_s', 'geo_range', 'geo_full_scale_ips', 'trigger_level_ips',
     'alarm_level_ips', 'mic_trigger_psi', 'mic_alarm_psi', 'project', 'client', 'operator', 'sensor_location', 'notes',
   ],
-  Event: ['index', 'key', 'timestamp', 'record_type', 'sample_rate', 'record_time_s', 'total_samples', 'pretrigger_samples', 'peaks', 'project', 'project_pending'],
+  // end_timestamp and trigger_level_ips: sfm's additions (a monitor-log record's end and level), in the OpenAPI document.
+  Event: [
+    'index', 'key', 'timestamp', 'end_timestamp', 'record_type', 'sample_rate', 'record_time_s', 'total_samples', 'pretrigger_samples', 'trigger_level_ips',
+    'peaks', 'project', 'project_pending',
+  ],
   Peaks: ['tran_ips', 'vert_ips', 'long_ips', 'mic_psi', 'pvs_ips'],
   ProjectText: ['project', 'client', 'operator', 'sensor_location', 'notes'],
   EventList: ['serial', 'count', 'events'],
   Waveform: ['schema', 'serial', 'index', 'key', 'timestamp', 'sample_rate', 'pretrigger_samples', 't0_s', 'channels'],
   MonitorStatus: ['is_monitoring', 'battery_v', 'memory_total', 'memory_free', 'clock'],
-  StorageRange: ['first_key', 'last_key', 'is_empty'],
+  StorageRange: ['first_key', 'last_key', 'next_key', 'is_empty'],
   Health: ['status', 'version', 'uptime_s', 'store'],
 };
 
@@ -173,12 +177,13 @@ describe('every route, through HTTP', () => {
     expect((await f.call(`/device/call-home${q}`)).json).toEqual(set.json);
   });
 
-  it('GET /device/events/storage-range: first/last key, is_empty', async () => {
+  it('GET /device/events/storage-range: first, last and next key, is_empty', async () => {
     const r = await f.call(`/device/events/storage-range${q}`);
     expect(r.status).toBe(200);
     expect(keys(r.json)).toEqual([...CONTRACT.StorageRange].sort());
-    expect(r.json.is_empty).toBe(false);
-    expect(r.json.first_key).toMatch(/^[0-9A-F]{8}$/);
+    expect(r.json).toMatchObject({ is_empty: false, first_key: f.sim.unit.events[0]!.key, last_key: f.sim.unit.events.at(-1)!.key });
+    expect(r.json.next_key).toMatch(/^[0-9A-F]{8}$/);
+    expectShape(r.json, 'StorageRange');
   });
 
   it('GET /cache/stats: kinds with entries, bytes, hits, misses, refreshes; the store', async () => {

@@ -155,12 +155,13 @@ function buildTemplates(r: Rng): Templates {
   add(SUB.POLL, encodePollReply());
   add(SUB.SERIAL_NUMBER, encodeSerialNumber({ serial: 'BE18189', unit_byte: 0x79, firmware_minor: 17 }));
   add(SUB.FULL_CONFIG, encodeFullConfig({ firmware: 'S338.17', dsp_version: '10.72', calibration_date: '2025-01-15' }));
-  add(SUB.STORAGE_RANGE, encodeStorageRange({ first: 0x01110000, last: 0x01112400 }), encodeStorageRange({ first: 0x01110000, last: 0x01110000 }));
+  add(SUB.STORAGE_RANGE, encodeStorageRange({ first: 0x01110000, next: 0x01112400 }), encodeStorageRange({ first: 0x01110000, next: 0x01110000 }));
   const eventIndexBlock = encodeEventIndex({ event_count: 5, backlight: 100, power_save: 2 });
   add(SUB.EVENT_INDEX, eventIndexBlock);
   add(SUB.WAVEFORM_HEADER,
     encodeWaveformHeader({ kind: 'full', timestamp: '2026-04-08T01:59:45', record_type: 'waveform', sample_rate: 1024, total_samples: 3072, pretrigger_samples: 256, record_time_s: 3, geo_range: 'normal', serial: 'BE18189' }),
-    encodeWaveformHeader({ kind: 'monitor_log', start_time: '2026-04-08T01:00:00', stop_time: '2026-04-08T02:00:00', serial: 'BE18189', geo_trigger_ips: 0.5 }));
+    encodeWaveformHeader({ kind: 'monitor_log', start_time: '2026-04-08T01:00:00', stop_time: '2026-04-08T02:00:00', serial: 'BE18189', trigger_level_ips: 0.5 }),
+    encodeWaveformHeader({ kind: 'monitor_log', start_time: '2026-04-03T01:00:00', stop_time: '2026-04-03T02:00:00', serial: 'BE18189', trigger_level_ips: 1.25 }));
   add(SUB.WAVEFORM_RECORD, encodeWaveformRecord({ timestamp: '2026-04-08T01:59:45', record_type: 'waveform', peaks: { tran_ips: 0.12, vert_ips: 0.3, long_ips: 0.05, mic_psi: 0.001, pvs_ips: 0.33 } }));
   const compliance = encodeComplianceConfig(COMPLIANCE);
   add(SUB.COMPLIANCE_CONFIG, compliance, encodeComplianceConfig({ ...COMPLIANCE, recording_mode: 'histogram', sample_rate: 4096, geo_range: 'sensitive' }));
@@ -637,7 +638,7 @@ class Fuzzer {
         this.decode('decodeEventIndex', c, () => decodeEventIndex(c));
         break;
       case SUB.STORAGE_RANGE:
-        this.decode('decodeStorageRange', c, () => storageRangeView(decodeStorageRange(c)));
+        this.decode('decodeStorageRange', c, () => storageRangeView(decodeStorageRange(c), null));
         break;
       case SUB.FIRST_EVENT_KEY:
       case SUB.NEXT_EVENT_KEY:
@@ -751,7 +752,7 @@ class Fuzzer {
       case 1: { const b = sized(0x98, tpl(SUB.FULL_CONFIG)); this.decode('direct decodeFullConfig', b, () => decodeFullConfig(b)); break; }
       case 2: { const b = sized(0x82a, tpl(SUB.COMPLIANCE_CONFIG, r.below(2))); this.decode('direct decodeComplianceConfig', b, () => decodeComplianceConfig(b)); break; }
       case 3: { const b = sized(0x58, tpl(SUB.EVENT_INDEX)); this.decode('direct decodeEventIndex', b, () => decodeEventIndex(b)); break; }
-      case 4: { const b = sized(0x24, tpl(SUB.STORAGE_RANGE)); this.decode('direct decodeStorageRange', b, () => storageRangeView(decodeStorageRange(b))); break; }
+      case 4: { const b = sized(0x24, tpl(SUB.STORAGE_RANGE)); this.decode('direct decodeStorageRange', b, () => storageRangeView(decodeStorageRange(b), null)); break; }
       case 5: { const b = sized(8, tpl(SUB.FIRST_EVENT_KEY)); this.decode('direct decodeEventKeyReply', b, () => decodeEventKeyReply(b)); break; }
       case 6: { const b = sized(0x46, tpl(SUB.WAVEFORM_HEADER, 0)); this.decode('direct decodeWaveformHeader(46)', b, () => decodeWaveformHeader(b, 0x46)); break; }
       case 7: { const b = sized(0x2c, tpl(SUB.WAVEFORM_HEADER, 1)); this.decode('direct decodeWaveformHeader(2C)', b, () => decodeWaveformHeader(b, 0x2c)); break; }

@@ -53,8 +53,8 @@ const RELAY_HITS = [
 function event(i: number): StoredEvent {
   const key = KEY0 + i * 0x400;
   const e: Event = {
-    index: i, key: key.toString(16).toUpperCase().padStart(8, '0'), timestamp: `2026-04-09T07:${String(i % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`,
-    record_type: 'waveform', sample_rate: 1024, record_time_s: 10, total_samples: SAMPLES, pretrigger_samples: 256,
+    index: i, key: key.toString(16).toUpperCase().padStart(8, '0'), timestamp: `2026-04-09T07:${String(i % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, end_timestamp: null,
+    record_type: 'waveform', sample_rate: 1024, record_time_s: 10, total_samples: SAMPLES, pretrigger_samples: 256, trigger_level_ips: null,
     peaks: { tran_ips: 0.1234, vert_ips: 0.2345, long_ips: 0.0345, mic_psi: 0.0021, pvs_ips: 0.2612 },
     project: { project: 'Quarry North Expansion', client: 'Acme Aggregates', operator: 'J. Smith', sensor_location: 'House 14 foundation', notes: 'shot 2026-117' },
     project_pending: false,

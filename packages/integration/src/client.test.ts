@@ -141,7 +141,7 @@ describe.each([
   it('erase empties the unit; new events reuse the first keys', async () => {
     const oldFirst = u.sim.unit.events[0]!;
     const range = await session(u, (c) => c.eraseAll());
-    expect(range).toEqual({ first: FIRST_KEY, last: FIRST_KEY });
+    expect(range).toEqual({ first: FIRST_KEY, next: FIRST_KEY });
     expect(await session(u, (c) => c.readEvents())).toEqual([]);
     u.sim.unit.recordEvent();
     const [fresh] = await session(u, (c) => c.readEvents());

@@ -194,7 +194,7 @@ async function expectCacheConsistent(c: Ctx): Promise<void> {
   const sync = await s.getEventSync(c.u);
   if (sync?.complete) {
     expect(events.length).toBe(unitEvents.length);
-    expect([sync.first, sync.last]).toEqual([c.sim.unit.storageRange.first, c.sim.unit.storageRange.last]);
+    expect([sync.first, sync.last]).toEqual([c.sim.unit.storageRange.first, c.sim.unit.storageRange.next]);
   }
   let waveforms = 0;
   for (const e of events) {

@@ -72,9 +72,10 @@ describe('control HTTP API', () => {
     const list = await call('GET', '/events');
     expect(list.json).toMatchObject({ serial: 'BE18189', count: 5 });
     expect(list.json.events).toEqual(s.unit.events);
+    expect((await call('GET', '/unit')).json.storage_range).toMatchObject({ first_key: '01110000', last_key: list.json.events[4].key, is_empty: false });
     expect((await call('POST', '/erase')).json).toEqual({ erased: 5 });
     expect((await call('GET', '/events')).json.count).toBe(0);
-    expect((await call('GET', '/unit')).json).toMatchObject({ storage_range: { first_key: '01110000', last_key: '01110000', is_empty: true } });
+    expect((await call('GET', '/unit')).json).toMatchObject({ storage_range: { first_key: '01110000', last_key: null, next_key: '01110000', is_empty: true } });
   });
 
   it('POST /fault injects each kind and returns the pending faults', async () => {

@@ -206,7 +206,7 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
           battery_v: sim.unit.batteryV,
           memory_total: sim.unit.memoryTotal,
           memory_free: sim.unit.memoryFree,
-          storage_range: storageRangeView(sim.unit.storageRange),
+          storage_range: storageRangeView(sim.unit.storageRange, sim.unit.lastKey),
           lifetime_records: sim.unit.lifetimeRecords,
           offline: sim.offline,
           sessions_active: sim.stats.sessionsActive,

@@ -42,8 +42,8 @@ describe('reads: every SUB decodes to the unit state', () => {
       is_monitoring: false, battery_v: 6.77, memory_total: 983026, memory_free: unit.memoryFree, clock: '2026-04-08T01:59:45',
     });
     const range = decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()));
-    expect(range).toEqual({ first: FIRST_KEY, last: unit.storageRange.last });
-    expect(range.last).toBeGreaterThan(range.first);
+    expect(range).toEqual({ first: FIRST_KEY, next: unit.storageRange.next });
+    expect(range.next).toBeGreaterThan(range.first);
     const ch = h.read(SUB.CALL_HOME_CONFIG, 0x7c);
     expect(decodeCallHome(ch)).toEqual(unit.callHome);
     expect(unit.callHome.num_retries).toBe(3);
@@ -55,12 +55,12 @@ describe('reads: every SUB decodes to the unit state', () => {
     const range = decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()));
     const status = decodeMonitorStatus(h.read(SUB.MONITOR_STATUS, 0x2c));
     const e = unit.recordEvent();
-    expect(keyFromHex(e.key)).toBe(range.last);
+    expect(keyFromHex(e.key)).toBe(range.next);
     const range2 = decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()));
     expect(range2.first).toBe(range.first);
-    expect(range2.last).toBeGreaterThan(range.last);
+    expect(range2.next).toBeGreaterThan(range.next);
     const status2 = decodeMonitorStatus(h.read(SUB.MONITOR_STATUS, 0x2c));
-    expect(status2.memory_free).toBe(status.memory_free - (range2.last - range.last));
+    expect(status2.memory_free).toBe(status.memory_free - (range2.next - range.next));
     expect(status2.battery_v).toBe(6.76);
     expect(status.battery_v).toBe(6.77);
     expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58)).event_count).toBe(4);
@@ -136,7 +136,7 @@ describe('events: the 1E / 0A / 0C / 1F walk', () => {
       const header = decodeWaveformHeader(content, len);
       if (e.record_type === 'monitor_log') {
         expect(len).toBe(0x2c);
-        expect(header).toMatchObject({ kind: 'monitor_log', start_time: e.timestamp, serial: 'BE18189', geo_trigger_ips: 0.5 });
+        expect(header).toEqual({ kind: 'monitor_log', start_time: e.timestamp, stop_time: e.end_timestamp, serial: 'BE18189', trigger_level_ips: 0.5 });
       } else {
         expect(len).toBe(0x46);
         expect(header).toEqual({
@@ -150,6 +150,34 @@ describe('events: the 1E / 0A / 0C / 1F walk', () => {
     }
     expect(keys.map(keyToHex)).toEqual(summaries.map((e) => e.key));
     expect(keys[0]).toBe(FIRST_KEY);
+  });
+
+  it('a monitor-log header on the wire: 9- and 10-byte timestamps (escaped day/month), the gap when start and stop share mm:ss', () => {
+    const clock = fixedClock(new Date('2026-04-08T12:00:00Z'));
+    const unit = new SimulatedUnit({ now: clock.now, events: 0, compliance: { trigger_level_ips: 1.25, geo_range: 'sensitive' } });
+    // April 3 (day and month are bytes the unit escapes), one hour: same mm:ss, so a gap byte.
+    unit.recordMonitorLog({ start: new Date('2026-04-03T05:15:20Z'), stop: new Date('2026-04-03T06:15:20Z') });
+    // April 8 (only the month escaped), stop at another minute: no gap.
+    unit.recordMonitorLog({ start: new Date('2026-04-08T01:00:00Z'), stop: new Date('2026-04-08T01:59:45Z') });
+    const h = new SessionHarness(unit);
+    const [gapKey, plainKey] = unit.storedRecords.map((r) => r.key) as [number, number];
+
+    const wireOf = (key: number) => {
+      h.request(buildReadFrame(SUB.WAVEFORM_HEADER, 0, keyParams(keyBytes(key))));
+      const { raw, items } = h.exchange(buildReadFrame(SUB.WAVEFORM_HEADER, 0x2c, keyParams(keyBytes(key))));
+      const frame = (items.find((i) => i.kind === 'frame') as { frame: DeviceFrame }).frame;
+      return { wire: toHex(raw), header: decodeWaveformHeader(responseContent(frame), 0x2c) };
+    };
+    const gap = wireOf(gapKey);
+    // start "10 03 10 04 07 EA 00 05 0F 14" (10 bytes), the gap byte 00, stop "10 03 10 04 07 EA 00 06 0F 14", then "BE".
+    expect(gap.wire).toContain('10 03 10 04 07 EA 00 05 0F 14 00 10 03 10 04 07 EA 00 06 0F 14 42 45');
+    expect(gap.header).toEqual({ kind: 'monitor_log', start_time: '2026-04-03T05:15:20', stop_time: '2026-04-03T06:15:20', serial: 'BE18189', trigger_level_ips: 1.25 });
+    const plain = wireOf(plainKey);
+    // start "08 10 04 07 EA 00 01 00 00" (9 bytes), stop right after it.
+    expect(plain.wire).toContain('08 10 04 07 EA 00 01 00 00 08 10 04 07 EA 00 01 3B 2D 42 45');
+    expect(plain.header).toEqual({ kind: 'monitor_log', start_time: '2026-04-08T01:00:00', stop_time: '2026-04-08T01:59:45', serial: 'BE18189', trigger_level_ips: 1.25 });
+    // The level is text after "Geo: ".
+    expect(plain.wire).toContain(toHex(new TextEncoder().encode('Geo: 1.25 in/s')));
   });
 
   it('0A probe carries the header length at data[4]; unknown keys and kind mismatches are silent', () => {
@@ -199,7 +227,7 @@ describe('events: the 1E / 0A / 0C / 1F walk', () => {
   it('an empty unit: 1E gives the null key, storage range first == last == 01110000', () => {
     const h = new SessionHarness(newUnit({ events: 0 }));
     expect(key1E(h)).toBe(0);
-    expect(decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()))).toEqual({ first: FIRST_KEY, last: FIRST_KEY });
+    expect(decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()))).toEqual({ first: FIRST_KEY, next: FIRST_KEY });
   });
 });
 
@@ -437,7 +465,7 @@ describe('erase', () => {
     expect(ack.sub).toBe(0x5d);
     expect(ack.data.length).toBe(11);
     expect(unit.events).toHaveLength(0);
-    expect(decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()))).toEqual({ first: FIRST_KEY, last: FIRST_KEY });
+    expect(decodeStorageRange(h.read(SUB.STORAGE_RANGE, 0x24, tokenParams()))).toEqual({ first: FIRST_KEY, next: FIRST_KEY });
     expect(decodeMonitorStatus(h.read(SUB.MONITOR_STATUS, 0x2c)).memory_free).toBe(983026);
     expect(key1E(h)).toBe(0);
     expect(unit.recordEvent().key).toBe('01110000');

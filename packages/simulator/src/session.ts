@@ -304,7 +304,9 @@ export class UnitSession {
             geo_range: rec.geoRange, serial: u.serial,
           })
         : encodeWaveformHeader({
-            kind: 'monitor_log', start_time: rec.startTime, stop_time: rec.stopTime, serial: u.serial, geo_trigger_ips: rec.geoTriggerIps,
+            // The record's serial is found by its "BE"; a unit named otherwise leaves it out.
+            kind: 'monitor_log', start_time: rec.startTime, stop_time: rec.stopTime,
+            serial: u.serial.startsWith(conventions.PARTIAL_HEADER.serialMark) ? u.serial : null, trigger_level_ips: rec.triggerLevelIps,
           });
     this.setContext(key);
     return this.reply(f, content);

@@ -27,7 +27,7 @@ describe('SimulatedUnit', () => {
       if (i > 0) expect(e.timestamp! > events[i - 1]!.timestamp!).toBe(true);
     }
     expect(unit.batteryV).toBe(6.75);
-    expect(unit.memoryFree).toBe(983026 - (unit.storageRange.last - FIRST_KEY));
+    expect(unit.memoryFree).toBe(983026 - (unit.storageRange.next - FIRST_KEY));
   });
 
   it('lays records out from 01110000: each next key is the previous end rounded up to 0x200', () => {
@@ -43,7 +43,7 @@ describe('SimulatedUnit', () => {
       key = Math.ceil(end / 0x200) * 0x200;
       expect(r.nextKey).toBe(key);
     }
-    expect(unit.storageRange).toEqual({ first: FIRST_KEY, last: key });
+    expect(unit.storageRange).toEqual({ first: FIRST_KEY, next: key });
     const log = unit.events[5]!;
     expect(log).toMatchObject({ record_type: 'monitor_log', sample_rate: null, peaks: { pvs_ips: null } });
     expect(log.timestamp! > unit.events[4]!.timestamp!).toBe(true);
@@ -62,15 +62,15 @@ describe('SimulatedUnit', () => {
     const unit = new SimulatedUnit({ now: () => T0, events: 1 });
     const before = { range: unit.storageRange, free: unit.memoryFree, battery: unit.batteryV };
     const e = unit.recordEvent();
-    expect(e).toMatchObject({ index: 1, timestamp: '2026-04-08T01:59:45', key: before.range.last.toString(16).padStart(8, '0').toUpperCase() });
+    expect(e).toMatchObject({ index: 1, timestamp: '2026-04-08T01:59:45', key: before.range.next.toString(16).padStart(8, '0').toUpperCase() });
     expect(unit.storageRange.first).toBe(before.range.first);
-    expect(unit.storageRange.last).toBeGreaterThan(before.range.last);
-    expect(unit.memoryFree).toBe(before.free - (unit.storageRange.last - before.range.last));
+    expect(unit.storageRange.next).toBeGreaterThan(before.range.next);
+    expect(unit.memoryFree).toBe(before.free - (unit.storageRange.next - before.range.next));
     expect(unit.batteryV).toBeCloseTo(before.battery - 0.01, 10);
     expect(unit.monitorStatus).toMatchObject({ battery_v: unit.batteryV, memory_free: unit.memoryFree, memory_total: 983026 });
     unit.erase();
     expect(unit.events).toEqual([]);
-    expect(unit.storageRange).toEqual({ first: FIRST_KEY, last: FIRST_KEY });
+    expect(unit.storageRange).toEqual({ first: FIRST_KEY, next: FIRST_KEY });
     expect(unit.memoryFree).toBe(983026);
     expect(unit.recordEvent().key).toBe('01110000');
   });

@@ -3,7 +3,7 @@
  * memory and clock. Sessions (session.ts) read and change it through the methods here; every
  * block is produced by the codec's encoders from @sfm/core, never laid out by hand.
  */
-import { checkComplianceChanges } from '@sfm/core/schema';
+import { checkComplianceChanges, longestRecordS } from '@sfm/core/schema';
 import { SfmError } from '@sfm/core';
 import { type GeoRangeName } from '@sfm/core';
 import { CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, FIRST_KEY, NULL_KEY, SAMPLE_RATES, SUB, conventions, subInfoForRequest, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeMonitorStatus, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeFullConfig, encodeMonitorStatus, encodeSerialNumber, encodeStorageRange, encodeWaveformBody, endOffsetFor, eventFileData, geoFullScaleIps, isoFromDate, keyToHex, patchComplianceConfig, tidyFloat32, type ComplianceSettings, type StorageRangeKeys } from '@sfm/core/protocol';
@@ -117,7 +117,8 @@ export interface StoredMonitorLog {
   readonly key: number;
   readonly startTime: string;
   readonly stopTime: string;
-  readonly geoTriggerIps: number;
+  /** The geophone trigger level in force while it monitored. */
+  readonly triggerLevelIps: number;
   readonly nextKey: number;
 }
 
@@ -234,7 +235,7 @@ export class SimulatedUnit {
     // A block written over the wire may hold values no unit records with: fall back to the defaults.
     const sampleRate = (SAMPLE_RATES as readonly number[]).includes(cfg.sample_rate ?? 0) ? cfg.sample_rate! : DEFAULT_COMPLIANCE.sample_rate;
     const rt = cfg.record_time_s;
-    const recordTimeS = rt !== null && rt >= 0.25 && rt <= 600 ? rt : DEFAULT_COMPLIANCE.record_time_s;
+    const recordTimeS = rt !== null && rt >= 0.25 && rt <= longestRecordS(sampleRate) ? rt : DEFAULT_COMPLIANCE.record_time_s;
     const geoRange = cfg.geo_range ?? 'normal';
     const totalSamples = Math.max(4, Math.round(sampleRate * recordTimeS));
     const pretriggerSamples = Math.floor(sampleRate / 4);
@@ -286,7 +287,7 @@ export class SimulatedUnit {
       key,
       startTime: isoFromDate(start),
       stopTime: isoFromDate(stop),
-      geoTriggerIps: this.compliance.trigger_level_ips ?? DEFAULT_COMPLIANCE.trigger_level_ips,
+      triggerLevelIps: this.compliance.trigger_level_ips ?? DEFAULT_COMPLIANCE.trigger_level_ips,
       nextKey,
     };
     this.records.push(rec);
@@ -338,8 +339,14 @@ export class SimulatedUnit {
     return this.records[0]?.key ?? NULL_KEY;
   }
 
+  /** SUB 06: the first record's key and the key the next record will get (both 01110000 when empty). */
   get storageRange(): StorageRangeKeys {
-    return { first: this.records[0]?.key ?? FIRST_KEY, last: this.nextKey };
+    return { first: this.records[0]?.key ?? FIRST_KEY, next: this.nextKey };
+  }
+
+  /** The key of the last stored record; null when none is stored. */
+  get lastKey(): number | null {
+    return this.records.at(-1)?.key ?? null;
   }
 
   get memoryFree(): number {
@@ -401,8 +408,8 @@ export class SimulatedUnit {
     const noPeaks: EventPeaks = { tran_ips: null, vert_ips: null, long_ips: null, mic_psi: null, pvs_ips: null };
     if (r.kind === 'monitor_log') {
       return {
-        index, key: keyToHex(r.key), timestamp: r.startTime, record_type: 'monitor_log', sample_rate: null,
-        record_time_s: null, total_samples: null, pretrigger_samples: null, peaks: noPeaks,
+        index, key: keyToHex(r.key), timestamp: r.startTime, end_timestamp: r.stopTime, record_type: 'monitor_log', sample_rate: null,
+        record_time_s: null, total_samples: null, pretrigger_samples: null, trigger_level_ips: r.triggerLevelIps, peaks: noPeaks,
         project: { project: null, client: null, operator: null, sensor_location: null, notes: null },
         project_pending: false,
       };
@@ -411,11 +418,13 @@ export class SimulatedUnit {
       index,
       key: keyToHex(r.key),
       timestamp: r.timestamp,
+      end_timestamp: null,
       record_type: 'waveform',
       sample_rate: r.sampleRate,
       record_time_s: tidyFloat32(Math.fround(r.recordTimeS)),
       total_samples: r.totalSamples,
       pretrigger_samples: r.pretriggerSamples,
+      trigger_level_ips: null, // the 0A and 0C of an event do not carry it
       peaks: { ...r.peaks },
       project: { ...r.project },
       project_pending: false,

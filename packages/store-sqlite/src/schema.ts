@@ -228,6 +228,16 @@ export const MIGRATIONS: readonly Migration[] = [
         ${totalsTriggers('waveforms', 'waveform', WAVEFORM_BYTES)}`);
     },
   },
+  {
+    name: "v4: events carry end_timestamp and trigger_level_ips (a monitor-log record's stop time and trigger level)",
+    up(db) {
+      // Rows cached before lack both: null, what the relay gives for what a record does not say
+      // (json_insert adds only what is missing). A monitor-log record cached before keeps them null
+      // until its unit's list is read again from the start (force=true, an erase, another unit).
+      db.exec(`UPDATE events SET json = json_insert(json, '$.end_timestamp', NULL, '$.trigger_level_ips', NULL)
+               WHERE json_type(json, '$.end_timestamp') IS NULL OR json_type(json, '$.trigger_level_ips') IS NULL`);
+    },
+  },
 ];
 
 /** A waveform row's bytes in stats(): its samples and its document. */

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError, StoreUnavailable } from '@sfm/core/cache';
 import { sampleInfo, sampleKey, sampleStatus, sampleWaveform, storedEvent, storedEvents, storeContractSuite } from '@sfm/test-kit';
 import { encodeWaveformBlob } from './waveform-blob.js';
+import { ROW_OVERHEAD_BYTES } from './schema.js';
 import { DEFAULT_SQLITE_PATH, MIGRATIONS, SCHEMA_VERSION, SqliteStore, migrate, type Migration } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-store-sqlite-'));
@@ -345,6 +346,32 @@ describe('schema migrations', () => {
       expect(await s.getWaveform(S, sampleKey(1), storedEvent(1).event.timestamp)).not.toBeUndefined();
       expect((await s.stats()).events.entries).toBe(3);
       expect(s['db'].pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('events cached before v4 are served with end_timestamp and trigger_level_ips null, their bytes counted', async () => {
+    const path = freshPath();
+    mkdirSync(join(path, '..'), { recursive: true });
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.slice(0, 3));
+    const rows = storedEvents(0, 3, T0);
+    for (const e of rows) {
+      const { end_timestamp: _end, trigger_level_ips: _level, ...before } = e.event; // the row as sfm wrote it then
+      old.prepare('INSERT INTO events (serial, idx, key, timestamp, geo_range, fetched_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(S, e.event.index, e.key, e.event.timestamp, 'normal', T0, JSON.stringify(before));
+    }
+    old.close();
+
+    const s = new SqliteStore(path);
+    try {
+      expect(await s.getEvents(S)).toEqual(rows);
+      const served = JSON.parse(new TextDecoder().decode(await s.getEventsJson(S))) as Record<string, unknown>[];
+      for (const e of served) expect(e).toMatchObject({ end_timestamp: null, trigger_level_ips: null });
+      const text = s['db'].prepare('SELECT sum(octet_length(json)) FROM events').pluck().get() as number;
+      const totals = s['db'].prepare("SELECT bytes FROM kind_totals WHERE kind = 'events'").pluck().get() as number;
+      expect(totals - text).toBe(3 * ROW_OVERHEAD_BYTES); // every row's new text counted
     } finally {
       await s.close();
     }

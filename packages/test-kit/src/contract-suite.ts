@@ -36,7 +36,7 @@
 import fc from 'fast-check';
 import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
 import type { CacheKind, EventSyncState, LeaseHolder, Store, StoredWaveform } from '@sfm/core/cache';
-import { pendingEvent, sampleEvent, sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleTimestamp, sampleWaveform, storedEvent, storedEvents, storedPendingEvent } from './fixtures.js';
+import { pendingEvent, sampleEvent, sampleHolder, sampleMonitorLog, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleTimestamp, sampleWaveform, storedEvent, storedEvents, storedPendingEvent } from './fixtures.js';
 import { ReferenceStore } from './reference-store.js';
 
 /** The subset of a jest-like `expect(…)` the suite uses. */
@@ -271,6 +271,17 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         await store.appendEvents(S1, [e0, e1]);
         expect(await store.getEvent(S1, 0)).toEqual(e0);
         expect(await store.getEvent(S1, 1)).toEqual(e1);
+      });
+
+      it("keeps a monitor-log record's interval and trigger level, and an event's nulls for them", async () => {
+        const log = { event: sampleMonitorLog(1), key: sampleKey(1), geoRange: null, fetchedAt: T0 };
+        const all = [storedEvent(0), log, storedEvent(2)];
+        await store.appendEvents(S1, all);
+        expect(await store.getEvent(S1, 1)).toEqual(log);
+        const served = decodeJson(await store.getEventsJson(S1)) as Record<string, unknown>[];
+        expect(served).toEqual(all.map((e) => e.event));
+        expect([served[0]!.end_timestamp, served[0]!.trigger_level_ips]).toEqual([null, null]);
+        expect([served[1]!.end_timestamp, served[1]!.trigger_level_ips]).toEqual([log.event.end_timestamp, 0.5]);
       });
 
       it('getEvent is undefined outside 0..count-1', async () => {

@@ -53,18 +53,20 @@ export function sampleInfo(serial: string, overrides: Partial<DeviceInfo> = {}):
   };
 }
 
-/** A recorded waveform event with peaks and event-time project text (about 600 bytes as JSON). */
+/** A recorded waveform event with peaks and event-time project text (about 700 bytes as JSON). */
 export function sampleEvent(index: number, key: number = sampleKey(index)): Event {
   const f = 1 + (index % 7) / 10;
   return {
     index,
     key: keyToHex(key),
     timestamp: sampleTimestamp(index),
+    end_timestamp: null,
     record_type: 'waveform',
     sample_rate: 1024,
     record_time_s: 10,
     total_samples: 10240,
     pretrigger_samples: 256,
+    trigger_level_ips: null,
     peaks: {
       tran_ips: round(0.1234 * f),
       vert_ips: round(0.2345 * f),
@@ -80,6 +82,23 @@ export function sampleEvent(index: number, key: number = sampleKey(index)): Even
       notes: 'shot 2026-117; bench 3 west face; 42 holes, 89 mm, 5 ms delays; weather clear, light wind from SW',
     },
     project_pending: false,
+  };
+}
+
+/** A monitor-log record at `index`: an interval of monitoring with its trigger level, no peaks or text. */
+export function sampleMonitorLog(index: number, key: number = sampleKey(index)): Event {
+  const start = sampleTimestamp(index);
+  return {
+    ...sampleEvent(index, key),
+    end_timestamp: `${start.slice(0, 11)}23:59:59`,
+    record_type: 'monitor_log',
+    sample_rate: null,
+    record_time_s: null,
+    total_samples: null,
+    pretrigger_samples: null,
+    trigger_level_ips: 0.5,
+    peaks: { tran_ips: null, vert_ips: null, long_ips: null, mic_psi: null, pvs_ips: null },
+    project: { project: null, client: null, operator: null, sensor_location: null, notes: null },
   };
 }
 

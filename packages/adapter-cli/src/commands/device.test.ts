@@ -45,7 +45,10 @@ describe('sfm device commands against the emulated unit', () => {
     expect((await sfm('info', ...where, '--json')).json()).toMatchObject({ serial: 'BE18189', compliance: sim.unit.compliance });
     expect((await sfm('event', '1', ...where, '--json')).json()).toEqual(sim.unit.events[1]);
     expect((await sfm('status', ...where, '--json')).json()).toMatchObject({ is_monitoring: false, memory_total: 983026 });
-    expect((await sfm('storage-range', ...where, '--json')).json()).toMatchObject({ first_key: '01110000', is_empty: false });
+    const keys = sim.unit.events.map((e) => e.key);
+    const next = sim.unit.storageRange.next.toString(16).toUpperCase().padStart(8, '0');
+    expect((await sfm('storage-range', ...where, '--json')).json()).toEqual({ first_key: '01110000', last_key: keys.at(-1), next_key: next, is_empty: false });
+    expect((await sfm('storage-range', ...where)).out).toBe(`first key 01110000, last key ${keys.at(-1)}, next key ${next}\n`);
     expect((await sfm('event-index', ...where, '--json')).json()).toEqual({ lifetime_event_count: sim.unit.lifetimeRecords });
     expect((await sfm('event-index', ...where)).out).toBe(`records ever made: ${sim.unit.lifetimeRecords}\n`);
     expect((await sfm('info', ...where)).out).toMatch(/Serial\s+BE18189/);
@@ -97,8 +100,9 @@ describe('sfm device commands against the emulated unit', () => {
     expect(sim.unit.events).toHaveLength(0);
     sim.unit.recordEvent();
     const json = await sfm('erase', ...where, '--yes', '--json');
-    expect(json.json()).toMatchObject({ is_empty: true, first_key: '01110000' });
+    expect(json.json()).toEqual({ is_empty: true, first_key: '01110000', last_key: null, next_key: '01110000' });
     expect(json.err).toBe('(erased 1 event)\n');
+    expect((await sfm('storage-range', ...where)).out).toBe('no events stored (next key 01110000)\n');
   });
 
   it('bad input: clear messages and exit codes', async () => {
@@ -144,6 +148,31 @@ describe('sfm device commands against the emulated unit', () => {
     }
   });
 
+  it('config set refuses what the unit cannot record with, judged with its current setup, before writing anything', async () => {
+    sim.unit.configure({ geo_range: 'normal', trigger_level_ips: 2, alarm_level_ips: 4, sample_rate: 1024, record_time_s: 20 });
+    const writes = () => ['68', '71', '72', '82'].map((sub) => sim.server.stats.framesBySub[sub] ?? 0);
+    const before = { writes: writes(), compliance: sim.unit.compliance };
+    const cases: [string[], RegExp][] = [
+      [['trigger_level_ips=5', 'geo_range=sensitive'], /trigger_level_ips: 5 exceeds the sensitive range's full scale of 1.25 in\/s\n/],
+      [['geo_range=sensitive'], /geo_range: the sensitive range's full scale of 1.25 in\/s is below trigger_level_ips 2 \(trigger_level_ips as set on the unit\); lower it in the same write/],
+      [['alarm_level_ips=1.5'], /alarm_level_ips: 1.5 is below trigger_level_ips 2 \(trigger_level_ips as set on the unit\)/],
+      [['sample_rate=4096', 'record_time_s=16'], /record_time_s: 16 s is longer than a record at 4096 Sa\/s can be: at most 15.99 s/],
+      [['sample_rate=4096'], /sample_rate: at 4096 Sa\/s a record can be at most 15.99 s \(.*\), and record_time_s is 20 s \(record_time_s as set on the unit\)/],
+      [['record_time_s=64'], /record_time_s: must be a number from 0.25 to 63.99, got "64"/],
+    ];
+    for (const [pairs, msg] of cases) {
+      const r = await sfm('config', 'set', ...pairs, ...where);
+      expect([pairs.join(' '), r.code]).toEqual([pairs.join(' '), 2]);
+      expect(r.err, pairs.join(' ')).toMatch(msg);
+    }
+    expect(writes()).toEqual(before.writes);
+    expect(sim.unit.compliance).toEqual(before.compliance);
+    // Changing both together is judged as a whole: allowed.
+    const ok = await sfm('config', 'set', 'geo_range=sensitive', 'trigger_level_ips=1', 'alarm_level_ips=1.25', ...where, '--json');
+    expect(ok.code).toBe(0);
+    expect(ok.json()).toMatchObject({ geo_range: 'sensitive', geo_full_scale_ips: 1.25, trigger_level_ips: 1, alarm_level_ips: 1.25 });
+  });
+
   it('--out writes regular files only: a FIFO, a device and a symbolic link are refused before any download', async () => {
     const d = mkdtempSync(join(tmpdir(), 'sfm-out-'));
     const fifo = join(d, 'pipe');
@@ -163,5 +192,28 @@ describe('sfm device commands against the emulated unit', () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe('keep me');
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+});
+
+describe('sfm shows monitor-log records', () => {
+  let logSim: RunningSimulator;
+  let at: string[];
+  beforeAll(async () => {
+    logSim = await startSimulator({ events: 1, recordTimeS: 1, baud: 0, forwardDelayMs: 0 });
+    logSim.unit.recordMonitorLog({ start: new Date('2026-04-08T02:00:00Z'), stop: new Date('2026-04-08T05:30:00Z') });
+    at = ['--host', '127.0.0.1', '--tcp-port', String(logSim.address.port)];
+  });
+  afterAll(() => logSim.close());
+
+  it('events and event: the interval and the trigger level; --json the contract fields', async () => {
+    const log = logSim.unit.events[1]!;
+    const table = (await sfm('events', ...at)).out.split('\n');
+    expect(table.find((l) => l.includes(log.key))).toMatch(/2026-04-08T02:00:00\s+monitor_log\s.*\(monitored until 2026-04-08T05:30:00, trigger 0.5 in\/s\)$/);
+    expect((await sfm('event', '1', ...at)).out).toBe(
+      `Event 1  key ${log.key}  2026-04-08T02:00:00  monitor_log\n` +
+        'Monitored     2026-04-08T02:00:00 to 2026-04-08T05:30:00, nothing crossed the trigger level\n' +
+        'Trigger       0.5 in/s (geophones)\n',
+    );
+    expect((await sfm('event', '1', ...at, '--json')).json()).toMatchObject({ record_type: 'monitor_log', end_timestamp: '2026-04-08T05:30:00', trigger_level_ips: 0.5 });
   });
 });

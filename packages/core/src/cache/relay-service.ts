@@ -26,7 +26,7 @@ import { toEvent, type DeviceEvent } from '../client/device-event.js';
 import { DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { keyToHex } from '../protocol/event-key.js';
-import { storageRangeView } from '../protocol/storage-range.js';
+import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
@@ -525,12 +525,13 @@ export class RelayService implements DeviceAccess {
     force: boolean,
     stopAfterIndex?: number,
     onProgress?: SyncOptions['onSyncProgress'],
-  ): Promise<{ serial: string; outcome: CacheOutcome; unkept?: StoredEvent[] }> {
+  ): Promise<{ serial: string; outcome: CacheOutcome; range: StorageRangeKeys; unkept?: StoredEvent[] }> {
     const c = await s.unit();
     const probe = await c.readProbe();
     const serial = await s.identify(probe.serial);
     const probedAt = this.clock.now();
-    const reading = { first: probe.range.first, last: probe.range.last, counter: probe.counter };
+    const { range } = probe;
+    const reading = { first: range.first, last: range.next, counter: probe.counter };
     const cached = await this.cachedList(serial);
     let plan: SyncPlan = planSync({ count: cached.count, firstKey: cached.first?.key, sync: cached.sync }, reading, force);
 
@@ -598,11 +599,11 @@ export class RelayService implements DeviceAccess {
     }
     const sync: EventSyncState = { ...reading, complete, probedAt };
     if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, [], sync));
-    if (!kept) return { serial, outcome: 'uncached', unkept: events };
+    if (!kept) return { serial, outcome: 'uncached', range, unkept: events };
     this.syncs.set(serial, sync);
     s.synced = serial;
     s.textFirst = stopAfterIndex;
-    return { serial, outcome };
+    return { serial, outcome, range };
   }
 
   /**
@@ -949,8 +950,26 @@ export class RelayService implements DeviceAccess {
     return { lifetime_event_count: (await this.device(target, 'event-index', async (s) => (await s.unit()).readEventIndex())).event_count };
   }
 
+  /**
+   * SUB 06 read now, with the key of the last stored record, which SUB 06 does not give (it names
+   * the first key and the next one): that comes from the event list, brought up to date in the
+   * same session exactly as /device/events does it — the probe (serial, 06, 08) alone while the
+   * cached list is current, the new records' headers (kept for the list) otherwise.
+   */
   async storageRange(target: DeviceTarget): Promise<StorageRange> {
-    return storageRangeView(await this.device(target, 'storage-range', async (s) => (await s.unit()).readStorageRange()));
+    return this.device(target, 'storage-range', async (s) => {
+      const r = await this.syncEvents(s, false);
+      this.count('events', r.outcome);
+      return storageRangeView(r.range, await this.lastStoredKey(r.serial, r.unkept));
+    });
+  }
+
+  /** The key of the unit's last listed record: the last one just read, else the store's last. */
+  private async lastStoredKey(serial: string, justRead: StoredEvent[] | undefined): Promise<number | null> {
+    const read = justRead?.at(-1);
+    if (read) return read.key;
+    const count = await this.store.eventCount(serial);
+    return count > 0 ? ((await this.store.getEvent(serial, count - 1))?.key ?? null) : null;
   }
 
   async erase(target: DeviceTarget, opts: EraseOptions = {}): Promise<StorageRange> {
@@ -968,6 +987,7 @@ export class RelayService implements DeviceAccess {
         }
         return c.eraseAll();
       }),
+      null,
     );
   }
 

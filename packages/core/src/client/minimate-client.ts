@@ -10,7 +10,7 @@
 import { concatBytes } from '../protocol/bytes.js';
 import { callHomeWriteData, decodeCallHome, encodeCallHome, CALL_HOME_LENGTH } from '../protocol/call-home.js';
 import { decodeComplianceConfig, patchComplianceConfig, type ComplianceChanges } from '../protocol/compliance-config.js';
-import { checkCallHome, checkCallHomeChanges, checkComplianceChanges } from '../schema/requests.js';
+import { checkCallHome, checkCallHomeChanges, checkComplianceChanges, checkComplianceWrite } from '../schema/requests.js';
 import { COMPLIANCE_LENGTH, COMPLIANCE_PAGES } from '../protocol/conventions.js';
 import { decodeEventIndex, EVENT_INDEX_LENGTH, type EventIndex } from '../protocol/event-index.js';
 import { decodeEventKeyReply, EVENT_KEY_REPLY_LENGTH, keyToHex } from '../protocol/event-key.js';
@@ -21,9 +21,9 @@ import { decodeFullConfig, FULL_CONFIG_LENGTH, type FullConfig } from '../protoc
 import { decodeMonitorStatus, MONITOR_STATUS_LENGTH } from '../protocol/monitor-status.js';
 import { POLL_DATA_LENGTH } from '../protocol/poll.js';
 import { decodeSerialNumber, SERIAL_BLOCK_LENGTH, type SerialNumberBlock } from '../protocol/serial-number.js';
-import { decodeStorageRange, STORAGE_RANGE_LENGTH, type StorageRangeKeys } from '../protocol/storage-range.js';
+import { decodeStorageRange, isEmptyRange, STORAGE_RANGE_LENGTH, type StorageRangeKeys } from '../protocol/storage-range.js';
 import { SUB } from '../protocol/sub-codes.js';
-import { decodeWaveformHeader, headerLengthFromProbe, type FullEventHeader, type WaveformHeader } from '../protocol/waveform-header.js';
+import { decodeWaveformHeader, headerLengthFromProbe, type FullEventHeader, type MonitorLogHeader, type WaveformHeader } from '../protocol/waveform-header.js';
 import { decodeWaveformRecord, WAVEFORM_RECORD_LENGTH, type WaveformRecord } from '../protocol/waveform-record.js';
 import {
   BULK_PAGE_TEXT, BULK_PAGE_UNIT, bodyFromEventFileData, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame,
@@ -497,17 +497,20 @@ export class MiniMateClient {
     await this.readStorageRange();
     await this.command(SUB.ERASE_CONFIRM, 'erase confirm');
     const range = await this.readStorageRange();
-    if (range.first !== range.last) throw new ProtocolError(`${this.describe}: the unit still holds events after erase`);
+    if (!isEmptyRange(range)) throw new ProtocolError(`${this.describe}: the unit still holds events after erase`);
     return range;
   }
 
   /**
    * Partial compliance write: reads the blocks, changes only the given fields, writes them back
    * with the documented sequence 68→73, 71×3→72, 82→83, 69→74→72, and reads back to confirm.
+   * The unit's setup with the changes applied is judged first (checkComplianceWrite): a write the
+   * unit could not record with is refused before anything is written.
    */
   async writeCompliance(changes: ComplianceChanges): Promise<ComplianceConfig> {
     checkComplianceChanges(changes);
     const raw = await this.readComplianceRaw();
+    checkComplianceWrite(decodeComplianceConfig(raw), changes);
     const index = await this.readBlock(SUB.EVENT_INDEX, EVENT_INDEX_LENGTH, params(), 'event index');
     const block09 = await this.readBlock(SUB.WAVEFORM_DATA_BLOCK, 0xca, params(), 'waveform-data block');
     const patched = patchComplianceConfig(raw, changes);
@@ -561,10 +564,12 @@ function bytesMatch(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function monitorLogEvent(key: number, h: Extract<WaveformHeader, { kind: 'monitor_log' }>): DeviceEvent {
+/** A monitor-log record: its interval and trigger level, from its 0A header alone (it has no 0C or 5A data). */
+function monitorLogEvent(key: number, h: MonitorLogHeader): DeviceEvent {
   return {
-    key, timestamp: h.start_time, record_type: 'monitor_log', sample_rate: null, record_time_s: null,
-    total_samples: null, pretrigger_samples: null, geo_range: null, peaks: NO_PEAKS, project: NO_TEXT, projectPending: false,
+    key, timestamp: h.start_time, end_timestamp: h.stop_time, record_type: 'monitor_log', sample_rate: null, record_time_s: null,
+    total_samples: null, pretrigger_samples: null, trigger_level_ips: h.trigger_level_ips, geo_range: null, peaks: NO_PEAKS, project: NO_TEXT,
+    projectPending: false,
   };
 }
 
@@ -572,11 +577,13 @@ function fullEvent(key: number, header: FullEventHeader, record: WaveformRecord,
   return {
     key,
     timestamp: header.timestamp ?? record.timestamp,
+    end_timestamp: null,
     record_type: record.record_type,
     sample_rate: header.sample_rate,
     record_time_s: header.record_time_s,
     total_samples: header.total_samples,
     pretrigger_samples: header.pretrigger_samples,
+    trigger_level_ips: null,
     geo_range: header.geo_range,
     peaks: record.peaks,
     project: text,

@@ -25,6 +25,12 @@ export { BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_CHUNK_STEP };
 const STRT_MAGIC = asciiBytes('STRT');
 export const STRT_RECORD_MARKER = 0x46;
 
+/**
+ * The STRT record counts an event's samples per channel in a u16 (protocol.md §12.4, early
+ * reading [C]): no record can hold more, whatever its rate and length.
+ */
+export const MAX_SAMPLES_PER_CHANNEL = 0xffff;
+
 export interface StrtRecord {
   sample_rate: number;
   total_samples: number;
@@ -35,6 +41,9 @@ export interface StrtRecord {
 
 /** Content of the probe reply: the 21-byte STRT record and the 6-byte preamble. */
 export function encodeProbeReply(strt: StrtRecord): Uint8Array {
+  if (!Number.isInteger(strt.total_samples) || strt.total_samples < 0 || strt.total_samples > MAX_SAMPLES_PER_CHANNEL) {
+    throw new PayloadError(`a STRT record counts 0–${MAX_SAMPLES_PER_CHANNEL} samples per channel, got ${strt.total_samples}`);
+  }
   const out = new Uint8Array(STRT.length + STRT_PREAMBLE.length);
   out.set(STRT_MAGIC, 0);
   putU16be(out, STRT.sampleRate, strt.sample_rate);

@@ -38,13 +38,26 @@ export const FULL_HEADER = {
   geoRange: 23, // u8: 0 normal, 1 sensitive (the event's, for scaling its waveform)
   serial: 24, // 8 ASCII
 } as const;
-/** Monitor-log (partial) header (44 bytes): start/stop times, serial, "Geo: " + trigger level. */
+/**
+ * Monitor-log (partial) header (44 bytes), protocol.md §10.4. The notes know its content, not its
+ * offsets: the start and stop times next to each other, with one byte between them when both
+ * share mm:ss [C]; the serial, found by looking for "BE"; the geophone trigger level, found by
+ * looking for "Geo: ". sfm writes them in that order: start, [gap], stop, the serial in an 8-byte
+ * NUL-padded slot, then "Geo: " and the level as text ("0.5 in/s") NUL-padded to the end. The
+ * decoder finds what it can wherever it is and never needs these offsets but the start time's.
+ */
 export const PARTIAL_HEADER = {
   startTime: 0,
+  /** Where the stop time sits: right after the start time, or one byte later (the gap). */
   stopTime: 8,
-  serial: 16,
-  geoLabel: 24, // "Geo: "
-  geoTrigger: 29, // f32 in/s
+  stopTimeAfterGap: 9,
+  /** The byte in the gap: 00 reads as day 0, which no timestamp has, so the decoder steps over it. */
+  gapByte: 0x00,
+  serialWidth: 8,
+  serialMark: 'BE',
+  geoLabel: 'Geo: ',
+  /** The unit the level's text ends with; a level given in another unit is not read as in/s. */
+  geoUnit: 'in/s',
 } as const;
 /** Record type codes used in 0A and 0C. */
 export const RECORD_TYPE_CODE = { waveform: 0x01, histogram: 0x02 } as const;

@@ -106,7 +106,7 @@ export function decodeDeviceContent(f: DeviceFrame): unknown {
     case SUB.EVENT_INDEX:
       return has(EVENT_INDEX_LENGTH) ? decodeEventIndex(content) : undefined;
     case SUB.STORAGE_RANGE:
-      return has(STORAGE_RANGE_LENGTH) ? storageRangeView(decodeStorageRange(content)) : undefined;
+      return has(STORAGE_RANGE_LENGTH) ? storageRangeView(decodeStorageRange(content), null) : undefined; // the last key needs the walk
     case SUB.FIRST_EVENT_KEY:
     case SUB.NEXT_EVENT_KEY:
       if (!has(4)) return undefined;

@@ -91,12 +91,13 @@ describe('encode ∘ decode is the identity for every payload type', () => {
   it('full config', () => fc.assert(fc.property(fc.record({ firmware: ascii(16).map((s) => s || null), dsp_version: ascii(8).map((s) => s || null), calibration_date: fc.option(iso.map((t) => t.slice(0, 10)), { nil: null }) }), (c) => void expect(decodeFullConfig(encodeFullConfig(c))).toEqual(c))));
   it('compliance config', () => fc.assert(fc.property(complianceSettings, (s) => void expect(decodeComplianceConfig(encodeComplianceConfig(s))).toEqual(s))));
   it('event index', () => fc.assert(fc.property(fc.record({ event_count: fc.integer({ min: 0, max: 0xffffffff }), backlight: u8, power_save: u8 }), (x) => void expect(decodeEventIndex(encodeEventIndex(x))).toEqual(x))));
-  it('storage range', () => fc.assert(fc.property(fc.record({ first: fc.integer({ min: 0, max: 0xffffffff }), last: fc.integer({ min: 0, max: 0xffffffff }) }), (x) => void expect(decodeStorageRange(encodeStorageRange(x))).toEqual(x))));
+  it('storage range', () => fc.assert(fc.property(fc.record({ first: fc.integer({ min: 0, max: 0xffffffff }), next: fc.integer({ min: 0, max: 0xffffffff }) }), (x) => void expect(decodeStorageRange(encodeStorageRange(x))).toEqual(x))));
   it('event key replies and key text', () => fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (k) => { expect(decodeEventKeyReply(encodeEventKeyReply(k))).toBe(k); expect(keyFromHex(keyToHex(k))).toBe(k); })));
   it('monitor status', () => fc.assert(fc.property(fc.record({ is_monitoring: fc.boolean(), battery_v: fc.integer({ min: 0, max: 65535 }).map((n) => n / 100), memory_total: fc.integer({ min: 0, max: 0xffffffff }), memory_free: fc.integer({ min: 0, max: 0xffffffff }), clock: fc.option(iso, { nil: null }) }), (s: MonitorStatus) => void expect(decodeMonitorStatus(encodeMonitorStatus(s))).toEqual(s))));
   it('waveform header, full and monitor-log', () => {
     const full = fc.record({ kind: fc.constant('full' as const), timestamp: fc.option(iso, { nil: null }), record_type: fc.constantFrom('waveform', 'histogram' as const), sample_rate: fc.constantFrom(1024, 2048, 4096), total_samples: fc.integer({ min: 0, max: 0xffffffff }), pretrigger_samples: fc.integer({ min: 0, max: 0xffffffff }), record_time_s: typed(0.5, 100, 0.5), geo_range: fc.constantFrom('normal', 'sensitive' as const), serial: ascii(8) });
-    const log = fc.record({ kind: fc.constant('monitor_log' as const), start_time: fc.option(iso, { nil: null }), stop_time: fc.option(iso, { nil: null }), serial: ascii(8), geo_trigger_ips: fc.option(typed(0.005, 10, 0.005), { nil: null }) });
+    const serial = fc.option(fc.stringMatching(/^BE[0-9]{1,6}$/), { nil: null });
+    const log = fc.record({ kind: fc.constant('monitor_log' as const), start_time: fc.option(iso, { nil: null }), stop_time: fc.option(iso, { nil: null }), serial, trigger_level_ips: fc.option(typed(0.005, 10, 0.005), { nil: null }) });
     fc.assert(fc.property(fc.oneof(full, log), (h: WaveformHeader) => void expect(decodeWaveformHeader(encodeWaveformHeader(h), h.kind === 'full' ? 0x46 : 0x2c)).toEqual(h)));
   });
   it('waveform record (0C)', () => {
@@ -223,7 +224,10 @@ describe('5A request frames', () => {
   it('a response echoes the request offset byte and params', () => {
     expect(toHex(echoHeader(0x2c, params()))).toBe('2C 00 00 00 00 00 00 00 00 00 00');
   });
-  it('storage range view: empty when first == last', () => {
-    expect(storageRangeView({ first: 0x01110000, last: 0x01110000 })).toEqual({ first_key: '01110000', last_key: '01110000', is_empty: true });
+  it('storage range view: SUB 06 gives the first and the next key; the last key is the caller\'s, null when empty', () => {
+    expect(storageRangeView({ first: 0x01110000, next: 0x01110000 }, null)).toEqual({ first_key: '01110000', last_key: null, next_key: '01110000', is_empty: true });
+    expect(storageRangeView({ first: 0x01110000, next: 0x01110000 }, 0x01110000)).toMatchObject({ last_key: null, is_empty: true });
+    expect(storageRangeView({ first: 0x01110000, next: 0x01119600 }, 0x01117800)).toEqual({ first_key: '01110000', last_key: '01117800', next_key: '01119600', is_empty: false });
+    expect(storageRangeView({ first: 0x01110000, next: 0x01119600 }, null)).toMatchObject({ last_key: null, is_empty: false });
   });
 });

@@ -3,3 +3,4 @@ export * from './shapes.js';
 export * from './check.js';
 export type { Static, TSchema, TObject } from '@sinclair/typebox';
 export * from './requests.js';
+export * from './compliance-rules.js';

@@ -9,6 +9,8 @@
 import { Type, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion } from '@sinclair/typebox';
 import { SAMPLE_RATES } from '../protocol/compliance-config.js';
 import { TEXT_FIELDS } from '../protocol/conventions.js';
+import { geoFullScaleIps } from '../protocol/units.js';
+import { COMPLIANCE_RULE_TEXTS, longestRecordS } from './compliance-rules.js';
 import { CHANNEL_NAMES } from '../protocol/waveform-body.js';
 import { CACHE_KINDS } from '../cache/store.js';
 import { ERROR_CODES } from '../errors.js';
@@ -43,19 +45,24 @@ const textOf = (what: string) =>
 
 export const ProjectText = Shape('ProjectText', 'Project text.', textOf('at event time'));
 
+/** No geophone level can be above the widest range's full scale (protocol.md §8.2). */
+const WIDEST_FULL_SCALE_IPS = Math.max(...GEO_RANGES.map(geoFullScaleIps));
+
 /**
  * The compliance fields with the limits a write must keep (what a unit can hold); the config the
  * unit reports is the same fields, nullable and unbounded. geo_full_scale_ips follows geo_range.
+ * The limits across fields are compliance-rules.ts'; each single-field limit here is the loosest
+ * those allow (the record time at the slowest rate, a level at the widest range).
  */
 export const COMPLIANCE_FIELDS = {
   recording_mode: OneOf(RECORDING_MODES, 'how the unit records'),
   // A unit reports the rate it holds; a write may only set one it supports.
   sample_rate: Type.Integer({ description: 'samples per second per channel', enum: [...SAMPLE_RATES] }),
-  record_time_s: Type.Number({ description: 'seconds recorded per event', minimum: 0.25, maximum: 600 }),
+  record_time_s: Type.Number({ description: 'seconds recorded per event (the longest depends on sample_rate)', minimum: 0.25, maximum: longestRecordS(Math.min(...SAMPLE_RATES)) }),
   histogram_interval_s: Type.Integer({ description: 'seconds per histogram interval', minimum: 1, maximum: 65535 }),
   geo_range: OneOf(GEO_RANGES, 'geophone range (geo_full_scale_ips follows)'),
-  trigger_level_ips: Type.Number({ description: 'geophone trigger level, in/s', minimum: 0.005, maximum: 10 }),
-  alarm_level_ips: Type.Number({ description: 'geophone alarm level, in/s', minimum: 0.005, maximum: 10 }),
+  trigger_level_ips: Type.Number({ description: 'geophone trigger level, in/s (at most the range\'s full scale)', minimum: 0.005, maximum: WIDEST_FULL_SCALE_IPS }),
+  alarm_level_ips: Type.Number({ description: 'geophone alarm level, in/s (at least the trigger level, at most the range\'s full scale)', minimum: 0.005, maximum: WIDEST_FULL_SCALE_IPS }),
   mic_trigger_psi: Type.Number({ description: 'microphone trigger level, psi', minimum: 0.0001, maximum: 1.2 }),
   mic_alarm_psi: Type.Number({ description: 'microphone alarm level, psi', minimum: 0.0001, maximum: 1.2 }),
   ...(Object.fromEntries(
@@ -79,7 +86,7 @@ export const ComplianceConfig = Shape('ComplianceConfig', 'The compliance (recor
 /** POST /device/config: the compliance fields to change (at least one). */
 export const ComplianceChanges = Type.Partial(Type.Object(COMPLIANCE_FIELDS), {
   $id: 'ComplianceChanges',
-  description: 'The compliance fields to change (at least one); the rest of the block is read back from the unit and written unchanged. geo_full_scale_ips is not writable: it follows geo_range.',
+  description: `The compliance fields to change (at least one); the rest of the block is read back from the unit and written unchanged. geo_full_scale_ips is not writable: it follows geo_range. The unit's setup with the changes applied must keep these rules across fields, or nothing is written (400 INVALID_REQUEST naming the field and the limit): ${COMPLIANCE_RULE_TEXTS.map((t, i) => `(${i + 1}) ${t}`).join('; ')}.`,
   additionalProperties: false,
   minProperties: 1,
 });
@@ -106,15 +113,17 @@ export const EventPeaks = Shape('Peaks', 'Peak values of the event.', {
   pvs_ips: Nullable(Type.Number({ description: 'peak vector sum, in/s' })),
 });
 
-export const Event = Shape('Event', 'One stored event: header, peaks and the project text in force when it was recorded.', {
+export const Event = Shape('Event', 'One stored record: header, peaks and the project text in force when it was recorded. A monitor_log record stands for an interval of monitoring in which nothing crossed the trigger level: it has a start (timestamp), an end (end_timestamp) and the trigger level, no waveform, peaks or text.', {
   index: Type.Integer({ description: '0-based position on the unit' }),
   key: Type.String({ description: 'the unit\'s event key, 8 hex digits', pattern: '^[0-9A-F]{8}$', examples: ['0111245A'] }),
-  timestamp: Nullable(Type.String({ description: 'when the event was recorded, unit-local time without a zone', examples: ['2026-04-08T01:59:45'] })),
+  timestamp: Nullable(Type.String({ description: 'when the event was recorded (a monitor_log record: when its monitoring started), unit-local time without a zone', examples: ['2026-04-08T01:59:45'] })),
+  end_timestamp: Nullable(Type.String({ description: 'when a monitor_log record\'s monitoring stopped, unit-local time without a zone; null for waveform and histogram events (their headers give a start and a length, not an end)', examples: ['2026-04-08T03:00:00'] })),
   record_type: OneOf(RECORD_TYPES, 'what the record holds'),
   sample_rate: Nullable(Type.Integer({ description: 'samples per second per channel' })),
   record_time_s: Nullable(Type.Number({ description: 'seconds recorded' })),
   total_samples: Nullable(Type.Integer({ description: 'samples per channel' })),
   pretrigger_samples: Nullable(Type.Integer({ description: 'samples before the trigger' })),
+  trigger_level_ips: Nullable(Type.Number({ description: 'the geophone trigger level in force, in/s, as the record gives it (a monitor_log record\'s "Geo:" level); null when the record does not give it — the headers of waveform and histogram events do not' })),
   peaks: EventPeaks,
   project: ProjectText,
   project_pending: Type.Boolean({ description: 'true while the event-time project text is still to be read (its fields are null until then, never invented); sfm reads the list first and the text after' }),
@@ -170,10 +179,11 @@ export const MonitorStatus = Shape('MonitorStatus', 'Monitoring state, battery, 
   clock: Nullable(Type.String({ description: 'the unit clock, unit-local time without a zone' })),
 });
 
-export const StorageRange = Shape('StorageRange', 'First and last event key (SUB 06).', {
-  first_key: Type.String({ description: 'key of the first stored event, 8 hex digits' }),
-  last_key: Type.String({ description: 'key after the last stored event, 8 hex digits' }),
-  is_empty: Type.Boolean({ description: 'no events are stored' }),
+export const StorageRange = Shape('StorageRange', 'Where the unit\'s stored records lie (SUB 06, and the event list for the last key).', {
+  first_key: Type.String({ description: 'key of the first stored record, 8 hex digits (equal to next_key when nothing is stored)', examples: ['01110000'] }),
+  last_key: Nullable(Type.String({ description: 'key of the last stored record (event or monitor log), 8 hex digits; null when nothing is stored', examples: ['01117800'] })),
+  next_key: Type.String({ description: 'the key the next record will get, 8 hex digits', examples: ['01119600'] }),
+  is_empty: Type.Boolean({ description: 'no records are stored (first_key equals next_key)' }),
 });
 
 export const EventIndex = Shape('EventIndex', 'The unit\'s lifetime record counter (SUB 08).', {

@@ -2,7 +2,7 @@
 import { withSession, type ClientOptions, type MiniMateClient } from '../client/minimate-client.js';
 import { toEvent } from '../client/device-event.js';
 import { keyToHex } from '../protocol/event-key.js';
-import { storageRangeView } from '../protocol/storage-range.js';
+import { isEmptyRange, storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import type { CallHomeChanges, CallHomeConfig, Event, EventList } from '../model.js';
@@ -69,8 +69,13 @@ export class DirectDeviceAccess implements DeviceAccess {
     return { lifetime_event_count: (await this.session(target, (c) => c.readEventIndex())).event_count };
   }
 
+  /** SUB 06, and the walk for the last stored record's key (SUB 06 gives the first and the next key). */
   async storageRange(target: DeviceTarget) {
-    return storageRangeView(await this.session(target, (c) => c.readStorageRange()));
+    return this.session(target, async (c) => {
+      const range = await c.readStorageRange();
+      const keys = isEmptyRange(range) ? [] : await c.listKeys();
+      return storageRangeView(range, keys.at(-1)?.key ?? null);
+    });
   }
 
   startMonitoring(target: DeviceTarget) {
@@ -99,6 +104,7 @@ export class DirectDeviceAccess implements DeviceAccess {
         if (opts.onCount) opts.onCount((await c.listKeys()).length);
         return c.eraseAll();
       }),
+      null,
     );
   }
 }
