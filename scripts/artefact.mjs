@@ -14,7 +14,8 @@
  * into this checkout: it runs from wherever it is copied. The server is not bundled: the files are
  * tsc's output, as in development.
  *
- * `pnpm deploy` gathers the files (from the packages scripts/setup.sh put in pnpm's store, offline);
+ * `pnpm deploy` gathers the files from the packages scripts/setup.sh put in pnpm's store (the
+ * registry is asked only for metadata the store lacks);
  * they are then copied — not hard-linked to the store — through the filter below.
  */
 import { spawnSync } from 'node:child_process';
@@ -192,7 +193,7 @@ function main() {
   const staging = mkdtempSync(join(tmpdir(), 'sfm-artefact-'));
   try {
     const deployed = join(staging, 'app');
-    run('pnpm', ['--filter', APP, 'deploy', '--prod', '--offline', '--node-linker', 'hoisted', '--reporter', 'append-only', deployed], { env });
+    run('pnpm', ['--filter', APP, 'deploy', '--prod', '--prefer-offline', '--node-linker', 'hoisted', '--reporter', 'append-only', deployed], { env });
     copyKept(deployed, partial);
     settleManifests(partial);
     mkdirSync(join(partial, 'bin'));

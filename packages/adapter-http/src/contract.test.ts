@@ -72,7 +72,7 @@ describe('the contract checker rejects what the document does not declare', () =
 
   it('the debug form of an event: raw as hex, never beside a plain event', () => {
     const event = {
-      index: 0, key: '0111245A', timestamp: null, record_type: 'waveform', sample_rate: null, record_time_s: null, total_samples: null, pretrigger_samples: null,
+      index: 0, key: '0111245A', timestamp: null, end_timestamp: null, trigger_level_ips: null, record_type: 'waveform', sample_rate: null, record_time_s: null, total_samples: null, pretrigger_samples: null,
       peaks: { tran_ips: null, vert_ips: null, long_ips: null, mic_psi: null, pvs_ips: null },
       project: { project: null, client: null, operator: null, sensor_location: null, notes: null }, project_pending: false,
     };
