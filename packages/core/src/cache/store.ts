@@ -6,13 +6,19 @@
  * name and its IP) is one unit. Which serial answers at an address is the *identity* of that
  * address, confirmed at a time (the identity window of the truth rules).
  *
+ * One data model, two views. Every event read from a unit is archived once, by (serial,
+ * timestamp, key), and kept for good; a unit's *live list* (what it holds now, by index) is a view
+ * of archived events. An erase, a refill or another unit at the address changes the live list and
+ * never the archive. Waveforms are kept by (serial, key, timestamp): a cached waveform and an
+ * archived one are the same row. The archive's reads and the fleet are `store.archive`.
+ *
  * The data methods are asynchronous: a networked store cannot answer synchronously. Two things
  * stay synchronous because hits must not wait for them: `pollChanges()` (has another process
  * written since?) and the lease bookkeeping of `UnitLocks` lives in core. Every multi-row write is
  * atomic: a reader sees all of it or none of it.
  */
 import { SfmError } from '../errors.js';
-import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '../model.js';
+import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText, RecordType, Session, Unit } from '../model.js';
 
 /** A cached event whose event-time project text is still to be read. */
 export interface PendingText {
@@ -146,10 +152,77 @@ export interface LeaseStore {
   wanted(key: string, owner: string): Promise<boolean>;
 }
 
+/** GET /db/events: filters (all optional, combined with AND) and a page. */
+export interface ArchiveEventQuery {
+  serial?: string;
+  /** Unit-local ISO times (YYYY-MM-DDTHH:MM:SS), inclusive; an event with no timestamp matches neither. */
+  from?: string;
+  to?: string;
+  /** The unit's own peak vector sum at least this, in/s. */
+  minPvsIps?: number;
+  /** The event-time project name contains this (case-insensitive). */
+  project?: string;
+  recordType?: RecordType;
+  falseTrigger?: boolean;
+  /** Events per page (1 or more). */
+  limit: number;
+  /** A previous page's nextCursor: the page after it. A cursor this store did not make is a StoreError. */
+  cursor?: string;
+}
+
+/** A page, newest first; nextCursor is null on the last one. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** What retention may remove: events received before `receivedBefore`, waveforms beyond a byte budget (oldest first). */
+export interface RetentionPolicy {
+  receivedBefore?: Millis;
+  waveformBytes?: number;
+}
+
+/**
+ * The archive's reads, the operator's review, sessions and the fleet. Events reach the archive
+ * through Store.appendEvents and waveforms through Store.putWaveform — every path in (call-up,
+ * call-home, import) writes through those two.
+ *
+ * Rules: an archived event is never removed except by `retain`, and never while it is in a live
+ * list; `events()` pages newest first by (timestamp, id) — no timestamp sorts oldest — and is
+ * complete and free of duplicates under concurrent inserts (an event inserted during paging with
+ * a position after the cursor is on a later page; none appears twice); a Unit exists for every
+ * serial with an identity, info, status, event or session, and never without a serial.
+ */
+export interface Archive {
+  /** Survives a restart (false for the memory store, which also evicts to keep its byte bound). */
+  readonly persistent: boolean;
+  events(q: ArchiveEventQuery): Promise<Page<ArchivedEvent>>;
+  event(id: number): Promise<ArchivedEvent | undefined>;
+  /** The archived event's waveform, when it was downloaded. */
+  waveform(id: number): Promise<StoredWaveform | undefined>;
+  /** The operator's review; undefined when no such event. */
+  review(id: number, changes: { falseTrigger?: boolean; notes?: string | null }): Promise<ArchivedEvent | undefined>;
+  /** Keeps (or clears) the event's analysis summary; false when no such event. */
+  setAnalysis(id: number, summary: AnalysisSummary | null): Promise<boolean>;
+  /** Every unit, newest activity (last_seen) first. */
+  units(): Promise<Unit[]>;
+  unit(serial: string): Promise<Unit | undefined>;
+  /** Records a session (its serial's unit is seen then); answers it with its id. */
+  recordSession(session: Omit<Session, 'id'>): Promise<Session>;
+  /** Sessions newest first, optionally of one serial. */
+  sessions(q: { serial?: string; limit: number; cursor?: string }): Promise<Page<Session>>;
+  stats(): Promise<Omit<ArchiveStats, 'retention_removed'>>;
+  /** Removes what the policy allows (never an event in a live list, nor its waveform); what it removed. */
+  retain(policy: RetentionPolicy): Promise<{ events: number; waveforms: number; bytes: number }>;
+  /** Resolves once everything committed so far survives a crash of the machine (before an erase). */
+  durable(): Promise<void>;
+}
+
 export interface Store {
   readonly kind: string;
   readonly capabilities: StoreCapabilities;
   readonly leases: LeaseStore;
+  readonly archive: Archive;
 
   /**
    * Synchronous and cheap (it runs before every hit): learns what other processes wrote since
@@ -181,9 +254,11 @@ export interface Store {
   eventCount(serial: string): Promise<number>;
   /**
    * Appends events after the cached ones (their `event.index` must continue the sequence) and,
-   * when `sync` is given, records the sync state — in one transaction.
+   * when `sync` is given, records the sync state — in one transaction. Each event is archived:
+   * one already archived with the same (timestamp, key) is refreshed in place (its fields, not its
+   * id, received time, source or review). Answers how many were new to the archive.
    */
-  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void>;
+  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState, source?: EventSource): Promise<{ archivedNew: number }>;
   /** The cached events whose event-time project text is still to be read, in index order. */
   pendingTexts(serial: string): Promise<PendingText[]>;
   /**
@@ -191,14 +266,13 @@ export interface Store {
    * false) while it still has `key`; false when it does not (the list changed meanwhile).
    */
   fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean>;
-  /**
-   * Drops the unit's live list, its sync state and — unless `keepWaveforms` — its waveforms.
-   */
-  dropEvents(serial: string, opts?: { keepWaveforms?: boolean }): Promise<{ events: number; waveforms: number }>;
+  /** Drops the unit's live list and its sync state (the archive keeps the events); how many were live. */
+  dropEvents(serial: string): Promise<{ events: number }>;
 
-  /** A waveform, only while its (key, timestamp) identity matches. */
+  /** The waveform of the event (serial, key, timestamp). */
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined>;
-  putWaveform(serial: string, w: StoredWaveform): Promise<void>;
+  /** Keeps a waveform by its identity (replacing one of the same identity); true when it was new. */
+  putWaveform(serial: string, w: StoredWaveform): Promise<boolean>;
   /** The waveform's document alone (no samples decoded), only while (key, timestamp) match and it has one. */
   getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined>;
 
@@ -206,7 +280,10 @@ export interface Store {
   putStatus(serial: string, status: MonitorStatus, fetchedAt: Millis): Promise<void>;
   deleteStatus(serial: string): Promise<boolean>;
 
-  /** Forgets the address's identity and every entry of the unit that answered there; counts per kind. */
+  /**
+   * Forgets the address's identity and the cache's view of the unit that answered there (its
+   * info, status, live list and sync state; the archive and its waveforms stay); counts per kind.
+   */
   clearConnection(connKey: string): Promise<Record<CacheKind, number>>;
   stats(): Promise<Record<CacheKind, KindStats>>;
   close(): Promise<void>;

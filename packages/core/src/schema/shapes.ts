@@ -258,6 +258,88 @@ export const CacheCleared = Shape('CacheCleared', 'What DELETE /cache/device rem
   cleared: Type.Object(perKind(() => Type.Integer({ description: 'entries removed' })), { description: 'Entries removed per kind.', additionalProperties: false }),
 });
 
+// --- the archive and the fleet (/db/*) ------------------------------------------------------------
+
+export const EVENT_SOURCES = ['call-up', 'call-home', 'import'] as const;
+export const SESSION_KINDS = ['call-up', 'call-home'] as const;
+export const COMPLIANCE_VERDICTS = ['pass', 'fail', 'n/a'] as const;
+
+export const AnalysisSummary = Shape('AnalysisSummary', 'The headline figures of an archived event\'s analysis (analysis.md), kept with the event once its waveform was analysed.', {
+  pvs_ips: Nullable(Type.Number({ description: 'peak vector sum from the waveform, in/s' })),
+  max_ppv_ips: Nullable(Type.Number({ description: 'the largest peak particle velocity of the three geophone channels, in/s' })),
+  dominant_freq_hz: Nullable(Type.Number({ description: 'the zero-crossing frequency of the channel with the largest PPV, Hz' })),
+  compliance: OneOf(COMPLIANCE_VERDICTS, 'the verdict under the configured standard'),
+});
+
+const { index: _liveIndex, ...archivedEventFields } = Event.properties;
+
+export const ArchivedEvent = Shape('ArchivedEvent', 'An event as the archive keeps it for good: every field of Event but its live index, and what the archive adds. One row per (serial, timestamp, key), whatever later happened on the unit (erase, refill, swap).', {
+  id: Type.Integer({ description: 'the archive\'s id of the event (stable)' }),
+  serial: Type.String({ description: 'the serial of the unit that recorded it' }),
+  ...archivedEventFields,
+  received_at: Type.String({ description: 'when sfm first read it from the unit, UTC ISO 8601', format: 'date-time' }),
+  source: OneOf(EVENT_SOURCES, 'how it reached the archive'),
+  has_waveform: Type.Boolean({ description: 'its waveform was downloaded and is kept (GET /db/events/{id}/waveform)' }),
+  false_trigger: Type.Boolean({ description: 'an operator marked it a false trigger (PATCH /db/events/{id})' }),
+  notes: Nullable(Type.String({ description: 'the operator\'s notes' })),
+  analysis_summary: Nullable(AnalysisSummary),
+});
+
+export const ArchivedEventPage = Shape('ArchivedEventPage', 'A page of archived events, newest first.', {
+  events: Type.Array(ArchivedEvent),
+  next_cursor: Nullable(Type.String({ description: 'give it as cursor for the next page; null on the last page' })),
+});
+
+export const EventReview = Shape('EventReview', 'The operator\'s review of an archived event: the fields to change.', {
+  false_trigger: Type.Optional(Type.Boolean({ description: 'mark or unmark it as a false trigger' })),
+  notes: Type.Optional(Nullable(Type.String({ maxLength: 4000, description: 'free text (null clears it)' }))),
+});
+
+export const Session = Shape('Session', 'One session with a unit that read its events: a call-up sync (sfm dialled) or a call-home (the unit dialled).', {
+  id: Type.Integer({ description: 'the session\'s id' }),
+  serial: Type.String({ description: 'the unit\'s serial' }),
+  kind: OneOf(SESSION_KINDS, 'who dialled'),
+  peer: Type.String({ description: 'the unit\'s address: its connection key (call-up) or the calling modem\'s address (call-home)' }),
+  started_at: Type.String({ description: 'UTC ISO 8601', format: 'date-time' }),
+  duration_s: Type.Number({ description: 'seconds the session lasted' }),
+  events_new: Type.Integer({ description: 'events the archive did not hold before' }),
+  waveforms_new: Type.Integer({ description: 'waveforms the archive did not hold before' }),
+  erased: Type.Boolean({ description: 'the unit was erased in this session (after everything was archived)' }),
+  result: Type.String({ description: 'ok, or the error code that ended it' }),
+  capture: Nullable(Type.String({ description: 'the name of the raw capture kept for this session' })),
+});
+
+export const SessionPage = Shape('SessionPage', 'A page of sessions, newest first.', {
+  sessions: Type.Array(Session),
+  next_cursor: Nullable(Type.String({ description: 'give it as cursor for the next page; null on the last page' })),
+});
+
+export const Unit = Shape('Unit', 'A unit sfm has talked to, from everything it saw of it (identity, info, status, events, sessions).', {
+  serial: Type.String({ description: 'the unit\'s serial' }),
+  first_seen: Type.String({ description: 'when sfm first heard from it, UTC ISO 8601', format: 'date-time' }),
+  last_seen: Type.String({ description: 'when sfm last heard from it, UTC ISO 8601', format: 'date-time' }),
+  last_address: Nullable(Type.String({ description: 'the connection key it last answered at' })),
+  last_session: Nullable(Session),
+  event_count: Type.Integer({ description: 'events the archive holds for it' }),
+  last_event: Nullable(ArchivedEvent),
+  last_status: Nullable(MonitorStatus),
+  info: Nullable(DeviceInfo),
+});
+
+export const ArchiveStats = Shape('ArchiveStats', 'What the archive holds, and what retention removed since the server started.', {
+  persistent: Type.Boolean({ description: 'the archive survives a restart (false for the memory store, which also evicts to stay in its byte budget)' }),
+  units: Type.Integer({ description: 'units seen' }),
+  events: Type.Integer({ description: 'archived events' }),
+  waveforms: Type.Integer({ description: 'archived waveforms' }),
+  event_bytes: Type.Integer({ description: 'bytes of archived events' }),
+  waveform_bytes: Type.Integer({ description: 'bytes of archived waveforms (samples and documents)' }),
+  sessions: Type.Integer({ description: 'sessions recorded' }),
+  retention_removed: Type.Object(
+    { events: Type.Integer({ description: 'events removed' }), waveforms: Type.Integer({ description: 'waveforms removed' }), bytes: Type.Integer({ description: 'bytes freed' }) },
+    { description: 'What retention removed since the server started.', additionalProperties: false },
+  ),
+});
+
 export const Ready = Shape('Ready', 'The server takes work: its store answers and it is not shutting down.', {
   status: Type.Literal('ready', { description: 'always ready (otherwise the answer is 503 with the reason)' }),
   store: Type.String({ description: 'the cache store kind (memory, sqlite, …)' }),
@@ -284,5 +366,6 @@ export const ErrorBody = Shape('Error', 'Every error response.', {
 export const COMPONENTS: readonly TObject[] = [
   DeviceInfo, ComplianceConfig, Event, EventDebug, EventRaw, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel, MonitorStatus, StorageRange,
   EventIndex, CallHomeConfig, CallHomeTime, CallHomeChanges, ComplianceChanges, EraseRequest, KindStats, CacheStats, CacheCleared,
+  AnalysisSummary, ArchivedEvent, ArchivedEventPage, EventReview, Session, SessionPage, Unit, ArchiveStats,
   Health, Ready, ErrorBody,
 ];
