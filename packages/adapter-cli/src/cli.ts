@@ -5,10 +5,11 @@
  */
 import yargs from 'yargs';
 import { SfmError, type ErrorCode } from '@sfm/core';
-import { StoreError, type RelayService } from '@sfm/core/cache';
+import { StoreError, type Archive, type RelayService } from '@sfm/core/cache';
 import type { DeviceAccess } from '@sfm/core/service';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
+import { dbCommand } from './commands/db.js';
 import { UsageError, processIO, type CliIO } from './io.js';
 import type { DeviceResolver } from './target.js';
 
@@ -17,6 +18,8 @@ export interface CliServices {
   access: DeviceAccess;
   /** The caching relay, when there is one (for `cache stats` / `cache clear`). */
   relay?: Pick<RelayService, 'cacheStats' | 'clearDevice'>;
+  /** The store's archive, when there is a store (`sfm db`). */
+  archive?: Archive;
   /** Named units (--device). */
   resolveDevice?: DeviceResolver;
   close(): void | Promise<void>;
@@ -52,6 +55,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     .option('config', { type: 'string', global: true, describe: 'configuration file (JSON); also SFM_CONFIG' })
     .command(decodeCommand(io));
   for (const c of deviceCommands({ io, services })) cli = cli.command(c);
+  cli = cli.command(dbCommand({ io, services }));
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli
     .completion('completion', 'print a shell completion script (bash or zsh): sfm completion >> ~/.bashrc')

@@ -4,12 +4,16 @@
  * must be 1–65535 (a whole number), got "abc"" (yargs' own number type would have made it NaN).
  */
 import type { Options } from 'yargs';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { parseText } from '@sfm/core/schema';
 import { UsageError } from './io.js';
 
 export function integerOption(flag: string, limits: { minimum?: number; maximum?: number }, o: Omit<Options, 'type' | 'coerce' | 'requiresArg'>): Options {
-  const schema = Type.Integer(limits);
+  return schemaOption(flag, Type.Integer(limits), o);
+}
+
+/** A flag whose text is checked by a schema of core's (a number, a pattern, one of some values). */
+export function schemaOption(flag: string, schema: TSchema, o: Omit<Options, 'type' | 'coerce' | 'requiresArg'>): Options {
   return {
     ...o,
     requiresArg: true,

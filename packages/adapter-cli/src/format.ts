@@ -1,5 +1,5 @@
 /** Readable output for people at a terminal (--json gives the contract's JSON instead). */
-import type { CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventList, MonitorStatus, StorageRange } from '@sfm/core';
+import type { ArchivedEvent, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventList, MonitorStatus, Session, StorageRange, Unit } from '@sfm/core';
 
 const v = (x: unknown, unit = ''): string => (x === null || x === undefined || x === '' ? '—' : `${x}${unit}`);
 const mode = (m: ComplianceConfig['recording_mode']): string => (m ? m.replace(/_/g, ' ') : '—');
@@ -87,6 +87,40 @@ export function formatCallHome(c: CallHomeConfig): string {
     `At times         ${c.at_specified_times ? 'yes' : 'no'}  (1: ${t(c.time1)}, 2: ${t(c.time2)})`,
     `Retries          ${c.num_retries}, every ${c.retry_interval_s} s; wait for connection ${c.wait_for_connection_s} s; warm-up ${c.warm_up_time_s} s`,
   ].join('\n');
+}
+
+export function formatUnits(units: Unit[]): string {
+  if (units.length === 0) return 'no unit seen yet';
+  const rows = [['serial', 'last seen (UTC)', 'address', 'events', 'last event', 'PVS in/s', 'battery', 'monitoring']];
+  for (const u of units) {
+    rows.push([
+      u.serial, u.last_seen.slice(0, 19), v(u.last_address), String(u.event_count), v(u.last_event?.timestamp), num(u.last_event?.peaks.pvs_ips ?? null),
+      u.last_status ? `${u.last_status.battery_v.toFixed(2)} V` : '—', u.last_status ? (u.last_status.is_monitoring ? 'on' : 'off') : '—',
+    ]);
+  }
+  return plainTable(rows);
+}
+
+export function formatArchivedEvents(events: ArchivedEvent[]): string {
+  if (events.length === 0) return 'no archived event matches';
+  const rows = [['id', 'serial', 'key', 'time', 'type', 'PVS in/s', 'waveform', 'project', 'review']];
+  for (const e of events) {
+    rows.push([String(e.id), e.serial, e.key, v(e.timestamp), e.record_type, num(e.peaks.pvs_ips), e.has_waveform ? 'yes' : 'no', e.project_pending ? '(text not read yet)' : v(e.project.project), e.false_trigger ? 'false trigger' : '']);
+  }
+  return plainTable(rows);
+}
+
+export function formatSessions(sessions: Session[]): string {
+  if (sessions.length === 0) return 'no session recorded';
+  const rows = [['id', 'serial', 'kind', 'started (UTC)', 'seconds', 'new events', 'new waveforms', 'erased', 'result']];
+  for (const s of sessions) rows.push([String(s.id), s.serial, s.kind, s.started_at.slice(0, 19), s.duration_s.toFixed(1), String(s.events_new), String(s.waveforms_new), s.erased ? 'yes' : '', s.result]);
+  return plainTable(rows);
+}
+
+/** Left-aligned columns. */
+function plainTable(rows: string[][]): string {
+  const w = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(w[c]!)).join('  ').trimEnd()).join('\n');
 }
 
 function table(rows: string[][]): string {

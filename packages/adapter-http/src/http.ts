@@ -43,7 +43,7 @@ export interface Reply {
   /** JSON already serialised (sent as it is; a Body keeps its compressed forms for the next request). */
   bytes?: Uint8Array | Body;
   /** Text streamed in pieces (CSV) instead of JSON. */
-  text?: { pieces: Iterable<string>; contentType: string; filename?: string };
+  text?: { pieces: Iterable<string> | AsyncIterable<string>; contentType: string; filename?: string };
   /** Strong ETag: a matching If-None-Match answers 304 without a body. */
   etag?: string;
 }

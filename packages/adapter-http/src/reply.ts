@@ -48,7 +48,7 @@ function sendBytes(res: ServerResponse, status: number, bytes: Uint8Array, head:
 }
 
 /** Writes pieces with backpressure, compressed when asked; stops when the client has gone. */
-async function streamPieces(res: ServerResponse, pieces: Iterable<string>, encoding: ContentEncoding | undefined): Promise<void> {
+async function streamPieces(res: ServerResponse, pieces: Iterable<string> | AsyncIterable<string>, encoding: ContentEncoding | undefined): Promise<void> {
   try {
     if (encoding) await pipeline(Readable.from(pieces), compressStream(encoding), res);
     else await pipeline(Readable.from(pieces), res);

@@ -8,14 +8,25 @@ import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { InvalidInput, SfmError } from '@sfm/core';
 import * as S from '@sfm/core/schema';
 import { checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
-import { Body, waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
+import { ARCHIVE_CSV_COLUMNS, Body, archiveCsv, localTimeBound, waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
 import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transport';
-import type { Waveform } from '@sfm/core';
+import type { RecordType, Waveform } from '@sfm/core';
+import type { ArchiveEventQuery } from '@sfm/core/cache';
 import { waveformEtag, waveformIdentity } from './etag.js';
 import { buildOpenApi } from './openapi.js';
 import type { Handler, Peek, Reply, RouteContext } from './http.js';
 
-export type HttpMethod = 'get' | 'post' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
+export type RouteTag = 'service' | 'device' | 'cache' | 'archive';
+
+/** What a token-protected route of each tag does (said when the token is missing). */
+export const AUTH_REASON: Record<RouteTag, string> = {
+  service: 'this route changes the server',
+  device: 'this route changes the unit',
+  cache: 'this route clears what is cached for a unit',
+  archive: 'this route changes the archive',
+};
 
 export interface ParamSpec {
   name: string;
@@ -55,7 +66,7 @@ export interface RouteSpec {
   aliases?: string[];
   summary: string;
   description: string;
-  tag: 'service' | 'device' | 'cache';
+  tag: RouteTag;
   /** Takes the device selection parameters (device | host+tcp_port | port+baud). */
   device: boolean;
   /** Needs the bearer token when one is configured. */
@@ -153,6 +164,27 @@ const FORMAT: ParamSpec = { name: 'format', in: 'query', schema: S.OneOf(['json'
 
 const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
 
+// --- archive parameters ------------------------------------------------------------------------
+
+const SERIAL_TEXT = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', patternText: 'a unit serial (letters, digits, _ . -)' });
+const SERIAL_PATH: ParamSpec = { name: 'serial', in: 'path', required: true, schema: SERIAL_TEXT, description: 'The unit\'s serial (e.g. BE18189).' };
+const SERIAL_QUERY: ParamSpec = { name: 'serial', in: 'query', schema: SERIAL_TEXT, description: 'Only this unit\'s.' };
+const EVENT_ID: ParamSpec = { name: 'id', in: 'path', required: true, schema: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), description: 'The archive\'s id of the event.' };
+const DEFAULT_LIMIT = 100;
+const LIMIT: ParamSpec = { name: 'limit', in: 'query', schema: Type.Integer({ minimum: 1, maximum: 5000, default: DEFAULT_LIMIT }), description: `Items per page (default ${DEFAULT_LIMIT}, at most 5000).` };
+const CURSOR: ParamSpec = { name: 'cursor', in: 'query', schema: Type.String({ minLength: 1, maxLength: 200 }), description: 'The next_cursor of the previous page.' };
+const ARCHIVE_FILTERS: ParamSpec[] = [
+  SERIAL_QUERY,
+  { name: 'from', in: 'query', schema: S.LocalTime, description: 'Recorded at or after this unit-local time (a date means its first second).' },
+  { name: 'to', in: 'query', schema: S.LocalTime, description: 'Recorded at or before this unit-local time (a date means its last second).' },
+  { name: 'min_pvs_ips', in: 'query', schema: Type.Number({ minimum: 0 }), description: 'The unit\'s peak vector sum at least this, in/s.' },
+  { name: 'project', in: 'query', schema: Type.String({ minLength: 1, maxLength: 200 }), description: 'The event-time project name contains this (case-insensitive).' },
+  { name: 'record_type', in: 'query', schema: S.OneOf(S.RECORD_TYPES, 'what the record holds'), description: 'Only records of this type.' },
+  { name: 'false_trigger', in: 'query', schema: Type.Boolean(), description: 'Only events marked (true) or not marked (false) as false triggers.' },
+  LIMIT,
+  CURSOR,
+];
+
 const CACHE_NOTE =
   'Responses carry X-Cache (hit, miss, refresh, stale or uncached) and Age (whole seconds since the data was last confirmed against the unit). ' +
   'A hit needs no device I/O while the serial at the address was confirmed within identity_ttl_s (default 300 s); past it, one serial read confirms it first, and when another unit answers nothing cached for the old one is served.';
@@ -188,6 +220,29 @@ function waveformReply(c: RouteContext, s: Served<Waveform>): Reply {
   if (format === 'json') return { served: s, etag };
   const filename = `${id.serial}-${id.key}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
   return { served: s, etag, text: { pieces: { [Symbol.iterator]: () => waveformCsv(s.value) }, contentType: 'text/csv; charset=utf-8', filename } };
+}
+
+/** The value, or 404 NOT_FOUND saying what was not there. */
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new SfmError('NOT_FOUND', what);
+  return value;
+}
+
+const eventId = (c: RouteContext): number => c.params.id as number;
+
+function archiveQuery(c: RouteContext, limit = (c.query.limit as number | undefined) ?? DEFAULT_LIMIT): ArchiveEventQuery {
+  const q = c.query;
+  return {
+    serial: q.serial as string | undefined,
+    from: localTimeBound(q.from as string | undefined, false),
+    to: localTimeBound(q.to as string | undefined, true),
+    minPvsIps: q.min_pvs_ips as number | undefined,
+    project: q.project as string | undefined,
+    recordType: q.record_type as RecordType | undefined,
+    falseTrigger: q.false_trigger as boolean | undefined,
+    limit,
+    cursor: q.cursor as string | undefined,
+  };
 }
 
 // --- the table ---------------------------------------------------------------------------------
@@ -524,6 +579,136 @@ export const ROUTES: readonly RouteSpec[] = [
     params: device(),
     ok: { description: 'what was removed', schema: S.CacheCleared },
     handle: async (c) => ({ json: { connection_key: connectionKey(c.target), cleared: await c.deps.relay.clearDevice(c.target) } }),
+  },
+
+  // --- the archive and the fleet: no device I/O -----------------------------------------------
+
+  {
+    id: 'dbUnits',
+    method: 'get',
+    path: '/db/units',
+    summary: 'Every unit sfm has talked to',
+    description: 'Units from everything seen of them (identities, info, status, events, sessions), newest activity first. No device I/O.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    ok: { description: 'the fleet', schema: Type.Array(S.Unit) },
+    handle: async (c) => ({ json: await c.deps.relay.store.archive.units() }),
+  },
+  {
+    id: 'dbUnit',
+    method: 'get',
+    path: '/db/units/{serial}',
+    summary: 'One unit',
+    description: 'A unit sfm has talked to, by serial. 404 NOT_FOUND for a serial never seen.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [SERIAL_PATH],
+    ok: { description: 'the unit', schema: S.Unit },
+    handle: async (c) => ({ json: found(await c.deps.relay.store.archive.unit(c.params.serial as string), `unit ${c.params.serial as string} was never seen`) }),
+  },
+  {
+    id: 'dbEvents',
+    method: 'get',
+    path: '/db/events',
+    summary: 'Archived events',
+    description: `Every event sfm ever read, kept whatever happened on the unit since (erase, refill, another unit at the address), newest first; filters combine with AND. Keyset pages: give next_cursor as cursor for the next page (complete and without duplicates while events arrive). No device I/O.`,
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: false,
+    params: ARCHIVE_FILTERS,
+    ok: { description: 'a page of events', schema: S.ArchivedEventPage },
+    handle: async (c) => {
+      const page = await c.deps.relay.store.archive.events(archiveQuery(c));
+      return { json: { events: page.items, next_cursor: page.nextCursor } };
+    },
+  },
+  {
+    id: 'dbEvent',
+    method: 'get',
+    path: '/db/events/{id}',
+    summary: 'One archived event',
+    description: 'By the archive\'s id. 404 NOT_FOUND when there is no such event.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [EVENT_ID],
+    ok: { description: 'the event', schema: S.ArchivedEvent },
+    handle: async (c) => ({ json: found(await c.deps.relay.store.archive.event(eventId(c)), `archived event ${eventId(c)} does not exist`) }),
+  },
+  {
+    id: 'dbEventReview',
+    method: 'patch',
+    path: '/db/events/{id}',
+    summary: 'Review an archived event',
+    description: 'The operator\'s review: mark (or unmark) a false trigger, write notes. Answers the event as it is now.',
+    tag: 'archive',
+    device: false,
+    auth: true,
+    cached: false,
+    params: [EVENT_ID],
+    body: { required: true, schema: S.EventReview, description: 'the fields to change' },
+    ok: { description: 'the event, reviewed', schema: S.ArchivedEvent },
+    handle: async (c) => {
+      const b = c.body as { false_trigger?: boolean; notes?: string | null };
+      return { json: found(await c.deps.relay.store.archive.review(eventId(c), { falseTrigger: b.false_trigger, notes: b.notes }), `archived event ${eventId(c)} does not exist`) };
+    },
+  },
+  {
+    id: 'dbEventWaveform',
+    method: 'get',
+    path: '/db/events/{id}/waveform',
+    summary: 'An archived event\'s waveform',
+    description: 'The waveform as it was downloaded (format=json or csv, as on /device/event/{idx}/waveform, with the same ETag; X-Cache is hit and Age counts from the download). 404 NOT_FOUND when it was never downloaded. No device I/O.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: true,
+    conditional: true,
+    params: [EVENT_ID, FORMAT],
+    ok: { description: 'the waveform', schema: S.Waveform, alternatives: { 'text/csv': 'format=csv: t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi, one line per sample' } },
+    handle: async (c) =>
+      waveformReply(c, found(await c.deps.relay.archivedWaveform(eventId(c)), `archived event ${eventId(c)} has no waveform (it was never downloaded, or there is no such event)`)),
+  },
+  {
+    id: 'dbSessions',
+    method: 'get',
+    path: '/db/sessions',
+    summary: 'Sessions',
+    description: 'Call-up syncs and call-home sessions, newest first, with what each brought in. Keyset pages as on /db/events.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [SERIAL_QUERY, LIMIT, CURSOR],
+    ok: { description: 'a page of sessions', schema: S.SessionPage },
+    handle: async (c) => {
+      const page = await c.deps.relay.store.archive.sessions({ serial: c.query.serial as string | undefined, limit: (c.query.limit as number | undefined) ?? DEFAULT_LIMIT, cursor: c.query.cursor as string | undefined });
+      return { json: { sessions: page.items, next_cursor: page.nextCursor } };
+    },
+  },
+  {
+    id: 'dbExport',
+    method: 'get',
+    path: '/db/export.csv',
+    summary: 'Archived events as CSV',
+    description: `The /db/events filter (without limit and cursor: every matching event) as CSV, newest first, one line per event: ${ARCHIVE_CSV_COLUMNS.join(', ')}.`,
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: false,
+    params: ARCHIVE_FILTERS.filter((p) => p.name !== 'limit' && p.name !== 'cursor'),
+    ok: { description: 'the events', alternatives: { 'text/csv': 'one line per event' } },
+    handle: async (c) => {
+      const { limit: _all, cursor: _first, ...filter } = archiveQuery(c);
+      return { text: { pieces: archiveCsv(c.deps.relay.store.archive, filter), contentType: 'text/csv; charset=utf-8', filename: 'sfm-events.csv' } };
+    },
   },
 ];
 

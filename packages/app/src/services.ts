@@ -14,6 +14,7 @@ export async function cliServices(opts: ServiceOptions): Promise<CliServices> {
   return {
     access: kernel.relay,
     relay: kernel.relay,
+    archive: kernel.relay.store.archive,
     resolveDevice: (name) => kernel.devices.resolve(name),
     close: () => kernel.stop(),
   };

@@ -28,6 +28,7 @@ export type Session = Static<typeof S.Session>;
 export type SessionPage = Static<typeof S.SessionPage>;
 export type Unit = Static<typeof S.Unit>;
 export type ArchiveStats = Static<typeof S.ArchiveStats>;
+export type CacheStats = Static<typeof S.CacheStats>;
 export type WaveformChannel = Static<typeof S.WaveformChannel>;
 export type Waveform = Static<typeof S.Waveform>;
 export type MonitorStatus = Static<typeof S.MonitorStatus>;

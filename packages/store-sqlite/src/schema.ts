@@ -238,6 +238,126 @@ export const MIGRATIONS: readonly Migration[] = [
                WHERE json_type(json, '$.end_timestamp') IS NULL OR json_type(json, '$.trigger_level_ips') IS NULL`);
     },
   },
+  {
+    name: 'v5: the archive — every event kept once by (serial, timestamp, key), the live list a view of it; waveforms by identity; units; sessions',
+    up(db) {
+      db.exec(`
+        -- Every event read from a unit, kept for good. ts is its timestamp ('' when it has none,
+        -- which sorts oldest); body is the contract's Event without its live index: {"key":…}.
+        CREATE TABLE archive_events (
+          id            INTEGER PRIMARY KEY,
+          serial        TEXT NOT NULL,
+          key           INTEGER NOT NULL,
+          ts            TEXT NOT NULL,
+          body          TEXT NOT NULL,
+          geo_range     TEXT CHECK (geo_range IN ('normal', 'sensitive')),
+          record_type   TEXT NOT NULL,
+          pvs           REAL,                      -- peaks.pvs_ips, for the min_pvs filter
+          project       TEXT,                      -- project.project, for the project filter
+          fetched_at    INTEGER NOT NULL,          -- last read from the unit
+          received_at   INTEGER NOT NULL,          -- first read
+          source        TEXT NOT NULL CHECK (source IN ('call-up', 'call-home', 'import')),
+          false_trigger INTEGER NOT NULL DEFAULT 0 CHECK (false_trigger IN (0, 1)),
+          notes         TEXT,
+          analysis      TEXT,                      -- the AnalysisSummary JSON
+          UNIQUE (serial, key, ts)
+        );
+        CREATE INDEX archive_newest ON archive_events (ts DESC, id DESC);
+        CREATE INDEX archive_unit_newest ON archive_events (serial, ts DESC, id DESC);
+        CREATE INDEX archive_received ON archive_events (received_at);
+
+        -- The live list: which archived event sits at each index of the unit now.
+        CREATE TABLE live_events (
+          serial   TEXT NOT NULL,
+          idx      INTEGER NOT NULL CHECK (idx >= 0),
+          event_id INTEGER NOT NULL REFERENCES archive_events (id),
+          PRIMARY KEY (serial, idx)
+        ) WITHOUT ROWID;
+        CREATE INDEX live_events_event ON live_events (event_id);
+
+        INSERT INTO archive_events (serial, key, ts, body, geo_range, record_type, pvs, project, fetched_at, received_at, source)
+          SELECT serial, key, coalesce(timestamp, ''), json_remove(json, '$.index'), geo_range, json_extract(json, '$.record_type'),
+                 json_extract(json, '$.peaks.pvs_ips'), json_extract(json, '$.project.project'), fetched_at, fetched_at, 'call-up'
+          FROM events ORDER BY serial, idx;
+        INSERT INTO live_events (serial, idx, event_id)
+          SELECT e.serial, e.idx, a.id FROM events e JOIN archive_events a ON a.serial = e.serial AND a.key = e.key AND a.ts = coalesce(e.timestamp, '');
+        DROP TABLE events;
+        -- The events kind is counted from the live list when asked (its rows point into the archive).
+        DROP TRIGGER event_sync_totals_insert;
+        DROP TRIGGER event_sync_totals_delete;
+        DELETE FROM kind_totals WHERE kind = 'events';
+
+        INSERT INTO kind_totals (kind, entries, bytes)
+          SELECT 'archive_events', count(*), coalesce(sum(octet_length(body) + ${ROW_OVERHEAD_BYTES}), 0) FROM archive_events;
+        ${totalsTriggers('archive_events', 'archive_events', 'octet_length(#.body)')}
+
+        -- Waveforms by their event's identity: a refilled key's new waveform does not replace the old.
+        CREATE TABLE waveforms_by_identity (
+          serial         TEXT NOT NULL,
+          key            INTEGER NOT NULL,
+          ts             TEXT NOT NULL,
+          fetched_at     INTEGER NOT NULL,
+          data           BLOB NOT NULL,
+          document       BLOB,
+          document_index INTEGER,
+          PRIMARY KEY (serial, key, ts)
+        );
+        INSERT INTO waveforms_by_identity (serial, key, ts, fetched_at, data, document, document_index)
+          SELECT serial, key, coalesce(timestamp, ''), fetched_at, data, document, document_index FROM waveforms;
+        DROP TABLE waveforms;
+        ALTER TABLE waveforms_by_identity RENAME TO waveforms;
+        CREATE INDEX waveforms_oldest ON waveforms (fetched_at);
+        ${totalsTriggers('waveforms', 'waveform', WAVEFORM_BYTES)}
+
+        -- The fleet: what was last seen of each unit, beyond what the cache keeps.
+        CREATE TABLE units (
+          serial         TEXT NOT NULL PRIMARY KEY,
+          first_seen     INTEGER NOT NULL,
+          last_seen      INTEGER NOT NULL,
+          last_address   TEXT,
+          address_at     INTEGER,                  -- when last_address was seen
+          info           TEXT,                     -- the last DeviceInfo read
+          last_status    TEXT,                     -- the last MonitorStatus read
+          status_at      INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE TABLE sessions (
+          id            INTEGER PRIMARY KEY,
+          serial        TEXT NOT NULL,
+          kind          TEXT NOT NULL CHECK (kind IN ('call-up', 'call-home')),
+          peer          TEXT NOT NULL,
+          started_at    INTEGER NOT NULL,
+          duration_ms   INTEGER NOT NULL,
+          events_new    INTEGER NOT NULL,
+          waveforms_new INTEGER NOT NULL,
+          erased        INTEGER NOT NULL CHECK (erased IN (0, 1)),
+          result        TEXT NOT NULL,
+          capture       TEXT
+        );
+        CREATE INDEX sessions_newest ON sessions (started_at DESC, id DESC);
+        CREATE INDEX sessions_unit_newest ON sessions (serial, started_at DESC, id DESC);
+
+        -- A row rewritten by durable(): a commit to fsync with synchronous = FULL.
+        CREATE TABLE durable_mark (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+
+        INSERT INTO units (serial, first_seen, last_seen)
+          SELECT serial, min(at), max(at) FROM (
+            SELECT serial, confirmed_at AS at FROM identities WHERE confirmed_at > 0
+            UNION ALL SELECT serial, fetched_at FROM device_info
+            UNION ALL SELECT serial, fetched_at FROM monitor_status
+            UNION ALL SELECT serial, received_at FROM archive_events
+            UNION ALL SELECT serial, fetched_at FROM waveforms
+          ) GROUP BY serial;
+        INSERT OR IGNORE INTO units (serial, first_seen, last_seen) SELECT serial, 0, 0 FROM identities;
+        UPDATE units SET
+          last_address = (SELECT conn_key FROM identities i WHERE i.serial = units.serial ORDER BY confirmed_at DESC LIMIT 1),
+          address_at = (SELECT max(confirmed_at) FROM identities i WHERE i.serial = units.serial),
+          info = (SELECT json FROM device_info d WHERE d.serial = units.serial),
+          last_status = (SELECT json FROM monitor_status m WHERE m.serial = units.serial),
+          status_at = (SELECT fetched_at FROM monitor_status m WHERE m.serial = units.serial);
+      `);
+    },
+  },
 ];
 
 /** A waveform row's bytes in stats(): its samples and its document. */

@@ -11,21 +11,24 @@
  *   `PRAGMA data_version` whether another connection committed since, and only then reads which
  *   units and addresses changed.
  * - Leases (per-unit locks across processes) are rows taken in an IMMEDIATE transaction.
- * - Events are kept as the contract's Event JSON text, one row each, so a whole list is served as
- *   one string built by SQL (`group_concat`) with no parsing in JavaScript.
- * - Waveforms are one BLOB each (raw int16 samples plus a 40-byte header), read back as
- *   Int16Array views with no per-sample work.
+ * - The archive keeps every event once (archive_events, by serial, timestamp and key), as the
+ *   contract's Event JSON text without its live index; a unit's live list (live_events) points
+ *   into it, so a whole list is served as one string built by SQL (`group_concat` of
+ *   `{"index":N,` and the archived text) with no parsing in JavaScript. See archive.ts.
+ * - Waveforms are one BLOB each by their event's identity (raw int16 samples plus a 40-byte
+ *   header), read back as Int16Array views with no per-sample work, beside their gzip document.
  * - A file system that refuses (read-only, full, I/O error, locked too long) is StoreUnavailable.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core/cache';
-import type { DeviceInfo, Event, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
+import type { DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
 import type {
   CacheKind, ChangeListener, EventSyncState, Identity, KindStats, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
-import { checkSchemaVersion, migrate } from './schema.js';
+import { SqliteArchive, eventColumns, tsOf, timestampOf } from './archive.js';
+import { ROW_OVERHEAD_BYTES, SYNC_BYTES, checkSchemaVersion, migrate } from './schema.js';
 import { decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
 
 export const DEFAULT_SQLITE_PATH = './data/sfm.db';
@@ -35,7 +38,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-type EventRow = [idx: number, key: number, geoRange: GeoRangeName | null, fetchedAt: number, json: string];
+type EventRow = [idx: number, key: number, geoRange: GeoRangeName | null, fetchedAt: number, body: string];
 type SyncRow = [first: number, last: number, counter: number | null, complete: number, probedAt: number];
 type LeaseRow = [owner: string, host: string, pid: number, expiresAt: number];
 
@@ -48,6 +51,7 @@ export class SqliteStore implements Store {
   /** The database file (or ':memory:'). */
   readonly path: string;
   readonly leases: LeaseStore;
+  readonly archive: SqliteArchive;
 
   private readonly db: Database.Database;
   private closed = false;
@@ -108,33 +112,56 @@ export class SqliteStore implements Store {
       ),
       dropSync: db.prepare<[string]>('DELETE FROM event_sync WHERE serial = ?'),
 
-      getEvents: db.prepare<[string], EventRow>('SELECT idx, key, geo_range, fetched_at, json FROM events WHERE serial = ? ORDER BY idx').raw(),
-      getEvent: db.prepare<[string, number], EventRow>('SELECT idx, key, geo_range, fetched_at, json FROM events WHERE serial = ? AND idx = ?').raw(),
-      // CAST AS BLOB hands back the UTF-8 bytes as they are, skipping a conversion to a JS string.
-      eventsJson: db.prepare<[string], Buffer | null>(`SELECT CAST('[' || group_concat(json, ',' ORDER BY idx) || ']' AS BLOB) FROM events WHERE serial = ?`).pluck(),
+      getEvents: db.prepare<[string], EventRow>(
+        'SELECT l.idx, a.key, a.geo_range, a.fetched_at, a.body FROM live_events l JOIN archive_events a ON a.id = l.event_id WHERE l.serial = ? ORDER BY l.idx',
+      ).raw(),
+      getEvent: db.prepare<[string, number], EventRow>(
+        'SELECT l.idx, a.key, a.geo_range, a.fetched_at, a.body FROM live_events l JOIN archive_events a ON a.id = l.event_id WHERE l.serial = ? AND l.idx = ?',
+      ).raw(),
+      // The archived text is an Event without its index, `{"key":…`: the live JSON puts the index
+      // first by concatenation (no JSON parsing). CAST AS BLOB hands back the UTF-8 bytes as they are.
+      eventsJson: db.prepare<[string], Buffer | null>(
+        `SELECT CAST('[' || group_concat('{"index":' || l.idx || ',' || substr(a.body, 2), ',' ORDER BY l.idx) || ']' AS BLOB)
+         FROM live_events l JOIN archive_events a ON a.id = l.event_id WHERE l.serial = ?`,
+      ).pluck(),
       // Indexes run 0..n-1 without gaps (appendEvents enforces it), so the count is max + 1: one
       // b-tree descent instead of a walk over the unit's events.
-      lastIndex: db.prepare<[string], number | null>('SELECT max(idx) FROM events WHERE serial = ?').pluck(),
-      insertEvent: db.prepare<[string, number, number, string | null, GeoRangeName | null, number, string]>(
-        'INSERT INTO events (serial, idx, key, timestamp, geo_range, fetched_at, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      lastIndex: db.prepare<[string], number | null>('SELECT max(idx) FROM live_events WHERE serial = ?').pluck(),
+      archivedId: db.prepare<[string, number, string], number>('SELECT id FROM archive_events WHERE serial = ? AND key = ? AND ts = ?').pluck(),
+      insertArchived: db.prepare<[string, number, string, string, GeoRangeName | null, string, number | null, string | null, number, number, string], number>(
+        `INSERT INTO archive_events (serial, key, ts, body, geo_range, record_type, pvs, project, fetched_at, received_at, source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      ).pluck(),
+      refreshArchived: db.prepare<[string, GeoRangeName | null, string, number | null, string | null, number, number]>(
+        'UPDATE archive_events SET body = ?, geo_range = ?, record_type = ?, pvs = ?, project = ?, fetched_at = ? WHERE id = ?',
       ),
-      dropEvents: db.prepare<[string]>('DELETE FROM events WHERE serial = ?'),
-      pendingTexts: db.prepare<[string], [number, number, string | null]>(`SELECT idx, key, timestamp FROM events WHERE serial = ? AND json_extract(json, '$.project_pending') = 1 ORDER BY idx`).raw(),
-      eventJsonAt: db.prepare<[string, number, number], string>('SELECT json FROM events WHERE serial = ? AND idx = ? AND key = ?').pluck(),
-      setEventJson: db.prepare<[string, string, number]>('UPDATE events SET json = ? WHERE serial = ? AND idx = ?'),
+      insertLive: db.prepare<[string, number, number]>('INSERT INTO live_events (serial, idx, event_id) VALUES (?, ?, ?)'),
+      dropLive: db.prepare<[string]>('DELETE FROM live_events WHERE serial = ?'),
+      pendingTexts: db.prepare<[string], [number, number, string]>(
+        `SELECT l.idx, a.key, a.ts FROM live_events l JOIN archive_events a ON a.id = l.event_id
+         WHERE l.serial = ? AND json_extract(a.body, '$.project_pending') = 1 ORDER BY l.idx`,
+      ).raw(),
+      liveBodyAt: db.prepare<[string, number, number], [number, string]>(
+        'SELECT a.id, a.body FROM live_events l JOIN archive_events a ON a.id = l.event_id WHERE l.serial = ? AND l.idx = ? AND a.key = ?',
+      ).raw(),
+      setBody: db.prepare<[string, string | null, number]>('UPDATE archive_events SET body = ?, project = ? WHERE id = ?'),
+      liveTotals: db.prepare<[], [number, number]>(
+        `SELECT count(*), coalesce(sum(octet_length(a.body) + ${ROW_OVERHEAD_BYTES}), 0) FROM live_events l JOIN archive_events a ON a.id = l.event_id`,
+      ).raw(),
+      syncCount: db.prepare<[], number>('SELECT count(*) FROM event_sync').pluck(),
 
-      getWaveform: db.prepare<[string, number, string | null], [Buffer, number, Buffer | null, number | null]>(
-        'SELECT data, fetched_at, document, document_index FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ?',
+      getWaveform: db.prepare<[string, number, string], [Buffer, number, Buffer | null, number | null]>(
+        'SELECT data, fetched_at, document, document_index FROM waveforms WHERE serial = ? AND key = ? AND ts = ?',
       ).raw(),
-      getWaveformDocument: db.prepare<[string, number, string | null], [Buffer, number, number]>(
-        'SELECT document, document_index, fetched_at FROM waveforms WHERE serial = ? AND key = ? AND timestamp IS ? AND document IS NOT NULL',
+      getWaveformDocument: db.prepare<[string, number, string], [Buffer, number, number]>(
+        'SELECT document, document_index, fetched_at FROM waveforms WHERE serial = ? AND key = ? AND ts = ? AND document IS NOT NULL',
       ).raw(),
-      putWaveform: db.prepare<[string, number, string | null, number, Buffer, Uint8Array | null, number | null]>(
-        `INSERT INTO waveforms (serial, key, timestamp, fetched_at, data, document, document_index) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (serial, key) DO UPDATE SET timestamp = excluded.timestamp, fetched_at = excluded.fetched_at, data = excluded.data,
+      hasWaveform: db.prepare<[string, number, string], number>('SELECT 1 FROM waveforms WHERE serial = ? AND key = ? AND ts = ?').pluck(),
+      putWaveform: db.prepare<[string, number, string, number, Buffer, Uint8Array | null, number | null]>(
+        `INSERT INTO waveforms (serial, key, ts, fetched_at, data, document, document_index) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (serial, key, ts) DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data,
            document = excluded.document, document_index = excluded.document_index`,
       ),
-      dropWaveforms: db.prepare<[string]>('DELETE FROM waveforms WHERE serial = ?'),
 
       getStatus: db.prepare<[string], [string, number]>('SELECT json, fetched_at FROM monitor_status WHERE serial = ?').raw(),
       putStatus: db.prepare<[string, string, number]>(
@@ -145,7 +172,15 @@ export class SqliteStore implements Store {
       dropIdentity: db.prepare<[string]>('DELETE FROM identities WHERE conn_key = ?'),
       dropInfo: db.prepare<[string]>('DELETE FROM device_info WHERE serial = ?'),
 
-      totals: db.prepare<[], [CacheKind, number, number]>('SELECT kind, entries, bytes FROM kind_totals').raw(),
+      totals: db.prepare<[], [string, number, number]>('SELECT kind, entries, bytes FROM kind_totals').raw(),
+      // The fleet: each write that shows a unit says when (and, for an identity, where).
+      seeUnit: db.prepare<[string, number, number]>(
+        `INSERT INTO units (serial, first_seen, last_seen) VALUES (?, ?, ?)
+         ON CONFLICT (serial) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      unitAddress: db.prepare<[string, number, string]>('UPDATE units SET last_address = ?3, address_at = ?2 WHERE serial = ?1 AND (address_at IS NULL OR address_at <= ?2)'),
+      unitInfo: db.prepare<[string, string]>('UPDATE units SET info = ?2 WHERE serial = ?1'),
+      unitStatus: db.prepare<[string, string, number]>('UPDATE units SET last_status = ?2, status_at = ?3 WHERE serial = ?1 AND (status_at IS NULL OR status_at <= ?3)'),
 
       nextSeq: db.prepare<[], number>('UPDATE change_seq SET n = n + 1 RETURNING n').pluck(),
       logChange: db.prepare<[string, number]>('INSERT INTO change_log (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq'),
@@ -171,13 +206,21 @@ export class SqliteStore implements Store {
     };
     const lastIndex = (serial: string): number => q.lastIndex.get(serial) ?? -1;
 
+    /** A write showed the unit at `at`. */
+    const seen = (serial: string, at: number): void => {
+      q.seeUnit.run(serial, at, at);
+    };
     this.tx = {
       putIdentity: immediate(db, (connKey: string, id: Identity) => {
         q.putIdentity.run(connKey, id.serial, id.confirmedAt);
+        seen(id.serial, id.confirmedAt);
+        q.unitAddress.run(id.serial, id.confirmedAt, connKey);
         touch(addressScope(connKey));
       }),
       putInfo: immediate(db, (serial: string, json: string, at: number) => {
         q.putInfo.run(serial, json, at);
+        seen(serial, at);
+        q.unitInfo.run(serial, json);
         touch(unitScope(serial));
       }),
       markDirty: immediate(db, (serial: string) => {
@@ -189,40 +232,59 @@ export class SqliteStore implements Store {
         q.putSync.run(serial, s.first, s.last, s.counter, s.complete ? 1 : 0, s.probedAt);
         touch(unitScope(serial));
       }),
-      append: immediate(db, (serial: string, events: readonly StoredEvent[], sync: EventSyncState | undefined) => {
+      append: immediate(db, (serial: string, events: readonly StoredEvent[], sync: EventSyncState | undefined, source: EventSource) => {
         const next = lastIndex(serial) + 1;
         events.forEach((e, i) => {
           if (e.event.index !== next + i) {
             throw new StoreError(`appendEvents: event ${i} of the batch has index ${e.event.index}, expected ${next + i} (the unit has ${next} cached)`);
           }
         });
+        let archivedNew = 0;
         for (const e of events) {
-          q.insertEvent.run(serial, e.event.index, e.key, e.event.timestamp, e.geoRange, e.fetchedAt, JSON.stringify(e.event));
+          // Archived once by identity: a known event is refreshed in place (id, received time,
+          // source and review stay); a new one is added. The live row points at it.
+          const c = eventColumns(e.event);
+          const ts = tsOf(e.event.timestamp);
+          let id = q.archivedId.get(serial, e.key, ts);
+          if (id === undefined) {
+            id = q.insertArchived.get(serial, e.key, ts, c.body, e.geoRange, c.recordType, c.pvs, c.project, e.fetchedAt, e.fetchedAt, source)!;
+            archivedNew++;
+          } else {
+            q.refreshArchived.run(c.body, e.geoRange, c.recordType, c.pvs, c.project, e.fetchedAt, id);
+          }
+          q.insertLive.run(serial, e.event.index, id);
+          seen(serial, e.fetchedAt);
         }
         if (sync) q.putSync.run(serial, sync.first, sync.last, sync.counter, sync.complete ? 1 : 0, sync.probedAt);
         if (events.length > 0 || sync) touch(unitScope(serial));
+        return { archivedNew };
       }),
       fillText: immediate(db, (serial: string, index: number, key: number, text: ProjectText) => {
-        const json = q.eventJsonAt.get(serial, index, key);
-        if (json === undefined) return false;
-        const event = JSON.parse(json) as Event;
-        q.setEventJson.run(JSON.stringify({ ...event, project: { ...text }, project_pending: false }), serial, index);
+        const row = q.liveBodyAt.get(serial, index, key);
+        if (row === undefined) return false;
+        const event = JSON.parse(row[1]) as Omit<Event, 'index'>;
+        q.setBody.run(JSON.stringify({ ...event, project: { ...text }, project_pending: false }), text.project, row[0]);
         touch(unitScope(serial));
         return true;
       }),
-      drop: immediate(db, (serial: string, keepWaveforms: boolean) => {
-        const events = q.dropEvents.run(serial).changes;
+      drop: immediate(db, (serial: string) => {
+        const events = q.dropLive.run(serial).changes;
         const syncs = q.dropSync.run(serial).changes;
-        const waveforms = keepWaveforms ? 0 : q.dropWaveforms.run(serial).changes;
-        if (events + syncs + waveforms > 0) touch(unitScope(serial));
-        return { events, waveforms };
+        if (events + syncs > 0) touch(unitScope(serial));
+        return { events };
       }),
       putWaveform: immediate(db, (serial: string, w: StoredWaveform, blob: Buffer) => {
-        q.putWaveform.run(serial, w.key, w.timestamp, w.fetchedAt, blob, w.document?.gzip ?? null, w.document?.index ?? null);
+        const ts = tsOf(w.timestamp);
+        const isNew = q.hasWaveform.get(serial, w.key, ts) === undefined;
+        q.putWaveform.run(serial, w.key, ts, w.fetchedAt, blob, w.document?.gzip ?? null, w.document?.index ?? null);
+        seen(serial, w.fetchedAt);
         touch(unitScope(serial));
+        return isNew;
       }),
       putStatus: immediate(db, (serial: string, json: string, at: number) => {
         q.putStatus.run(serial, json, at);
+        seen(serial, at);
+        q.unitStatus.run(serial, json, at);
         touch(unitScope(serial));
       }),
       deleteStatus: immediate(db, (serial: string) => {
@@ -238,8 +300,8 @@ export class SqliteStore implements Store {
         q.dropIdentity.run(connKey);
         q.dropSync.run(serial);
         counts.device_info = q.dropInfo.run(serial).changes;
-        counts.events = q.dropEvents.run(serial).changes;
-        counts.waveform = q.dropWaveforms.run(serial).changes;
+        counts.events = q.dropLive.run(serial).changes;
+        // The archive's events and waveforms stay.
         counts.monitor_status = q.deleteStatus.run(serial).changes;
         touch(addressScope(connKey));
         touch(unitScope(serial));
@@ -258,6 +320,7 @@ export class SqliteStore implements Store {
 
     this.dataVersion = q.dataVersion.get()!;
     this.seenSeq = q.maxSeq.get()!;
+    this.archive = new SqliteArchive(db, (fn) => this.run(fn), { persistent: !inMemory, touch, seen });
 
     const store = this;
     this.leases = {
@@ -364,25 +427,25 @@ export class SqliteStore implements Store {
     return this.run(() => (this.q.lastIndex.get(serial) ?? -1) + 1);
   }
 
-  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
-    return this.run(() => this.tx.append(serial, events, sync));
+  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState, source: EventSource = 'call-up'): Promise<{ archivedNew: number }> {
+    return this.run(() => this.tx.append(serial, events, sync, source));
   }
 
   pendingTexts(serial: string): Promise<PendingText[]> {
-    return this.run(() => this.q.pendingTexts.all(serial).map(([index, key, timestamp]) => ({ index, key, timestamp })));
+    return this.run(() => this.q.pendingTexts.all(serial).map(([index, key, ts]) => ({ index, key, timestamp: timestampOf(ts) })));
   }
 
   fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean> {
     return this.run(() => this.tx.fillText(serial, index, key, text));
   }
 
-  dropEvents(serial: string, opts: { keepWaveforms?: boolean } = {}): Promise<{ events: number; waveforms: number }> {
-    return this.run(() => this.tx.drop(serial, opts.keepWaveforms ?? false));
+  dropEvents(serial: string): Promise<{ events: number }> {
+    return this.run(() => this.tx.drop(serial));
   }
 
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
     return this.run(() => {
-      const row = this.q.getWaveform.get(serial, key, timestamp);
+      const row = this.q.getWaveform.get(serial, key, tsOf(timestamp));
       if (!row) return undefined;
       const w = decodeWaveformBlob(row[0], key, timestamp, row[1]);
       if (row[2] !== null && row[3] !== null) w.document = { index: row[3], gzip: row[2] };
@@ -392,12 +455,12 @@ export class SqliteStore implements Store {
 
   getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
     return this.run(() => {
-      const row = this.q.getWaveformDocument.get(serial, key, timestamp);
+      const row = this.q.getWaveformDocument.get(serial, key, tsOf(timestamp));
       return row && { gzip: row[0], index: row[1], fetchedAt: row[2] };
     });
   }
 
-  putWaveform(serial: string, w: StoredWaveform): Promise<void> {
+  putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
     return this.run(() => this.tx.putWaveform(serial, w, encodeWaveformBlob(w)));
   }
 
@@ -424,7 +487,10 @@ export class SqliteStore implements Store {
     return this.run(() => {
       const out = {} as Record<CacheKind, KindStats>;
       for (const kind of CACHE_KINDS) out[kind] = { entries: 0, bytes: 0 };
-      for (const [kind, entries, bytes] of this.q.totals.all()) out[kind] = { entries, bytes };
+      for (const [kind, entries, bytes] of this.q.totals.all()) if ((CACHE_KINDS as readonly string[]).includes(kind)) out[kind as CacheKind] = { entries, bytes };
+      // The live lists point into the archive: counted from them (a unit's list is small).
+      const [live, liveBytes] = this.q.liveTotals.get()!;
+      out.events = { entries: live, bytes: liveBytes + SYNC_BYTES * this.q.syncCount.get()! };
       return out;
     });
   }
@@ -487,7 +553,7 @@ function makeFolder(folder: string, path: string): void {
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
-  return { event: JSON.parse(row[4]), key: row[1], geoRange: row[2], fetchedAt: row[3] };
+  return { event: { index: row[0], ...(JSON.parse(row[4]) as Omit<Event, 'index'>) }, key: row[1], geoRange: row[2], fetchedAt: row[3] };
 }
 
 /** A write transaction taking the write lock at BEGIN (IMMEDIATE). */

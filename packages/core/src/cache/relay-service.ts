@@ -30,7 +30,7 @@ import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-ran
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
-import type { CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
+import type { CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
@@ -74,17 +74,13 @@ export interface RelayOptions {
   logger?: Logger;
   /** Where the relay reports cache outcomes, sessions, link use, queue depth and store errors. */
   metrics?: Metrics;
+  /** What the archive may drop (none by default: everything is kept for good). */
+  retention?: { maxAgeMs?: number; waveformBytes?: number };
 }
 
 export type OutcomeCounters = { hits: number; misses: number; refreshes: number; stale: number; uncached: number };
 
-export interface CacheStats {
-  store: string;
-  persistent: boolean;
-  kinds: Record<CacheKind, KindStats & OutcomeCounters>;
-  hot_tier: { entries: number; bytes: number };
-  device_requests_pending: number;
-}
+export type { CacheStats };
 
 /** A monitor-log record has no waveform. */
 export class NoWaveform extends NotFound {
@@ -120,6 +116,11 @@ class UnitSession {
   synced: string | undefined;
   /** The event whose text is read first. */
   textFirst: number | undefined;
+  /** What the session did that makes it a Session of the archive (a call-up sync). */
+  readEvents = false;
+  archivedNew = 0;
+  waveformsNew = 0;
+  erased = false;
 
   constructor(
     readonly target: DeviceTarget,
@@ -175,6 +176,8 @@ export class RelayService implements DeviceAccess {
 
   readonly store: Store;
   private readonly metrics: Metrics;
+  /** What retention removed since this relay started. */
+  private readonly retentionRemoved = { events: 0, waveforms: 0, bytes: 0 };
 
   constructor(
     private readonly transports: TransportRegistry,
@@ -301,6 +304,7 @@ export class RelayService implements DeviceAccess {
     return this.queue.run(connKey, `${flight}\u0000${connKey}`, async (turn: Turn<T>) => {
       const held: HeldLock[] = [await this.locks.acquire(addressScope(connKey), this.lockWaitMs, connKey)];
       const began = performance.now();
+      const startedAt = this.clock.now();
       this.metrics.observe('sfm_device_queue_wait_seconds', { unit: connKey }, (began - asked) / 1000);
       let result = 'ok';
       let unitLock: HeldLock | undefined;
@@ -337,11 +341,24 @@ export class RelayService implements DeviceAccess {
         throw e;
       } finally {
         await session.close().catch(() => undefined);
+        await this.recordSession(session, startedAt, result);
         await unitLock?.release();
         for (const l of held) await l.release();
         this.sessionEnded(connKey, result, began, session.linkStats);
       }
     });
+  }
+
+  /** A session that read the unit's events is a Session of the archive (the call-up kind). */
+  private async recordSession(s: UnitSession, startedAt: number, result: string): Promise<void> {
+    if (!s.serial || !(s.readEvents || s.waveformsNew > 0 || s.erased)) return;
+    const serial = s.serial;
+    await this.keep('session', () =>
+      this.store.archive.recordSession({
+        serial, kind: 'call-up', peer: s.connKey, started_at: new Date(startedAt).toISOString(), duration_s: Math.max(0, this.clock.now() - startedAt) / 1000,
+        events_new: s.archivedNew, waveforms_new: s.waveformsNew, erased: s.erased, result, capture: null,
+      }),
+    ).catch((e: Error) => this.log.warn({ unit: serial, err: e.message }, 'the session could not be recorded'));
   }
 
   private sessionEnded(unit: string, result: string, began: number, link: Readonly<ChannelStats> | undefined): void {
@@ -413,7 +430,8 @@ export class RelayService implements DeviceAccess {
     for (const kind of rule.dirty ?? []) if (kind === 'device_info') work.push(this.store.markInfoDirty(serial));
     for (const kind of rule.drop ?? []) {
       if (kind === 'monitor_status') work.push(this.store.deleteStatus(serial));
-      if (kind === 'events') work.push(this.store.dropEvents(serial, { keepWaveforms: !(rule.drop ?? []).includes('waveform') }));
+      // The live list goes; the archive keeps the events and their waveforms.
+      if (kind === 'events') work.push(this.store.dropEvents(serial));
     }
     return this.keep(`invalidate after ${write}`, () => Promise.all(work));
   }
@@ -526,6 +544,7 @@ export class RelayService implements DeviceAccess {
     stopAfterIndex?: number,
     onProgress?: SyncOptions['onSyncProgress'],
   ): Promise<{ serial: string; outcome: CacheOutcome; range: StorageRangeKeys; unkept?: StoredEvent[] }> {
+    s.readEvents = true;
     const c = await s.unit();
     const probe = await c.readProbe();
     const serial = await s.identify(probe.serial);
@@ -538,7 +557,7 @@ export class RelayService implements DeviceAccess {
     const events: StoredEvent[] = [];
     let kept = true;
     const store = async (batch: StoredEvent[], sync?: EventSyncState): Promise<void> => {
-      if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, batch, sync));
+      if (kept) kept = await this.keep('events', async () => void (s.archivedNew += (await this.store.appendEvents(serial, batch, sync)).archivedNew));
       this.forgetUnit(serial, ['events']);
     };
     /** Says how far the read has got: `exact` when the counter tells how many there are, else estimated from the last key read. */
@@ -592,8 +611,8 @@ export class RelayService implements DeviceAccess {
       if (plan.reason !== 'cold') this.log.info({ unit: serial, reason: plan.reason }, 'reading the event list again');
       events.length = 0;
       this.forgetUnit(serial, ['events']);
-      // The list goes; cached waveforms stay (they are served only while their identity holds).
-      if (cached.count > 0 || cached.sync) kept = await this.keep('events', () => this.store.dropEvents(serial, { keepWaveforms: true }));
+      // The live list goes; the archive keeps its events and waveforms (served only while their identity holds).
+      if (cached.count > 0 || cached.sync) kept = await this.keep('events', () => this.store.dropEvents(serial));
       complete = await read(0, undefined);
       outcome = cached.count > 0 || cached.sync || force ? 'refresh' : 'miss';
     }
@@ -889,7 +908,7 @@ export class RelayService implements DeviceAccess {
         if (d.header.timestamp !== row.event.timestamp) {
           // The unit reused the key since the last sync: the cached list is stale.
           this.forgetUnit(r.serial, ['events']);
-          await this.keep('events', () => this.store.dropEvents(r.serial, { keepWaveforms: true }));
+          await this.keep('events', () => this.store.dropEvents(r.serial));
           throw new ProtocolError(`${connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
         }
         const { stored, body } = keptWaveform(r.serial, {
@@ -897,7 +916,7 @@ export class RelayService implements DeviceAccess {
           geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
           channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
         });
-        const ok = await this.keep('waveform', () => this.store.putWaveform(r.serial, stored));
+        const ok = await this.keep('waveform', async () => void (s.waveformsNew += (await this.store.putWaveform(r.serial, stored)) ? 1 : 0));
         // The download read the event's project text on the way: no second read for it.
         if (row.event.project_pending && !r.unkept) await this.textRead(r.serial, index, row.key, d.text);
         const outcome = this.outcome('waveform', had, opts.force, ok);
@@ -972,20 +991,29 @@ export class RelayService implements DeviceAccess {
     return count > 0 ? ((await this.store.getEvent(serial, count - 1))?.key ?? null) : null;
   }
 
+  /**
+   * Erases the unit — only once every event on it is in the archive, with its event-time text,
+   * and the archive's commit is durable: anything less refuses the erase, and nothing is erased.
+   */
   async erase(target: DeviceTarget, opts: EraseOptions = {}): Promise<StorageRange> {
     return storageRangeView(
       await this.write(target, 'erase', async (c, s) => {
-        if (opts.onCount) {
-          // Counted from the list brought up to date in this session, so the count is of what is erased.
-          const r = await this.syncEvents(s, false, undefined, opts.onSyncProgress);
-          const lastRead = r.unkept?.at(-1);
-          const count = lastRead ? lastRead.event.index + 1 : await this.store.eventCount(r.serial).catch((e: unknown) => {
-            if (e instanceof StoreUnavailable) return undefined; // not known: the erase goes ahead without a count
-            throw e;
-          });
-          if (count !== undefined) opts.onCount(count);
+        const r = await this.syncEvents(s, false, undefined, opts.onSyncProgress);
+        const refuse = (why: string, cause?: unknown) =>
+          new StoreUnavailable(`${s.connKey}: the erase was refused, nothing was erased: ${why}`, cause === undefined ? undefined : { cause });
+        if (r.unkept) throw refuse(`the store could not archive the unit's ${r.unkept.length} events`);
+        await this.fillTexts(s, { stop: () => false });
+        const [count, pending] = await Promise.all([this.store.eventCount(r.serial), this.store.pendingTexts(r.serial)]);
+        if (pending.length > 0) throw refuse(`the event-time project text of ${pending.length} events could not be read`);
+        try {
+          await this.store.archive.durable();
+        } catch (e) {
+          throw refuse(`the archive could not make its copy durable (${(e as Error).message})`, e);
         }
-        return c.eraseAll();
+        opts.onCount?.(count);
+        const range = await c.eraseAll();
+        s.erased = true;
+        return range;
       }),
       null,
     );
@@ -1003,14 +1031,48 @@ export class RelayService implements DeviceAccess {
   }
 
   async cacheStats(): Promise<CacheStats> {
-    const s = await this.store.stats();
+    const [s, archive] = await Promise.all([this.store.stats(), this.store.archive.stats()]);
     return {
       store: this.store.kind,
       persistent: this.store.capabilities.persistent,
       kinds: Object.fromEntries(CACHE_KINDS.map((k) => [k, { ...s[k], ...this.counters[k] }])) as CacheStats['kinds'],
       hot_tier: this.hot.stats,
       device_requests_pending: this.pendingDeviceRequests,
+      archive: { ...archive, retention_removed: { ...this.retentionRemoved } },
     };
+  }
+
+  // --- the archive ----------------------------------------------------------------------------------
+
+  /**
+   * An archived event's waveform as served (its stored document, or built from its samples); the
+   * hot tier is shared with live hits, by the waveform's identity. Undefined when none was kept.
+   */
+  async archivedWaveform(id: number): Promise<Served<Waveform> | undefined> {
+    const e = await this.store.archive.event(id);
+    if (!e?.has_waveform) return undefined;
+    const k = waveformHotKey(e.serial, { key: parseInt(e.key, 16), timestamp: e.timestamp, projectPending: false });
+    const hot = this.hot.get(k);
+    if (hot) return servedBytes(hot.body, 'hit', this.ageS(hot.fetchedAt));
+    const w = await this.store.archive.waveform(id);
+    if (!w) return undefined;
+    const body = w.document ? new Body(gunzipWhole(w.document.gzip), { gzip: w.document.gzip }) : waveformBody(e.serial, w.index, w);
+    this.hot.set(k, body, w.fetchedAt);
+    return servedBytes(body, 'hit', this.ageS(w.fetchedAt));
+  }
+
+  /** Applies the retention policy now; counts and logs what it removed. */
+  async applyRetention(): Promise<{ events: number; waveforms: number; bytes: number }> {
+    const r = this.opts.retention;
+    const none = { events: 0, waveforms: 0, bytes: 0 };
+    if (!r || (r.maxAgeMs === undefined && r.waveformBytes === undefined)) return none;
+    const removed = await this.store.archive.retain({
+      receivedBefore: r.maxAgeMs === undefined ? undefined : this.clock.now() - r.maxAgeMs,
+      waveformBytes: r.waveformBytes,
+    });
+    for (const k of ['events', 'waveforms', 'bytes'] as const) this.retentionRemoved[k] += removed[k];
+    if (removed.events + removed.waveforms > 0) this.log.info({ removed }, 'archive retention removed what the policy allows');
+    return removed;
   }
 
   /** Device requests running or waiting, every unit. */

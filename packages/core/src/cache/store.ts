@@ -166,7 +166,7 @@ export interface ArchiveEventQuery {
   falseTrigger?: boolean;
   /** Events per page (1 or more). */
   limit: number;
-  /** A previous page's nextCursor: the page after it. A cursor this store did not make is a StoreError. */
+  /** A previous page's nextCursor: the page after it. A cursor this store did not make is a BadCursor. */
   cursor?: string;
 }
 
@@ -292,8 +292,16 @@ export interface Store {
 /** The error a store raises for input its contract forbids (bad index sequence, closed store): a bug. */
 export class StoreError extends SfmError {
   override name = 'StoreError';
-  constructor(message: string, options?: ErrorOptions, code: 'INTERNAL' | 'STORE_UNAVAILABLE' = 'INTERNAL') {
+  constructor(message: string, options?: ErrorOptions, code: 'INTERNAL' | 'STORE_UNAVAILABLE' | 'INVALID_REQUEST' = 'INTERNAL') {
     super(code, message, options);
+  }
+}
+
+/** A page cursor the store did not make (a client's mistake, not a bug): 400 INVALID_REQUEST. */
+export class BadCursor extends StoreError {
+  override name = 'BadCursor';
+  constructor(cursor: string) {
+    super(`cursor: ${JSON.stringify(cursor.length > 40 ? `${cursor.slice(0, 40)}…` : cursor)} is not a cursor of this list (give the next_cursor of a previous page)`, undefined, 'INVALID_REQUEST');
   }
 }
 

@@ -45,6 +45,13 @@ export const CoreSettings = Type.Object({
   text_fill_s: seconds('how long a session may go on reading event-time project text after it answered, while no request waits for the unit (0: only when asked)', 120, 0, 86_400),
   log_level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { description: 'log level', default: 'info', env: 'SFM_LOG_LEVEL' }),
   log_format: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { description: 'json: one JSON object per line on stderr (for collectors); pretty: readable lines for a person at a terminal', default: 'json', env: 'SFM_LOG_FORMAT' }),
+  archive: Type.Object(
+    {
+      retention_days: Type.Optional(Type.Number({ description: 'drop archived events received more than this many days ago (never one a unit still holds); none: keep everything for good', exclusiveMinimum: 0, maximum: 36_500 })),
+      waveform_bytes: Type.Optional(Type.Integer({ description: 'keep archived waveforms within this many bytes, dropping the oldest first (never one of an event a unit still holds); none: no budget', minimum: 0 })),
+    },
+    { description: 'what the archive may drop (by default nothing: every event and waveform sfm read is kept for good)', default: {}, additionalProperties: false },
+  ),
   drain_timeout_s: seconds('on SIGTERM/SIGINT, how long sfm serve waits for requests and device work in flight before it exits anyway (a second signal exits at once)', 30, 0, 3600, 'SFM_DRAIN_TIMEOUT_S'),
 });
 

@@ -38,8 +38,12 @@ export function storeScheme(url: string): string {
   return m ? m[1]!.toLowerCase() : url;
 }
 
+/** How often `sfm serve` applies the archive's retention policy. */
+const RETENTION_EVERY_MS = 3_600_000;
+
 export class Kernel {
   private started: Service[] = [];
+  private retention: NodeJS.Timeout | undefined;
   private stopped = false;
 
   private constructor(
@@ -125,6 +129,10 @@ export class Kernel {
             clock,
             logger,
             metrics: resolveToken(k, TOKENS.Metrics),
+            retention: {
+              maxAgeMs: s.archive.retention_days === undefined ? undefined : s.archive.retention_days * 86_400_000,
+              waveformBytes: s.archive.waveform_bytes,
+            },
           }),
       ),
     });
@@ -153,8 +161,12 @@ export class Kernel {
     return resolveAllTokens(this.container, TOKENS.Service);
   }
 
-  /** Starts the services in plugin order; a failure stops what started. */
+  /** Starts the services in plugin order (and the archive's retention, hourly); a failure stops what started. */
   async start(): Promise<void> {
+    const retain = () => this.relay.applyRetention().catch((e: Error) => this.logger.warn({ err: e.message }, 'archive retention failed; it runs again within the hour'));
+    void retain();
+    this.retention = setInterval(retain, RETENTION_EVERY_MS);
+    this.retention.unref();
     for (const service of this.services()) {
       try {
         await service.start();
@@ -170,6 +182,7 @@ export class Kernel {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.retention);
     for (const service of this.started.reverse()) await service.stop().catch((e) => this.logger.error({ err: (e as Error).message }, `stopping ${service.name} failed`));
     if (this.container.isRegistered(TOKENS.Relay)) await this.relay.drain();
     await this.resolve(TOKENS.Store).close();

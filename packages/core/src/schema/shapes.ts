@@ -245,20 +245,18 @@ export const KindStats = Shape('KindStats', 'Cache entries of one kind, and outc
 
 const perKind = <T extends TSchema>(t: () => T) => Object.fromEntries(CACHE_KINDS.map((k) => [k, t()])) as Record<(typeof CACHE_KINDS)[number], T>;
 
-export const CacheStats = Shape('CacheStats', 'What the cache holds and how it served.', {
-  store: Type.String({ description: 'the store kind', examples: ['sqlite'] }),
-  persistent: Type.Boolean({ description: 'the store survives a restart' }),
-  kinds: Type.Object(perKind(() => KindStats), { description: 'Per kind of data.', additionalProperties: false }),
-  hot_tier: Type.Object({ entries: Type.Integer({ description: 'entries' }), bytes: Type.Integer({ description: 'bytes' }) }, { description: 'Serialized responses kept in memory.', additionalProperties: false }),
-  device_requests_pending: Type.Integer({ description: 'device requests running or waiting, all units' }),
-});
-
 export const CacheCleared = Shape('CacheCleared', 'What DELETE /cache/device removed.', {
   connection_key: Type.String({ description: 'the unit\'s connection key: tcp:<host>:<port> or serial:<path>:<baud>' }),
   cleared: Type.Object(perKind(() => Type.Integer({ description: 'entries removed' })), { description: 'Entries removed per kind.', additionalProperties: false }),
 });
 
 // --- the archive and the fleet (/db/*) ------------------------------------------------------------
+
+/** A unit-local date or time (the units keep no zone), as the archive's from/to filters take it. */
+export const LocalTime = Type.String({
+  pattern: '^\\d{4}-\\d\\d-\\d\\d(?:T\\d\\d:\\d\\d(?::\\d\\d)?)?$',
+  patternText: 'a unit-local date or time: YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS',
+});
 
 export const EVENT_SOURCES = ['call-up', 'call-home', 'import'] as const;
 export const SESSION_KINDS = ['call-up', 'call-home'] as const;
@@ -338,6 +336,15 @@ export const ArchiveStats = Shape('ArchiveStats', 'What the archive holds, and w
     { events: Type.Integer({ description: 'events removed' }), waveforms: Type.Integer({ description: 'waveforms removed' }), bytes: Type.Integer({ description: 'bytes freed' }) },
     { description: 'What retention removed since the server started.', additionalProperties: false },
   ),
+});
+
+export const CacheStats = Shape('CacheStats', 'What the cache holds and how it served.', {
+  store: Type.String({ description: 'the store kind', examples: ['sqlite'] }),
+  persistent: Type.Boolean({ description: 'the store survives a restart' }),
+  kinds: Type.Object(perKind(() => KindStats), { description: 'Per kind of data.', additionalProperties: false }),
+  hot_tier: Type.Object({ entries: Type.Integer({ description: 'entries' }), bytes: Type.Integer({ description: 'bytes' }) }, { description: 'Serialized responses kept in memory.', additionalProperties: false }),
+  device_requests_pending: Type.Integer({ description: 'device requests running or waiting, all units' }),
+  archive: ArchiveStats,
 });
 
 export const Ready = Shape('Ready', 'The server takes work: its store answers and it is not shutting down.', {

@@ -2,3 +2,4 @@ export * from './body.js';
 export * from './device-access.js';
 export * from './direct-device-access.js';
 export * from '../waveform.js';
+export * from './archive-export.js';

@@ -1,0 +1,334 @@
+/**
+ * The archive of the SQLite store: every event read, kept once by (serial, timestamp, key) in
+ * archive_events — the live lists point into it —, waveforms by the same identity, the fleet
+ * (units) and the sessions. Pages are keyset-paged, newest first: (ts DESC, id DESC) for events,
+ * (started_at DESC, id DESC) for sessions, each served by an index, so a page costs the same
+ * however large the archive is.
+ */
+import type Database from 'better-sqlite3';
+import { BadCursor, StoreError, unitScope } from '@sfm/core/cache';
+import type { Archive, ArchiveEventQuery, Page, RetentionPolicy, StoredWaveform } from '@sfm/core/cache';
+import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, MonitorStatus, Session, Unit } from '@sfm/core';
+import { decodeWaveformBlob } from './waveform-blob.js';
+
+/** The ts column: the event's timestamp, '' for none (it sorts oldest). */
+export function tsOf(timestamp: string | null): string {
+  return timestamp ?? '';
+}
+
+export function timestampOf(ts: string): string | null {
+  return ts === '' ? null : ts;
+}
+
+/** What the archive keeps of an Event: its text without the live index, and the filtered columns. */
+export function eventColumns(e: Event): { body: string; recordType: string; pvs: number | null; project: string | null } {
+  const { index: _live, ...rest } = e;
+  return { body: JSON.stringify(rest), recordType: e.record_type, pvs: e.peaks.pvs_ips, project: e.project.project };
+}
+
+type ArchivedRow = [id: number, serial: string, body: string, receivedAt: number, source: EventSource, falseTrigger: number, notes: string | null, analysis: string | null, hasWaveform: number, ts: string];
+type SessionRow = [id: number, serial: string, kind: Session['kind'], peer: string, startedAt: number, durationMs: number, eventsNew: number, waveformsNew: number, erased: number, result: string, capture: string | null];
+type UnitRow = [serial: string, firstSeen: number, lastSeen: number, lastAddress: string | null, info: string | null, lastStatus: string | null, eventCount: number, lastEventId: number | null, lastSessionId: number | null];
+
+const ARCHIVED_COLUMNS = `a.id, a.serial, a.body, a.received_at, a.source, a.false_trigger, a.notes, a.analysis,
+  EXISTS (SELECT 1 FROM waveforms w WHERE w.serial = a.serial AND w.key = a.key AND w.ts = a.ts), a.ts`;
+const SESSION_COLUMNS = 'id, serial, kind, peer, started_at, duration_ms, events_new, waveforms_new, erased, result, capture';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function toArchived(r: ArchivedRow): ArchivedEvent {
+  const { index: _none, ...event } = JSON.parse(r[2]) as Event;
+  return {
+    id: r[0],
+    serial: r[1],
+    ...event,
+    received_at: iso(r[3]),
+    source: r[4],
+    has_waveform: r[8] === 1,
+    false_trigger: r[5] === 1,
+    notes: r[6],
+    analysis_summary: r[7] === null ? null : (JSON.parse(r[7]) as AnalysisSummary),
+  };
+}
+
+function toSession(r: SessionRow): Session {
+  return {
+    id: r[0], serial: r[1], kind: r[2], peer: r[3], started_at: iso(r[4]), duration_s: r[5] / 1000, events_new: r[6], waveforms_new: r[7],
+    erased: r[8] === 1, result: r[9], capture: r[10],
+  };
+}
+
+/** Cursors: an opaque token of the last row's position; one this store did not make is refused. */
+const CURSOR_PREFIX = { events: 'e1.', sessions: 's1.' } as const;
+
+function makeCursor(kind: keyof typeof CURSOR_PREFIX, position: [string | number, number]): string {
+  return CURSOR_PREFIX[kind] + Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function readCursor<T extends string | number>(kind: keyof typeof CURSOR_PREFIX, cursor: string, first: 'string' | 'number'): [T, number] {
+  const bad = () => new BadCursor(cursor);
+  if (!cursor.startsWith(CURSOR_PREFIX[kind])) throw bad();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX[kind].length), 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== first || !Number.isSafeInteger(v[1])) throw bad();
+  return v as [T, number];
+}
+
+export interface SqliteArchiveOptions {
+  persistent: boolean;
+  /** Records that a unit's data changed (the change feed). */
+  touch: (scope: string) => void;
+  /** A write showed the unit at this time. */
+  seen: (serial: string, at: number) => void;
+}
+
+export class SqliteArchive implements Archive {
+  readonly persistent: boolean;
+  private readonly q;
+  private readonly eventQueries = new Map<string, Database.Statement<unknown[], ArchivedRow>>();
+  private readonly tx;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly run: <T>(fn: () => T) => Promise<T>,
+    private readonly opts: SqliteArchiveOptions,
+  ) {
+    this.persistent = opts.persistent;
+    this.q = {
+      byId: db.prepare<[number], ArchivedRow>(`SELECT ${ARCHIVED_COLUMNS} FROM archive_events a WHERE a.id = ?`).raw(),
+      identity: db.prepare<[number], [string, number, string]>('SELECT serial, key, ts FROM archive_events WHERE id = ?').raw(),
+      waveform: db.prepare<[string, number, string], [Buffer, number, Buffer | null, number | null]>(
+        'SELECT data, fetched_at, document, document_index FROM waveforms WHERE serial = ? AND key = ? AND ts = ?',
+      ).raw(),
+      review: db.prepare<[number | null, number, string | null, number]>(
+        'UPDATE archive_events SET false_trigger = coalesce(?1, false_trigger), notes = CASE WHEN ?2 THEN ?3 ELSE notes END WHERE id = ?4',
+      ),
+      analysis: db.prepare<[string | null, number]>('UPDATE archive_events SET analysis = ? WHERE id = ?'),
+      units: db.prepare<[], UnitRow>(
+        `SELECT u.serial, u.first_seen, u.last_seen, u.last_address, u.info, u.last_status,
+           (SELECT count(*) FROM archive_events a WHERE a.serial = u.serial),
+           (SELECT id FROM archive_events a WHERE a.serial = u.serial ORDER BY ts DESC, id DESC LIMIT 1),
+           (SELECT id FROM sessions s WHERE s.serial = u.serial ORDER BY started_at DESC, id DESC LIMIT 1)
+         FROM units u ORDER BY u.last_seen DESC, u.serial`,
+      ).raw(),
+      unit: db.prepare<[string], UnitRow>(
+        `SELECT u.serial, u.first_seen, u.last_seen, u.last_address, u.info, u.last_status,
+           (SELECT count(*) FROM archive_events a WHERE a.serial = u.serial),
+           (SELECT id FROM archive_events a WHERE a.serial = u.serial ORDER BY ts DESC, id DESC LIMIT 1),
+           (SELECT id FROM sessions s WHERE s.serial = u.serial ORDER BY started_at DESC, id DESC LIMIT 1)
+         FROM units u WHERE u.serial = ?`,
+      ).raw(),
+      insertSession: db.prepare<[string, string, string, number, number, number, number, number, string, string | null], number>(
+        `INSERT INTO sessions (serial, kind, peer, started_at, duration_ms, events_new, waveforms_new, erased, result, capture)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      ).pluck(),
+      sessionById: db.prepare<[number], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).raw(),
+      sessionsAll: db.prepare<[number | null, number, number], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE (?1 IS NULL OR started_at < ?1 OR (started_at = ?1 AND id < ?2))
+         ORDER BY started_at DESC, id DESC LIMIT ?3`,
+      ).raw(),
+      sessionsOf: db.prepare<[string, number | null, number, number], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE serial = ?1 AND (?2 IS NULL OR started_at < ?2 OR (started_at = ?2 AND id < ?3))
+         ORDER BY started_at DESC, id DESC LIMIT ?4`,
+      ).raw(),
+      totals: db.prepare<[], [string, number, number]>("SELECT kind, entries, bytes FROM kind_totals WHERE kind IN ('archive_events', 'waveform')").raw(),
+      unitCount: db.prepare<[], number>('SELECT count(*) FROM units').pluck(),
+      sessionCount: db.prepare<[], number>('SELECT count(*) FROM sessions').pluck(),
+      // Retention never touches an event in a live list, nor its waveform.
+      oldWaveforms: db.prepare<[number]>(
+        `DELETE FROM waveforms WHERE rowid IN (
+           SELECT w.rowid FROM archive_events a JOIN waveforms w ON w.serial = a.serial AND w.key = a.key AND w.ts = a.ts
+           WHERE a.received_at < ? AND NOT EXISTS (SELECT 1 FROM live_events l WHERE l.event_id = a.id))`,
+      ),
+      oldEvents: db.prepare<[number]>('DELETE FROM archive_events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM live_events l WHERE l.event_id = archive_events.id)'),
+      waveformBytes: db.prepare<[], number>("SELECT bytes FROM kind_totals WHERE kind = 'waveform'").pluck(),
+      removableWaveforms: db.prepare<[], [number, number]>(
+        `SELECT w.rowid, length(w.data) + coalesce(length(w.document), 0) FROM waveforms w
+         WHERE NOT EXISTS (SELECT 1 FROM archive_events a JOIN live_events l ON l.event_id = a.id WHERE a.serial = w.serial AND a.key = w.key AND a.ts = w.ts)
+         ORDER BY w.fetched_at, w.rowid LIMIT 256`,
+      ).raw(),
+      dropWaveformRow: db.prepare<[number]>('DELETE FROM waveforms WHERE rowid = ?'),
+      mark: db.prepare<[number]>('INSERT INTO durable_mark (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
+    };
+    const q = this.q;
+    this.tx = {
+      session: db.transaction((s: Omit<Session, 'id'>) => {
+        const started = Date.parse(s.started_at);
+        const id = q.insertSession.get(s.serial, s.kind, s.peer, started, Math.round(s.duration_s * 1000), s.events_new, s.waveforms_new, s.erased ? 1 : 0, s.result, s.capture)!;
+        opts.seen(s.serial, started + Math.round(s.duration_s * 1000));
+        opts.touch(unitScope(s.serial));
+        return id;
+      }),
+      retain: db.transaction((policy: RetentionPolicy) => {
+        const out = { events: 0, waveforms: 0, bytes: 0 };
+        const before = q.waveformBytes.get() ?? 0;
+        if (policy.receivedBefore !== undefined) {
+          out.waveforms += q.oldWaveforms.run(policy.receivedBefore).changes;
+          out.events += q.oldEvents.run(policy.receivedBefore).changes;
+        }
+        if (policy.waveformBytes !== undefined) {
+          let bytes = q.waveformBytes.get() ?? 0;
+          while (bytes > policy.waveformBytes) {
+            const batch = q.removableWaveforms.all();
+            if (batch.length === 0) break;
+            for (const [rowid] of batch) {
+              if (bytes <= policy.waveformBytes) break;
+              q.dropWaveformRow.run(rowid);
+              out.waveforms++;
+              bytes = q.waveformBytes.get() ?? 0;
+            }
+          }
+        }
+        out.bytes = before - (q.waveformBytes.get() ?? 0);
+        return out;
+      }),
+    };
+  }
+
+  events(query: ArchiveEventQuery): Promise<Page<ArchivedEvent>> {
+    return this.run(() => {
+      if (!Number.isSafeInteger(query.limit) || query.limit < 1) throw new StoreError(`limit: must be a whole number of 1 or more, got ${query.limit}`);
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const filter = (sql: string, ...values: unknown[]) => {
+        where.push(sql);
+        args.push(...values);
+      };
+      if (query.serial !== undefined) filter('a.serial = ?', query.serial);
+      if (query.from !== undefined) filter("a.ts <> '' AND a.ts >= ?", query.from);
+      if (query.to !== undefined) filter("a.ts <> '' AND a.ts <= ?", query.to);
+      if (query.minPvsIps !== undefined) filter('a.pvs >= ?', query.minPvsIps);
+      if (query.project !== undefined) filter('instr(lower(a.project), lower(?)) > 0', query.project);
+      if (query.recordType !== undefined) filter('a.record_type = ?', query.recordType);
+      if (query.falseTrigger !== undefined) filter('a.false_trigger = ?', query.falseTrigger ? 1 : 0);
+      if (query.cursor !== undefined) {
+        const [ts, id] = readCursor<string>('events', query.cursor, 'string');
+        filter('(a.ts < ? OR (a.ts = ? AND a.id < ?))', ts, ts, id);
+      }
+      const sql = `SELECT ${ARCHIVED_COLUMNS} FROM archive_events a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.ts DESC, a.id DESC LIMIT ?`;
+      // One prepared statement per combination of filters (there are few).
+      let stmt = this.eventQueries.get(sql);
+      if (!stmt) this.eventQueries.set(sql, (stmt = this.db.prepare<unknown[], ArchivedRow>(sql).raw()));
+      const rows = stmt.all(...args, query.limit + 1);
+      const more = rows.length > query.limit;
+      const page = more ? rows.slice(0, query.limit) : rows;
+      const last = page.at(-1);
+      return { items: page.map(toArchived), nextCursor: more && last ? makeCursor('events', [last[9], last[0]]) : null };
+    });
+  }
+
+  event(id: number): Promise<ArchivedEvent | undefined> {
+    return this.run(() => {
+      const row = Number.isSafeInteger(id) ? this.q.byId.get(id) : undefined;
+      return row && toArchived(row);
+    });
+  }
+
+  waveform(id: number): Promise<StoredWaveform | undefined> {
+    return this.run(() => {
+      const ident = Number.isSafeInteger(id) ? this.q.identity.get(id) : undefined;
+      if (!ident) return undefined;
+      const [serial, key, ts] = ident;
+      const row = this.q.waveform.get(serial, key, ts);
+      if (!row) return undefined;
+      const w = decodeWaveformBlob(row[0], key, timestampOf(ts), row[1]);
+      if (row[2] !== null && row[3] !== null) w.document = { index: row[3], gzip: row[2] };
+      return w;
+    });
+  }
+
+  review(id: number, changes: { falseTrigger?: boolean; notes?: string | null }): Promise<ArchivedEvent | undefined> {
+    return this.run(() => {
+      if (!Number.isSafeInteger(id)) return undefined;
+      const notesGiven = changes.notes !== undefined;
+      this.q.review.run(changes.falseTrigger === undefined ? null : changes.falseTrigger ? 1 : 0, notesGiven ? 1 : 0, notesGiven ? changes.notes! : null, id);
+      const row = this.q.byId.get(id);
+      return row && toArchived(row);
+    });
+  }
+
+  setAnalysis(id: number, summary: AnalysisSummary | null): Promise<boolean> {
+    return this.run(() => Number.isSafeInteger(id) && this.q.analysis.run(summary === null ? null : JSON.stringify(summary), id).changes > 0);
+  }
+
+  units(): Promise<Unit[]> {
+    return this.run(() => this.q.units.all().map((r) => this.toUnit(r)));
+  }
+
+  unit(serial: string): Promise<Unit | undefined> {
+    return this.run(() => {
+      const row = this.q.unit.get(serial);
+      return row && this.toUnit(row);
+    });
+  }
+
+  private toUnit(r: UnitRow): Unit {
+    const lastEvent = r[7] === null ? undefined : this.q.byId.get(r[7]);
+    const lastSession = r[8] === null ? undefined : this.q.sessionById.get(r[8]);
+    return {
+      serial: r[0],
+      first_seen: iso(r[1]),
+      last_seen: iso(r[2]),
+      last_address: r[3],
+      last_session: lastSession ? toSession(lastSession) : null,
+      event_count: r[6],
+      last_event: lastEvent ? toArchived(lastEvent) : null,
+      last_status: r[5] === null ? null : (JSON.parse(r[5]) as MonitorStatus),
+      info: r[4] === null ? null : (JSON.parse(r[4]) as DeviceInfo),
+    };
+  }
+
+  recordSession(session: Omit<Session, 'id'>): Promise<Session> {
+    return this.run(() => toSession(this.q.sessionById.get(this.tx.session.immediate(session))!));
+  }
+
+  sessions(query: { serial?: string; limit: number; cursor?: string }): Promise<Page<Session>> {
+    return this.run(() => {
+      if (!Number.isSafeInteger(query.limit) || query.limit < 1) throw new StoreError(`limit: must be a whole number of 1 or more, got ${query.limit}`);
+      const [at, id] = query.cursor === undefined ? [null, 0] : readCursor<number>('sessions', query.cursor, 'number');
+      const rows = query.serial === undefined
+        ? this.q.sessionsAll.all(at, id, query.limit + 1)
+        : this.q.sessionsOf.all(query.serial, at, id, query.limit + 1);
+      const more = rows.length > query.limit;
+      const page = more ? rows.slice(0, query.limit) : rows;
+      const last = page.at(-1);
+      return { items: page.map(toSession), nextCursor: more && last ? makeCursor('sessions', [last[4], last[0]]) : null };
+    });
+  }
+
+  stats(): Promise<Omit<ArchiveStats, 'retention_removed'>> {
+    return this.run(() => {
+      const t = Object.fromEntries(this.q.totals.all().map(([kind, entries, bytes]) => [kind, { entries, bytes }]));
+      return {
+        persistent: this.persistent,
+        units: this.q.unitCount.get()!,
+        events: t.archive_events?.entries ?? 0,
+        waveforms: t.waveform?.entries ?? 0,
+        event_bytes: t.archive_events?.bytes ?? 0,
+        waveform_bytes: t.waveform?.bytes ?? 0,
+        sessions: this.q.sessionCount.get()!,
+      };
+    });
+  }
+
+  retain(policy: RetentionPolicy): Promise<{ events: number; waveforms: number; bytes: number }> {
+    return this.run(() => this.tx.retain.immediate(policy));
+  }
+
+  /** A commit with synchronous = FULL: it and every commit before it are on the disk. */
+  durable(): Promise<void> {
+    return this.run(() => {
+      if (!this.persistent) return;
+      this.db.pragma('synchronous = FULL');
+      try {
+        this.q.mark.run(Date.now());
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
+    });
+  }
+}
