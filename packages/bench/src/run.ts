@@ -6,6 +6,7 @@
 import { runCodecBench } from './codec.bench.js';
 import { runLinkOpsBench } from './link-ops.bench.js';
 import { runStoreBench } from './store.bench.js';
+import { runArchiveBench } from './archive.bench.js';
 import { runLinkBench } from './link.bench.js';
 import { runHttpBench } from './http.bench.js';
 import { runFuzz } from './fuzz.js';
@@ -15,6 +16,7 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   codec: runCodecBench,
   link_ops: runLinkOpsBench,
   store: runStoreBench,
+  archive: runArchiveBench,
   link: runLinkBench,
   http: runHttpBench,
   fuzz: runFuzz,

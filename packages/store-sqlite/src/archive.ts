@@ -104,8 +104,8 @@ export class SqliteArchive implements Archive {
       waveform: db.prepare<[string, number, string], [Buffer, number, Buffer | null, number | null]>(
         'SELECT data, fetched_at, document, document_index FROM waveforms WHERE serial = ? AND key = ? AND ts = ?',
       ).raw(),
-      review: db.prepare<[number | null, number, string | null, number]>(
-        'UPDATE archive_events SET false_trigger = coalesce(?1, false_trigger), notes = CASE WHEN ?2 THEN ?3 ELSE notes END WHERE id = ?4',
+      review: db.prepare<[{ falseTrigger: number | null; notesGiven: number; notes: string | null; id: number }]>(
+        'UPDATE archive_events SET false_trigger = coalesce(@falseTrigger, false_trigger), notes = CASE WHEN @notesGiven THEN @notes ELSE notes END WHERE id = @id',
       ),
       analysis: db.prepare<[string | null, number]>('UPDATE archive_events SET analysis = ? WHERE id = ?'),
       units: db.prepare<[], UnitRow>(
@@ -127,13 +127,13 @@ export class SqliteArchive implements Archive {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       ).pluck(),
       sessionById: db.prepare<[number], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).raw(),
-      sessionsAll: db.prepare<[number | null, number, number], SessionRow>(
-        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE (?1 IS NULL OR started_at < ?1 OR (started_at = ?1 AND id < ?2))
-         ORDER BY started_at DESC, id DESC LIMIT ?3`,
+      sessionsAll: db.prepare<[{ at: number | null; id: number; limit: number }], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE (@at IS NULL OR started_at < @at OR (started_at = @at AND id < @id))
+         ORDER BY started_at DESC, id DESC LIMIT @limit`,
       ).raw(),
-      sessionsOf: db.prepare<[string, number | null, number, number], SessionRow>(
-        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE serial = ?1 AND (?2 IS NULL OR started_at < ?2 OR (started_at = ?2 AND id < ?3))
-         ORDER BY started_at DESC, id DESC LIMIT ?4`,
+      sessionsOf: db.prepare<[{ serial: string; at: number | null; id: number; limit: number }], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE serial = @serial AND (@at IS NULL OR started_at < @at OR (started_at = @at AND id < @id))
+         ORDER BY started_at DESC, id DESC LIMIT @limit`,
       ).raw(),
       totals: db.prepare<[], [string, number, number]>("SELECT kind, entries, bytes FROM kind_totals WHERE kind IN ('archive_events', 'waveform')").raw(),
       unitCount: db.prepare<[], number>('SELECT count(*) FROM units').pluck(),
@@ -245,7 +245,7 @@ export class SqliteArchive implements Archive {
     return this.run(() => {
       if (!Number.isSafeInteger(id)) return undefined;
       const notesGiven = changes.notes !== undefined;
-      this.q.review.run(changes.falseTrigger === undefined ? null : changes.falseTrigger ? 1 : 0, notesGiven ? 1 : 0, notesGiven ? changes.notes! : null, id);
+      this.q.review.run({ falseTrigger: changes.falseTrigger === undefined ? null : changes.falseTrigger ? 1 : 0, notesGiven: notesGiven ? 1 : 0, notes: notesGiven ? changes.notes! : null, id });
       const row = this.q.byId.get(id);
       return row && toArchived(row);
     });
@@ -291,8 +291,8 @@ export class SqliteArchive implements Archive {
       if (!Number.isSafeInteger(query.limit) || query.limit < 1) throw new StoreError(`limit: must be a whole number of 1 or more, got ${query.limit}`);
       const [at, id] = query.cursor === undefined ? [null, 0] : readCursor<number>('sessions', query.cursor, 'number');
       const rows = query.serial === undefined
-        ? this.q.sessionsAll.all(at, id, query.limit + 1)
-        : this.q.sessionsOf.all(query.serial, at, id, query.limit + 1);
+        ? this.q.sessionsAll.all({ at, id, limit: query.limit + 1 })
+        : this.q.sessionsOf.all({ serial: query.serial, at, id, limit: query.limit + 1 });
       const more = rows.length > query.limit;
       const page = more ? rows.slice(0, query.limit) : rows;
       const last = page.at(-1);

@@ -178,9 +178,13 @@ export class SqliteStore implements Store {
         `INSERT INTO units (serial, first_seen, last_seen) VALUES (?, ?, ?)
          ON CONFLICT (serial) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
       ),
-      unitAddress: db.prepare<[string, number, string]>('UPDATE units SET last_address = ?3, address_at = ?2 WHERE serial = ?1 AND (address_at IS NULL OR address_at <= ?2)'),
-      unitInfo: db.prepare<[string, string]>('UPDATE units SET info = ?2 WHERE serial = ?1'),
-      unitStatus: db.prepare<[string, string, number]>('UPDATE units SET last_status = ?2, status_at = ?3 WHERE serial = ?1 AND (status_at IS NULL OR status_at <= ?3)'),
+      unitAddress: db.prepare<[{ serial: string; at: number; address: string }]>(
+        'UPDATE units SET last_address = @address, address_at = @at WHERE serial = @serial AND (address_at IS NULL OR address_at <= @at)',
+      ),
+      unitInfo: db.prepare<[{ serial: string; info: string }]>('UPDATE units SET info = @info WHERE serial = @serial'),
+      unitStatus: db.prepare<[{ serial: string; status: string; at: number }]>(
+        'UPDATE units SET last_status = @status, status_at = @at WHERE serial = @serial AND (status_at IS NULL OR status_at <= @at)',
+      ),
 
       nextSeq: db.prepare<[], number>('UPDATE change_seq SET n = n + 1 RETURNING n').pluck(),
       logChange: db.prepare<[string, number]>('INSERT INTO change_log (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq'),
@@ -214,13 +218,13 @@ export class SqliteStore implements Store {
       putIdentity: immediate(db, (connKey: string, id: Identity) => {
         q.putIdentity.run(connKey, id.serial, id.confirmedAt);
         seen(id.serial, id.confirmedAt);
-        q.unitAddress.run(id.serial, id.confirmedAt, connKey);
+        q.unitAddress.run({ serial: id.serial, at: id.confirmedAt, address: connKey });
         touch(addressScope(connKey));
       }),
       putInfo: immediate(db, (serial: string, json: string, at: number) => {
         q.putInfo.run(serial, json, at);
         seen(serial, at);
-        q.unitInfo.run(serial, json);
+        q.unitInfo.run({ serial, info: json });
         touch(unitScope(serial));
       }),
       markDirty: immediate(db, (serial: string) => {
@@ -284,7 +288,7 @@ export class SqliteStore implements Store {
       putStatus: immediate(db, (serial: string, json: string, at: number) => {
         q.putStatus.run(serial, json, at);
         seen(serial, at);
-        q.unitStatus.run(serial, json, at);
+        q.unitStatus.run({ serial, status: json, at });
         touch(unitScope(serial));
       }),
       deleteStatus: immediate(db, (serial: string) => {

@@ -254,7 +254,7 @@ export const CacheCleared = Shape('CacheCleared', 'What DELETE /cache/device rem
 
 /** A unit-local date or time (the units keep no zone), as the archive's from/to filters take it. */
 export const LocalTime = Type.String({
-  pattern: '^\\d{4}-\\d\\d-\\d\\d(?:T\\d\\d:\\d\\d(?::\\d\\d)?)?$',
+  pattern: '^\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\\d|3[01])(?:T(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d)?)?$',
   patternText: 'a unit-local date or time: YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS',
 });
 
