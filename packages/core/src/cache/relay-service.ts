@@ -413,7 +413,7 @@ export class RelayService implements DeviceAccess {
     for (const kind of rule.dirty ?? []) if (kind === 'device_info') work.push(this.store.markInfoDirty(serial));
     for (const kind of rule.drop ?? []) {
       if (kind === 'monitor_status') work.push(this.store.deleteStatus(serial));
-      if (kind === 'events') work.push(this.store.dropEvents(serial, { keepWaveforms: !(rule.drop ?? []).includes('waveform') }));
+      if (kind === 'events') work.push(this.store.dropEvents(serial));
     }
     return this.keep(`invalidate after ${write}`, () => Promise.all(work));
   }
@@ -593,7 +593,7 @@ export class RelayService implements DeviceAccess {
       events.length = 0;
       this.forgetUnit(serial, ['events']);
       // The list goes; cached waveforms stay (they are served only while their identity holds).
-      if (cached.count > 0 || cached.sync) kept = await this.keep('events', () => this.store.dropEvents(serial, { keepWaveforms: true }));
+      if (cached.count > 0 || cached.sync) kept = await this.keep('events', () => this.store.dropEvents(serial));
       complete = await read(0, undefined);
       outcome = cached.count > 0 || cached.sync || force ? 'refresh' : 'miss';
     }
@@ -889,7 +889,7 @@ export class RelayService implements DeviceAccess {
         if (d.header.timestamp !== row.event.timestamp) {
           // The unit reused the key since the last sync: the cached list is stale.
           this.forgetUnit(r.serial, ['events']);
-          await this.keep('events', () => this.store.dropEvents(r.serial, { keepWaveforms: true }));
+          await this.keep('events', () => this.store.dropEvents(r.serial));
           throw new ProtocolError(`${connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
         }
         const { stored, body } = keptWaveform(r.serial, {
