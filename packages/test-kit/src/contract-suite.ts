@@ -1882,7 +1882,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
 // --- helpers ------------------------------------------------------------------------------------
 
 /** Every archived event matching `q`, newest first, read `limit` at a time. */
-async function everyArchived(s: Store, q: Omit<ArchiveEventQuery, 'limit' | 'cursor'> = {}, limit = 1000): Promise<ArchivedEvent[]> {
+export async function everyArchived(s: Store, q: Omit<ArchiveEventQuery, 'limit' | 'cursor'> = {}, limit = 1000): Promise<ArchivedEvent[]> {
   const all: ArchivedEvent[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 10_000; pages++) {
@@ -1895,7 +1895,7 @@ async function everyArchived(s: Store, q: Omit<ArchiveEventQuery, 'limit' | 'cur
 }
 
 /** Every session (of `serial`, when given), newest first, read `limit` at a time. */
-async function everySession(s: Store, serial?: string, limit = 1000): Promise<Session[]> {
+export async function everySession(s: Store, serial?: string, limit = 1000): Promise<Session[]> {
   const all: Session[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 10_000; pages++) {
