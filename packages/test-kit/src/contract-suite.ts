@@ -85,7 +85,7 @@
 import fc from 'fast-check';
 import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
 import type { ArchiveEventQuery, CacheKind, EventSyncState, LeaseHolder, Store, StoredEvent, StoredWaveform } from '@sfm/core/cache';
-import type { AnalysisSummary, ArchivedEvent, Event, EventSource, RecordType, Session, Unit } from '@sfm/core';
+import type { ArchivedEvent, Event, EventSource, RecordType, Session, Unit } from '@sfm/core';
 import { keyFromHex, keyToHex } from '@sfm/core/protocol';
 import { ArchivedEvent as ArchivedEventShape, checkValue, Session as SessionShape, Unit as UnitShape } from '@sfm/core/schema';
 import {
