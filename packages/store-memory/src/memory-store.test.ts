@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
-import { sampleHolder, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleWaveform, storedEvents, storeContractSuite } from '@sfm/test-kit';
+import { everyArchived, everySession, sampleHolder, sampleInfo, sampleKey, sampleSession, sampleStatus, sampleSync, sampleWaveform, storedEvents, storeContractSuite } from '@sfm/test-kit';
 import { DEFAULT_MAX_BYTES, MemoryStore } from './index.js';
 
 storeContractSuite('memory', () => new MemoryStore(), { describe, it, expect, beforeEach, afterEach });
@@ -11,10 +11,13 @@ const U = 'BE18189';
 const V = 'BE20001';
 const T0 = 1_775_000_000_000;
 const WAVEFORM_BYTES = 4 * 10240 * 2; // one 10-s, 1024-sps waveform's samples
-const total = async (s: MemoryStore): Promise<number> => {
+/** Bytes of the cache's kinds (what Store#stats reports). */
+const cacheBytes = async (s: MemoryStore): Promise<number> => {
   const st = await s.stats();
   return CACHE_KINDS.reduce((n, k) => n + st[k].bytes, 0);
 };
+/** Bytes of everything the LRU holds, the archive's events and sessions included, by the store's own count. */
+const total = (s: MemoryStore): number => Object.values(s['totals']).reduce((n, k) => n + k.bytes, 0);
 const wf = (i: number) => sampleWaveform(sampleKey(i), `2026-04-09T07:00:${String(i).padStart(2, '0')}`, 10240, { index: i, seed: i });
 
 /** Rejects with StoreError (the contract's failure), not a synchronous throw. */
@@ -43,7 +46,7 @@ describe('MemoryStore', () => {
     expect(await s.getWaveform(U, sampleKey(1), wf(1).timestamp)).not.toBeUndefined();
     for (let i = 9; i < 30; i++) {
       await s.putWaveform(U, wf(i));
-      expect(await total(s)).toBeLessThanOrEqual(maxBytes);
+      expect(total(s)).toBeLessThanOrEqual(maxBytes);
     }
     // After 21 more puts the 9 most recent remain.
     const kept: number[] = [];
@@ -80,8 +83,12 @@ describe('MemoryStore', () => {
     expect((await s.stats()).events.bytes).toBe(withSync);
     await s.putInfo(U, sampleInfo(U), T0);
     expect((await s.stats()).device_info.bytes).toBeGreaterThanOrEqual(JSON.stringify(sampleInfo(U)).length);
-    const lru = s['lru'];
-    expect(await total(s)).toBe(lru.calculatedSize);
+    // an archived event: its fields' text, once
+    const archived = (await s.archive.stats()).event_bytes;
+    const fieldsText = events.reduce((n, e) => n + JSON.stringify(e.event).length - '"index":,'.length - String(e.event.index).length, 0);
+    expect(archived).toBeGreaterThanOrEqual(fieldsText);
+    expect(archived).toBeLessThan(fieldsText + 100 * 256);
+    expect(total(s)).toBe(s['lru'].calculatedSize);
   });
 
   it('an evicted live list goes whole, with its sync state; the list restarts from index 0', async () => {
@@ -105,7 +112,7 @@ describe('MemoryStore', () => {
     const s = new MemoryStore({ maxBytes: 2 * WAVEFORM_BYTES });
     await s.putEventSync(U, sampleSync(0));
     await s.appendEvents(U, storedEvents(0, 3));
-    expect(s['lru'].size).toBe(1);
+    expect([...s['lru'].values()].filter((e) => e.kind === 'events').length).toBe(1);
     await s.putWaveform(V, wf(0));
     await s.putWaveform(V, wf(1)); // the list is the least recently used: it leaves whole
     expect(await s.getEventSync(U)).toBeUndefined();
@@ -141,7 +148,7 @@ describe('MemoryStore', () => {
     expect(await s.eventCount(U)).toBe(0);
     expect(await s.getEventSync(U)).toBeUndefined();
     expect((await s.stats()).events).toEqual({ entries: 0, bytes: 0 });
-    expect(await total(s)).toBe(0);
+    expect(await cacheBytes(s)).toBe(0);
   });
 
   it('stays consistent under random churn with a small budget', async () => {
@@ -154,28 +161,36 @@ describe('MemoryStore', () => {
       fc.record({ t: fc.constant('info' as const), u: fc.nat(2) }),
       fc.record({ t: fc.constant('status' as const), u: fc.nat(2) }),
       fc.record({ t: fc.constant('read' as const), u: fc.nat(2), k: fc.nat(6) }),
-      fc.record({ t: fc.constant('drop' as const), u: fc.nat(2), keepWaveforms: fc.boolean() }),
+      fc.record({ t: fc.constant('drop' as const), u: fc.nat(2) }),
       fc.record({ t: fc.constant('identify' as const), u: fc.nat(2) }),
       fc.record({ t: fc.constant('clear' as const), u: fc.nat(2) }),
+      fc.record({ t: fc.constant('session' as const), u: fc.nat(2) }),
+      fc.record({ t: fc.constant('review' as const), u: fc.nat(2) }),
+      fc.record({ t: fc.constant('retain' as const), age: fc.nat(60), budget: fc.integer({ min: 0, max: 60_000 }) }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 60 }), fc.integer({ min: 20_000, max: 120_000 }), async (ops, maxBytes) => {
         const s = new MemoryStore({ maxBytes });
-        for (const o of ops) {
-          const serial = serials[o.u]!;
-          if (o.t === 'events') await s.appendEvents(serial, storedEvents(await s.eventCount(serial), o.n), o.sync ? sampleSync(o.n) : undefined);
+        for (const [step, o] of ops.entries()) {
+          const serial = o.t === 'retain' ? U : serials[o.u]!;
+          if (o.t === 'events') await s.appendEvents(serial, storedEvents(await s.eventCount(serial), o.n, T0 + step), o.sync ? sampleSync(o.n) : undefined);
           else if (o.t === 'sync') await s.putEventSync(serial, sampleSync(o.n));
           else if (o.t === 'wave') await s.putWaveform(serial, sampleWaveform(sampleKey(o.k), null, o.len));
           else if (o.t === 'info') await s.putInfo(serial, sampleInfo(serial), T0);
           else if (o.t === 'status') await s.putStatus(serial, sampleStatus(), T0);
           else if (o.t === 'read') await s.getWaveform(serial, sampleKey(o.k), null);
-          else if (o.t === 'drop') await s.dropEvents(serial, { keepWaveforms: o.keepWaveforms });
+          else if (o.t === 'drop') await s.dropEvents(serial);
           else if (o.t === 'identify') await s.putIdentity(addressOf(o.u), { serial, confirmedAt: T0 });
-          else await s.clearConnection(addressOf(o.u));
+          else if (o.t === 'clear') await s.clearConnection(addressOf(o.u));
+          else if (o.t === 'session') await s.archive.recordSession(sampleSession(serial, { started_at: new Date(T0 + step).toISOString() }));
+          else if (o.t === 'review') {
+            const [newest] = (await s.archive.events({ serial, limit: 1 })).items;
+            if (newest) await s.archive.review(newest.id, { notes: `step ${step}` });
+          } else await s.archive.retain({ receivedBefore: T0 + o.age, waveformBytes: o.budget });
 
           // The budget holds, and stats agree with what is actually there.
-          expect(await total(s)).toBeLessThanOrEqual(maxBytes);
-          expect(await total(s)).toBe(s['lru'].calculatedSize);
+          expect(total(s)).toBeLessThanOrEqual(maxBytes);
+          expect(total(s)).toBe(s['lru'].calculatedSize);
           let events = 0;
           let waveforms = 0;
           for (const x of serials) {
@@ -189,11 +204,50 @@ describe('MemoryStore', () => {
           const st = await s.stats();
           expect(st.events.entries).toBe(events);
           expect(st.waveform.entries).toBe(waveforms);
+          // The archive's listings, counts and units agree with what its entries still hold.
+          const archived = await everyArchived(s, {}, 7);
+          const archive = await s.archive.stats();
+          expect(new Set(archived.map((e) => e.id)).size).toBe(archived.length);
+          expect(archive.events).toBe(archived.length);
+          expect(archive.waveforms).toBe(waveforms);
+          expect((await s.archive.units()).reduce((n, u) => n + u.event_count, 0)).toBe(archived.length);
+          expect((await everySession(s, undefined, 3)).length).toBe(archive.sessions);
         }
         await s.close();
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('archived events and sessions leave under byte pressure like everything else; listings, counts and the fleet stay consistent', async () => {
+    // two waveforms and room for a few archived events besides
+    const maxBytes = 2 * WAVEFORM_BYTES + 8_000;
+    const s = new MemoryStore({ maxBytes });
+    await s.putIdentity(ADDRESS, { serial: U, confirmedAt: T0 });
+    await s.appendEvents(U, storedEvents(0, 20, T0));
+    await s.dropEvents(U);
+    await s.archive.recordSession(sampleSession(U));
+    const before = await everyArchived(s);
+    const [newest] = before;
+    const oldest = before.at(-1)!;
+    await s.archive.event(newest!.id); // used: the least recently used go first
+    for (let i = 0; i < 2; i++) await s.putWaveform(V, wf(i));
+    expect(total(s)).toBeLessThanOrEqual(maxBytes);
+    expect(total(s)).toBe(s['lru'].calculatedSize);
+
+    const kept = await everyArchived(s);
+    expect(kept.length).toBeGreaterThan(1);
+    expect(kept.length).toBeLessThan(20);
+    expect(kept.map((e) => e.id)).toContain(newest!.id);
+    expect(await s.archive.event(oldest.id)).toBeUndefined();
+    for (const e of kept) expect(await s.archive.event(e.id)).toEqual(e);
+    expect((await s.archive.stats()).events).toBe(kept.length);
+    // the unit is still listed, as it was seen
+    const unit = (await s.archive.unit(U))!;
+    expect([unit.event_count, unit.first_seen, unit.last_address]).toEqual([kept.length, new Date(T0).toISOString(), ADDRESS]);
+    expect(unit.last_event).toEqual(kept[0] ?? null);
+    // read again from the unit: what was forgotten is archived anew
+    expect(await s.appendEvents(U, storedEvents(0, 20, T0 + 1))).toEqual({ archivedNew: 20 - kept.length });
   });
 
   it('close() releases everything, is idempotent, and later calls reject with StoreError', async () => {

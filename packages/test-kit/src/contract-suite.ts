@@ -8,35 +8,90 @@
  * - Every method answers with a promise; a failure is a rejection with a StoreError, never a
  *   synchronous throw.
  * - Data is keyed by serial alone; an address only names a serial through its identity.
- *   `clearConnection(connKey)` forgets that address's identity and every entry of the serial it
- *   named (info, live list and sync state, waveforms, status); other addresses keep their
- *   identities, even one naming the same serial.
- * - A unit holds at most one waveform per event key: `putWaveform` replaces the one with the same
- *   key whatever its timestamp; `getWaveform` answers only while (key, timestamp) both match.
+ *   `clearConnection(connKey)` forgets that address's identity and the cache's view of the serial
+ *   it named (info, live list and sync state, status; counts per kind, waveform always 0); the
+ *   archive, the waveforms and the fleet keep everything. Other addresses keep their identities,
+ *   even one naming the same serial.
+ * - Waveforms are kept by (serial, key, timestamp): a put with the same key and a new timestamp
+ *   keeps both; a put of a kept identity replaces it (`putWaveform` answers false). A waveform's
+ *   bytes are its samples' (2 per sample, every channel) plus its document's gzip bytes: that is
+ *   `archive.stats().waveform_bytes` and what the retention budget counts. The cache's `waveform`
+ *   kind counts every waveform kept.
  * - `appendEvents(serial, [], sync)` records a sync with no new events; `appendEvents(serial, [])`
- *   is a no-op; `putEventSync` replaces the sync state and never touches events.
+ *   is a no-op; `putEventSync` replaces the sync state and never touches events. An unknown
+ *   `source` is refused (StoreError, nothing written).
  * - `pendingTexts` lists events whose `project_pending` is true; `fillEventText` rewrites only the
- *   event at that index, only while it holds that key, and leaves every other row and the sync
- *   state as they were (the list JSON stays byte-for-byte what getEvents gives).
+ *   event at that index (the archived event, so every view shows it), only while it holds that
+ *   key, and leaves every other row and the sync state as they were (the list JSON stays
+ *   byte-for-byte what getEvents gives).
+ * - The archive (one row per (serial, timestamp, key); a null timestamp is part of the identity):
+ *   - The live list is a view of archived rows: its events show the archived fields (as refreshed
+ *     or filled), with the list's own index, key, geoRange and fetchedAt.
+ *   - A refresh (the same identity appended again, at any index) takes the new read's Event
+ *     fields, except that a read whose project text is still to be read (`project_pending`)
+ *     keeps text the archive already has (and the event stays not pending). It keeps id,
+ *     received_at, source, false_trigger, notes and analysis_summary.
+ *   - Ids are positive integers that increase in the order events are first archived and are
+ *     never reused (not even after retention). `received_at` is the first read's fetchedAt as
+ *     `Date#toISOString` writes it; `source` defaults to 'call-up'.
+ *   - `events()`: newest first by timestamp (text order, no timestamp oldest), then id. Filters:
+ *     `from`/`to` compare timestamps as text, inclusive (a date alone works as a prefix; no
+ *     timestamp matches neither); `minPvsIps` is peaks.pvs_ips ≥ (null never matches); `project`
+ *     is a literal substring of project.project with ASCII letters compared without case (`%`
+ *     and `_` are plain characters; null never matches). `limit` is a whole number ≥ 1. A page's
+ *     nextCursor is non-null exactly when more matching events followed it when it was read; a
+ *     cursor continues after the position (not the row) it names, so a page after a removed row
+ *     still continues. Cursors are per listing: one from `sessions()` is refused by `events()`
+ *     and the reverse, like garbage (StoreError).
+ * - The fleet: a unit is seen by `putIdentity` (at confirmedAt, at that address), `putInfo` and
+ *   `putStatus` (at fetchedAt), every appended event, new or refreshed (at its fetchedAt), and a
+ *   session (at started_at, and at its end — started_at + Math.round(duration_s × 1000) ms — at its
+ *   peer). `putEventSync`, `markInfoDirty` and `putWaveform` are no sighting. first_seen and
+ *   last_seen are the earliest and latest sighting; last_address is the address of the latest
+ *   sighting that has one; info and last_status are the ones with the latest fetchedAt. On equal
+ *   times the later write wins. Nothing but its sightings changes these: `clearConnection`,
+ *   `deleteStatus`, `dropEvents` and retention leave them. last_session is the newest session by
+ *   started_at (then id); last_event is the first of `events({serial})`. The empty serial is no
+ *   serial: nothing under it makes a Unit. `units()` is last_seen descending, then serial
+ *   ascending. Every time is `Date#toISOString`'s.
+ * - Sessions: ids increase in recording order; `sessions()` is newest first by started_at (as an
+ *   instant), then id. A session that does not fit the Session shape, or whose started_at is not
+ *   UTC ISO 8601, is refused (StoreError).
+ * - `retain`: first every archived event received strictly before `receivedBefore` that no live
+ *   list holds goes, with its waveform; then, while waveform_bytes is over `waveformBytes`, the
+ *   waveform with the oldest fetchedAt goes among those whose event no live list holds (a
+ *   waveform without an archived event included; the order among equal fetchedAt is the
+ *   store's). It answers the counts and `bytes`, exactly what event_bytes + waveform_bytes fell
+ *   by. A negative or fractional budget, or a receivedBefore that is not a finite time, is refused.
+ * - `archive.stats()`: `persistent` is `capabilities.persistent`; event_bytes is > 0 exactly when
+ *   the archive holds an event.
  * - Leases: taken when free, expired (`now >= expiresAt`), already the caller's (its holder record
  *   is replaced, so its expiry moves) or held by `takeOverFrom`. `renew` and `release` act only for
  *   the current owner; ownership alone decides `renew` (an expired lease nobody took renews).
  *   `wanted` tells the owner whether a tryAcquire failed since the lease was last taken.
- * - stats: `entries` counts info rows, events, waveforms and statuses; `bytes` is > 0 exactly when
- *   a kind holds something (an event sync state counts as holding something). Identities and
- *   leases are not cache kinds.
+ * - stats: `entries` counts info rows, live events, waveforms and statuses; `bytes` is > 0 exactly
+ *   when a kind holds something (an event sync state counts as holding something). Identities,
+ *   leases and the archive's own rows are not cache kinds.
  * - Change feed (`capabilities.shared`, checked with two stores on one backing): by the time
  *   `pollChanges()` returns, the listener has been told, as scope lists (not 'all'), of every
- *   write another store made since the last poll (`unit:<serial>` for a unit's data,
- *   `addr:<connKey>` for an identity, both for `clearConnection`); reads are not changes; a poll
- *   with nothing new calls nothing. A store that is not shared still answers `pollChanges()` and
- *   `onChange()` without throwing; whether a store reports its own writes to itself is open.
- * - `close()` twice is fine; any other call after it (leases included) rejects with StoreError.
+ *   write another store made since the last poll (`unit:<serial>` for a unit's data, its archive
+ *   included — a review, an analysis, a session, what retention removed of it —, `addr:<connKey>`
+ *   for an identity, both for `clearConnection`); reads are not changes; a poll with nothing new
+ *   calls nothing. A store that is not shared still answers `pollChanges()` and `onChange()`
+ *   without throwing; whether a store reports its own writes to itself is open.
+ * - `close()` twice is fine; any other call after it (leases and archive included) rejects with
+ *   StoreError.
  */
 import fc from 'fast-check';
 import { addressScope, CACHE_KINDS, StoreError, unitScope } from '@sfm/core/cache';
-import type { CacheKind, EventSyncState, LeaseHolder, Store, StoredWaveform } from '@sfm/core/cache';
-import { pendingEvent, sampleEvent, sampleHolder, sampleMonitorLog, sampleInfo, sampleKey, sampleStatus, sampleSync, sampleTimestamp, sampleWaveform, storedEvent, storedEvents, storedPendingEvent } from './fixtures.js';
+import type { ArchiveEventQuery, CacheKind, EventSyncState, LeaseHolder, Store, StoredEvent, StoredWaveform } from '@sfm/core/cache';
+import type { ArchivedEvent, Event, EventSource, RecordType, Session, Unit } from '@sfm/core';
+import { keyFromHex, keyToHex } from '@sfm/core/protocol';
+import { ArchivedEvent as ArchivedEventShape, checkValue, Session as SessionShape, Unit as UnitShape } from '@sfm/core/schema';
+import {
+  pendingEvent, SAMPLE_FETCHED_AT, sampleAnalysis, sampleEvent, sampleHolder, sampleMonitorLog, sampleInfo, sampleKey, sampleSession, sampleStatus, sampleSync, sampleTimestamp, sampleWaveform, storedEvent,
+  storedEvents, storedPendingEvent,
+} from './fixtures.js';
 import { ReferenceStore } from './reference-store.js';
 
 /** The subset of a jest-like `expect(…)` the suite uses. */
@@ -149,14 +204,27 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
     expectSameWaveform(await s.getWaveform(serial, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: tag }));
     expect(await s.getStatus(serial)).toEqual({ status: sampleStatus({ battery_v: tag }), fetchedAt: T0 + tag });
   };
-  const expectNothingOf = async (s: Store, serial: string): Promise<void> => {
+  /** The cache holds no view of the unit (its info, live list, sync state and status). */
+  const expectNoViewOf = async (s: Store, serial: string): Promise<void> => {
     expect(await s.getInfo(serial)).toBeUndefined();
     expect(await s.eventCount(serial)).toBe(0);
     expect(await s.getEvents(serial)).toEqual([]);
     expect(await s.getEventsJson(serial)).toBeUndefined();
     expect(await s.getEventSync(serial)).toBeUndefined();
-    expect(await s.getWaveform(serial, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
     expect(await s.getStatus(serial)).toBeUndefined();
+  };
+  /** Nothing at all of the unit: no view, no waveform, no archived event. */
+  const expectNothingOf = async (s: Store, serial: string): Promise<void> => {
+    await expectNoViewOf(s, serial);
+    expect(await s.getWaveform(serial, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
+    expect((await s.archive.events({ serial, limit: 1 })).items).toEqual([]);
+  };
+  /** What `fill(s, serial, n, tag)` left in the archive and among the waveforms, after the cache forgot the unit. */
+  const checkArchived = async (s: Store, serial: string, n: number, tag: number): Promise<void> => {
+    const archived = await everyArchived(s, { serial });
+    expect(archived.map((e) => e.key)).toEqual(storedEvents(0, n).map((e) => e.event.key).reverse());
+    expect(archived.every((e) => e.received_at === new Date(T0 + tag).toISOString())).toBe(true);
+    expectSameWaveform(await s.getWaveform(serial, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: tag }));
   };
 
   describe(`Store contract: ${name}`, () => {
@@ -352,6 +420,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
 
         await store.appendEvents(S1, storedEvents(0, 3));
         await expectStoreError(() => store.appendEvents(S1, [storedEvent(3), storedEvent(5)], sync)); // gap inside
+        await expectStoreError(() => store.appendEvents(S1, [storedEvent(3)], sync, 'dial-in' as EventSource)); // no such source
         await expectStoreError(() => store.appendEvents(S1, [storedEvent(2)])); // a repeat
         await expectStoreError(() => store.appendEvents(S1, [storedEvent(4)])); // skips one
         await expectStoreError(() => store.appendEvents(S1, [storedEvent(3), storedEvent(4), storedEvent(4)], sync)); // repeat at the end
@@ -359,7 +428,8 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         expect(await store.getEvents(S1)).toEqual(storedEvents(0, 3));
         expect(await store.getEventSync(S1)).toBeUndefined();
         expect((await store.stats()).events.entries).toBe(3);
-        await store.appendEvents(S1, [storedEvent(3)]);
+        expect((await store.archive.stats()).events).toBe(3);
+        expect(await store.appendEvents(S1, [storedEvent(3)])).toEqual({ archivedNew: 1 });
         expect(await store.eventCount(S1)).toBe(4);
       });
 
@@ -420,7 +490,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         expect(await store.getEventSync(S1)).toEqual(sync);
       });
 
-      it("dropEvents drops the unit's list, sync and waveforms, returns the counts, spares other units", async () => {
+      it("dropEvents drops the unit's list and sync, answers how many were live, keeps the archive and waveforms, spares other units", async () => {
         for (const serial of [S1, S2, S1_LONGER]) {
           await store.appendEvents(serial, storedEvents(0, 4), sampleSync(4));
           await store.putWaveform(serial, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
@@ -428,14 +498,18 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         }
         await store.putInfo(S1, sampleInfo(S1), T0);
         await store.putStatus(S1, sampleStatus(), T0);
+        const archived = await everyArchived(store, { serial: S1 });
 
-        expect(await store.dropEvents(S1)).toEqual({ events: 4, waveforms: 2 });
+        expect(await store.dropEvents(S1)).toEqual({ events: 4 });
         expect(await store.eventCount(S1)).toBe(0);
         expect(await store.getEvents(S1)).toEqual([]);
         expect(await store.getEventsJson(S1)).toBeUndefined();
         expect(await store.getEventSync(S1)).toBeUndefined();
-        expect(await store.getWaveform(S1, sampleKey(0), '2026-04-09T07:00:00')).toBeUndefined();
-        expect(await store.getWaveform(S1, sampleKey(1), '2026-04-09T07:00:01')).toBeUndefined();
+        expect(await store.pendingTexts(S1)).toEqual([]);
+        // the archive and the waveforms are not the live list
+        expect(await everyArchived(store, { serial: S1 })).toEqual(archived);
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(1), '2026-04-09T07:00:01'), sampleWaveform(sampleKey(1), '2026-04-09T07:00:01', 64));
+        expect((await store.stats()).waveform.entries).toBe(6);
         // info and status are not events
         expect(await store.getInfo(S1)).not.toBeUndefined();
         expect(await store.getStatus(S1)).not.toBeUndefined();
@@ -443,34 +517,22 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         for (const serial of [S2, S1_LONGER]) {
           expect(await store.eventCount(serial)).toBe(4);
           expect(await store.getEventSync(serial)).toEqual(sampleSync(4));
-          expect(await store.getWaveform(serial, sampleKey(1), '2026-04-09T07:00:01')).not.toBeUndefined();
         }
-        expect(await store.dropEvents(S1)).toEqual({ events: 0, waveforms: 0 });
+        expect(await store.dropEvents(S1)).toEqual({ events: 0 });
         // the list starts again from index 0
         await store.appendEvents(S1, storedEvents(0, 1));
         expect(await store.eventCount(S1)).toBe(1);
       });
 
-      it('dropEvents with keepWaveforms drops the list and sync but keeps the waveforms', async () => {
-        await store.appendEvents(S1, storedEvents(0, 3), sampleSync(3));
-        await store.putWaveform(S1, sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
-        expect(await store.dropEvents(S1, { keepWaveforms: true })).toEqual({ events: 3, waveforms: 0 });
-        expect(await store.eventCount(S1)).toBe(0);
-        expect(await store.getEventSync(S1)).toBeUndefined();
-        expectSameWaveform(await store.getWaveform(S1, sampleKey(0), '2026-04-09T07:00:00'), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 64));
-        expect((await store.stats()).waveform.entries).toBe(1);
-      });
-
       it('dropEvents drops a sync state held without events', async () => {
         await store.putEventSync(S1, sampleSync(0));
-        expect(await store.dropEvents(S1)).toEqual({ events: 0, waveforms: 0 });
+        expect(await store.dropEvents(S1)).toEqual({ events: 0 });
         expect(await store.getEventSync(S1)).toBeUndefined();
         expect((await store.stats()).events).toEqual({ entries: 0, bytes: 0 });
       });
 
-      it('dropEvents of an unknown unit returns zeros', async () => {
-        expect(await store.dropEvents(S1)).toEqual({ events: 0, waveforms: 0 });
-        expect(await store.dropEvents(S1, { keepWaveforms: true })).toEqual({ events: 0, waveforms: 0 });
+      it('dropEvents of an unknown unit answers zero', async () => {
+        expect(await store.dropEvents(S1)).toEqual({ events: 0 });
       });
     });
 
@@ -524,23 +586,28 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         expect(await store.getWaveform(S1, sampleKey(5), '2026-04-09T07:00:05')).toBeUndefined();
       });
 
-      it('a second put of the same identity replaces it', async () => {
+      it('a second put of the same identity replaces it and answers that it was not new', async () => {
         const a = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 32, { seed: 1 });
         const b = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 48, { seed: 2, fetchedAt: T0 + 9 });
-        await store.putWaveform(S1, a);
-        await store.putWaveform(S1, b);
+        expect(await store.putWaveform(S1, a)).toBe(true);
+        expect(await store.putWaveform(S1, b)).toBe(false);
         expectSameWaveform(await store.getWaveform(S1, b.key, b.timestamp), b);
         expect((await store.stats()).waveform.entries).toBe(1);
       });
 
-      it('a put with the same key and a new timestamp replaces the stale one', async () => {
+      it('a put with the same key and a new timestamp keeps both (they are two events)', async () => {
         const old = sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 32);
         const fresh = sampleWaveform(sampleKey(0), '2026-05-01T10:00:00', 32, { seed: 3 });
-        await store.putWaveform(S1, old);
-        await store.putWaveform(S1, fresh);
-        expect(await store.getWaveform(S1, old.key, old.timestamp)).toBeUndefined();
+        const untimed = sampleWaveform(sampleKey(0), null, 32, { seed: 4 });
+        expect(await store.putWaveform(S1, old)).toBe(true);
+        expect(await store.putWaveform(S1, fresh)).toBe(true);
+        expect(await store.putWaveform(S1, untimed)).toBe(true);
+        expect(await store.putWaveform(S2, old)).toBe(true); // another unit's
+        expectSameWaveform(await store.getWaveform(S1, old.key, old.timestamp), old);
         expectSameWaveform(await store.getWaveform(S1, fresh.key, fresh.timestamp), fresh);
-        expect((await store.stats()).waveform.entries).toBe(1);
+        expectSameWaveform(await store.getWaveform(S1, untimed.key, null), untimed);
+        expect((await store.stats()).waveform.entries).toBe(4);
+        expect((await store.archive.stats()).waveforms).toBe(4);
       });
     });
 
@@ -565,7 +632,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         await expectNothingOf(store, S2);
         expect(await store.markInfoDirty(S2)).toBe(false);
         expect(await store.deleteStatus(S2)).toBe(false);
-        expect(await store.dropEvents(S2)).toEqual({ events: 0, waveforms: 0 });
+        expect(await store.dropEvents(S2)).toEqual({ events: 0 });
         await fill(store, S2, 5, 2);
         await check(store, S1, 3, 1);
         await check(store, S2, 5, 2);
@@ -590,9 +657,11 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         await store.putIdentity(A, { serial: S2, confirmedAt: T0 + 9 });
         await check(store, S1, 3, 1);
         await expectNothingOf(store, S2);
-        // clearing through B clears the unit first reached at A
-        expect(await store.clearConnection(B)).toEqual({ device_info: 1, events: 3, waveform: 1, monitor_status: 1 });
-        await expectNothingOf(store, S1);
+        expect(await everyArchived(store, { serial: S2 })).toEqual([]);
+        // clearing through B clears the cache's view of the unit first reached at A
+        expect(await store.clearConnection(B)).toEqual({ device_info: 1, events: 3, waveform: 0, monitor_status: 1 });
+        await expectNoViewOf(store, S1);
+        await checkArchived(store, S1, 3, 1);
         expect(await store.getIdentity(A)).toEqual({ serial: S2, confirmedAt: T0 + 9 });
       });
 
@@ -606,16 +675,20 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         await store.putWaveform('BE11', sampleWaveform(2, null, 8, { seed: 2 }));
         expect(await store.getWaveform('BE11', 12, null)).toBeUndefined();
         expect(await store.getWaveform(serial, 2, null)).toBeUndefined();
-        // a unit's drop leaves the lookalikes' waveforms
-        for (const other of lookalikes) await store.putWaveform(other, sampleWaveform(3, null, 8, { seed: 3 }));
-        expect(await store.dropEvents(serial)).toEqual({ events: 1, waveforms: 2 });
+        for (const other of lookalikes) {
+          expect(await store.putWaveform(other, sampleWaveform(3, null, 8, { seed: 3 }))).toBe(true);
+          expect(await store.archive.unit(other)).toBeUndefined(); // a waveform is no sighting
+        }
+        expect(await store.dropEvents(serial)).toEqual({ events: 1 });
         for (const other of lookalikes) expectSameWaveform(await store.getWaveform(other, 3, null), sampleWaveform(3, null, 8, { seed: 3 }));
         expectSameWaveform(await store.getWaveform('BE11', 2, null), sampleWaveform(2, null, 8, { seed: 2 }));
+        expect((await everyArchived(store)).map((e) => e.serial)).toEqual([serial]);
+        expect((await store.archive.units()).map((u) => u.serial)).toEqual([serial]);
       });
     });
 
     describe('clearConnection', () => {
-      it("forgets the address's identity and every entry of its unit, returns the counts, spares the rest", async () => {
+      it("forgets the address's identity and the cache's view of its unit, returns the counts, keeps the archive, spares the rest", async () => {
         await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
         await store.putIdentity(B, { serial: S1, confirmedAt: T0 + 1 }); // the same unit at another address
         await store.putIdentity(C, { serial: S2, confirmedAt: T0 + 2 });
@@ -627,17 +700,19 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         await fill(store, S2, 6, 2);
         await fill(store, S1_LONGER, 2, 3);
 
-        expect(await store.clearConnection(A)).toEqual({ device_info: 1, events: 3, waveform: 2, monitor_status: 1 });
+        const archived = await everyArchived(store, { serial: S1 });
+        expect(await store.clearConnection(A)).toEqual({ device_info: 1, events: 3, waveform: 0, monitor_status: 1 });
         expect(await store.getIdentity(A)).toBeUndefined();
-        await expectNothingOf(store, S1);
-        expect(await store.getWaveform(S1, sampleKey(1), null)).toBeUndefined();
+        await expectNoViewOf(store, S1);
+        expect(await everyArchived(store, { serial: S1 })).toEqual(archived);
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(1), null), sampleWaveform(sampleKey(1), null, 8));
         // other addresses keep their identity, even the one that names the cleared unit
         expect(await store.getIdentity(B)).toEqual({ serial: S1, confirmedAt: T0 + 1 });
         expect(await store.getIdentity(C)).toEqual({ serial: S2, confirmedAt: T0 + 2 });
         await check(store, S2, 6, 2);
         await check(store, S1_LONGER, 2, 3);
         const s = await store.stats();
-        expect([s.device_info.entries, s.events.entries, s.waveform.entries, s.monitor_status.entries]).toEqual([2, 8, 2, 2]);
+        expect([s.device_info.entries, s.events.entries, s.waveform.entries, s.monitor_status.entries]).toEqual([2, 8, 4, 2]);
 
         // nothing is identified at A any more
         expect(await store.clearConnection(A)).toEqual(NO_COUNTS);
@@ -813,10 +888,626 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         await store.dropEvents(S1);
         const dropped = await store.stats();
         expect(dropped.events).toEqual({ entries: 0, bytes: 0 });
-        expect(dropped.waveform).toEqual({ entries: 0, bytes: 0 });
+        expect(dropped.waveform).toEqual(s.waveform); // waveforms are kept by identity, not by the list
         expect(dropped.device_info.entries).toBe(1);
         await store.clearConnection(A);
-        for (const k of CACHE_KINDS) expect((await store.stats())[k]).toEqual({ entries: 0, bytes: 0 });
+        for (const k of ['device_info', 'events', 'monitor_status'] as const) expect((await store.stats())[k]).toEqual({ entries: 0, bytes: 0 });
+        expect((await store.stats()).waveform).toEqual(s.waveform);
+      });
+    });
+
+    describe('archive: what appendEvents keeps', () => {
+      it('archives every event once, as an ArchivedEvent, and answers how many were new', async () => {
+        const events = storedEvents(0, 3, T0 + 5);
+        expect(await store.appendEvents(S1, events, sampleSync(3))).toEqual({ archivedNew: 3 });
+        const got = await everyArchived(store);
+        expect(got.map(label)).toEqual(['S1/2', 'S1/1', 'S1/0']);
+        const [e2, e1, e0] = got as [ArchivedEvent, ArchivedEvent, ArchivedEvent];
+        expect(Number.isSafeInteger(e0.id) && e0.id > 0).toBe(true);
+        expect(e1.id).toBeGreaterThan(e0.id);
+        expect(e2.id).toBeGreaterThan(e1.id);
+        for (const [i, e] of [e0, e1, e2].entries()) {
+          checkValue('archived event', ArchivedEventShape, e);
+          expect(e).toEqual(archivedFrom(S1, events[i]!, e.id));
+          expect(await store.archive.event(e.id)).toEqual(e);
+        }
+        expect(await store.appendEvents(S1, [])).toEqual({ archivedNew: 0 });
+        expect(await store.appendEvents(S1, [], sampleSync(3, { probedAt: T0 + 9 }))).toEqual({ archivedNew: 0 });
+        expect(await store.appendEvents(S2, storedEvents(0, 1, T0 + 6), undefined, 'call-home')).toEqual({ archivedNew: 1 });
+        expect((await everyArchived(store, { serial: S2 })).map((e) => e.source)).toEqual(['call-home']);
+        expect((await store.archive.stats()).events).toBe(4);
+      });
+
+      it('keeps every event through dropEvents, a refill from the same events, another unit at the address and clearConnection', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await fill(store, S1, 3, 1);
+        const before = await everyArchived(store);
+        expect(before.map((e) => [label(e), e.has_waveform])).toEqual([['S1/2', false], ['S1/1', false], ['S1/0', true]]);
+        expect(await store.dropEvents(S1)).toEqual({ events: 3 });
+        expect(await everyArchived(store)).toEqual(before);
+        // read again from the unit: nothing new to the archive
+        expect(await store.appendEvents(S1, storedEvents(0, 3, T0 + 2))).toEqual({ archivedNew: 0 });
+        expect(await everyArchived(store)).toEqual(before);
+        // another unit answers at the address, and the address is cleared twice
+        await store.putIdentity(A, { serial: S2, confirmedAt: T0 + 3 });
+        await store.appendEvents(S2, storedEvents(0, 2, T0 + 3));
+        expect(await store.clearConnection(A)).toEqual({ device_info: 0, events: 2, waveform: 0, monitor_status: 0 });
+        await store.putIdentity(B, { serial: S1, confirmedAt: T0 + 4 });
+        expect(await store.clearConnection(B)).toEqual({ device_info: 1, events: 3, waveform: 0, monitor_status: 1 });
+        const after = await everyArchived(store);
+        expect(after.filter((e) => e.serial === S1)).toEqual(before);
+        expect(after.filter((e) => e.serial === S2).map(label)).toEqual(['S2/1', 'S2/0']);
+        await checkArchived(store, S1, 3, 1);
+        expect((await store.archive.units()).map((u) => u.serial).sort()).toEqual([S1, S2].sort());
+      });
+
+      it('a refill that reuses keys is new events (the timestamp tells them apart); the old ones stay', async () => {
+        await store.appendEvents(S1, storedEvents(0, 3, T0));
+        await store.dropEvents(S1); // the unit was erased
+        const refill = [0, 1, 2].map((i) => eventWith(i, { timestamp: `2026-05-01T08:00:0${i}` }, T0 + 1000));
+        expect(await store.appendEvents(S1, refill)).toEqual({ archivedNew: 3 });
+        expect(await store.getEvents(S1)).toEqual(refill);
+        const all = await everyArchived(store, { serial: S1 });
+        expect(all.map((e) => [label(e), e.timestamp, e.received_at])).toEqual([
+          ['S1/2', '2026-05-01T08:00:02', iso(T0 + 1000)],
+          ['S1/1', '2026-05-01T08:00:01', iso(T0 + 1000)],
+          ['S1/0', '2026-05-01T08:00:00', iso(T0 + 1000)],
+          ['S1/2', sampleTimestamp(2), iso(T0)],
+          ['S1/1', sampleTimestamp(1), iso(T0)],
+          ['S1/0', sampleTimestamp(0), iso(T0)],
+        ]);
+      });
+
+      it('the same event appended again is refreshed in place: its new fields, its id, received_at, source and review; the live list shows it', async () => {
+        await store.appendEvents(S1, storedEvents(0, 2, T0), undefined, 'call-home');
+        const [, e0] = (await everyArchived(store)) as [ArchivedEvent, ArchivedEvent];
+        await store.archive.review(e0.id, { falseTrigger: true, notes: 'blast 7' });
+        await store.archive.setAnalysis(e0.id, sampleAnalysis());
+        await store.dropEvents(S1);
+        const again = eventWith(0, { peaks: { ...sampleEvent(0).peaks, pvs_ips: 0.9 }, project: { ...sampleEvent(0).project, notes: 'corrected' } }, T0 + 60_000);
+        expect(await store.appendEvents(S1, [again])).toEqual({ archivedNew: 0 });
+        const kept = { received_at: iso(T0), source: 'call-home' as const, false_trigger: true, notes: 'blast 7', analysis_summary: sampleAnalysis() };
+        expect(await store.archive.event(e0.id)).toEqual(archivedFrom(S1, again, e0.id, kept));
+        expect(await store.getEvents(S1)).toEqual([again]);
+        // the unit's list shifted (its first events were erased): the same event at another index
+        await store.dropEvents(S1);
+        const shifted = { ...storedEvent(1, sampleKey(1), T0 + 120_000), event: { ...sampleEvent(1), index: 0 } };
+        expect(await store.appendEvents(S1, [shifted])).toEqual({ archivedNew: 0 });
+        expect(await store.getEvents(S1)).toEqual([shifted]);
+        expect((await store.archive.stats()).events).toBe(2);
+        expect(await store.archive.event(e0.id)).toEqual(archivedFrom(S1, again, e0.id, kept));
+      });
+
+      it('a null timestamp is part of the identity', async () => {
+        expect(await store.appendEvents(S1, [eventWith(0, { timestamp: null }, T0)])).toEqual({ archivedNew: 1 });
+        await store.dropEvents(S1);
+        expect(await store.appendEvents(S1, [eventWith(0, { timestamp: null, peaks: { ...sampleEvent(0).peaks, pvs_ips: 1.5 } }, T0 + 1)])).toEqual({ archivedNew: 0 });
+        await store.dropEvents(S1);
+        expect(await store.appendEvents(S1, [eventWith(0, {}, T0 + 2)])).toEqual({ archivedNew: 1 }); // the same key with a timestamp
+        expect(await store.appendEvents(S2, [eventWith(0, { timestamp: null }, T0 + 3)])).toEqual({ archivedNew: 1 }); // another unit's
+        expect((await everyArchived(store, { serial: S1 })).map((e) => [e.timestamp, e.peaks.pvs_ips, e.received_at])).toEqual([
+          [sampleTimestamp(0), sampleEvent(0).peaks.pvs_ips, iso(T0 + 2)],
+          [null, 1.5, iso(T0)],
+        ]);
+      });
+
+      it('a refresh whose project text is still to be read keeps the text the archive has; one with text replaces it', async () => {
+        await store.appendEvents(S1, [storedEvent(0), storedPendingEvent(1)]);
+        expect(await store.fillEventText(S1, 1, sampleKey(1), sampleEvent(1).project)).toBe(true);
+        await store.dropEvents(S1);
+        // a headers-first read of the same events: their text is known already
+        expect(await store.appendEvents(S1, [storedPendingEvent(0), storedPendingEvent(1)])).toEqual({ archivedNew: 0 });
+        expect(await store.pendingTexts(S1)).toEqual([]);
+        expect((await store.getEvents(S1)).map((e) => e.event)).toEqual([sampleEvent(0), sampleEvent(1)]);
+        expect(new TextDecoder().decode(await store.getEventsJson(S1))).toBe(JSON.stringify([sampleEvent(0), sampleEvent(1)]));
+        expect((await everyArchived(store)).map((e) => [e.project, e.project_pending])).toEqual([
+          [sampleEvent(1).project, false],
+          [sampleEvent(0).project, false],
+        ]);
+        await store.dropEvents(S1);
+        const corrected = eventWith(0, { project: { ...sampleEvent(0).project, operator: 'K. Jones' } });
+        await store.appendEvents(S1, [corrected]);
+        expect((await store.getEvent(S1, 0))?.event).toEqual(corrected.event);
+        expect((await everyArchived(store)).map((e) => e.project.operator)).toEqual([sampleEvent(1).project.operator, 'K. Jones']);
+      });
+
+      it('fillEventText fills the archived event, which keeps the text once the list is dropped', async () => {
+        await store.appendEvents(S1, [storedPendingEvent(0)]);
+        const [pending] = (await everyArchived(store)) as [ArchivedEvent];
+        expect([pending.project, pending.project_pending]).toEqual([pendingEvent(0).project, true]);
+        expect(await store.fillEventText(S1, 0, sampleKey(0), sampleEvent(0).project)).toBe(true);
+        await store.dropEvents(S1);
+        expect(await store.archive.event(pending.id)).toEqual({ ...pending, project: sampleEvent(0).project, project_pending: false });
+      });
+
+      it('has_waveform and archive.waveform(id) follow the event\'s (serial, key, timestamp)', async () => {
+        const early = sampleWaveform(sampleKey(1), sampleTimestamp(1), 64, { seed: 5 });
+        expect(await store.putWaveform(S1, early)).toBe(true); // before its event is read
+        await store.appendEvents(S1, storedEvents(0, 3));
+        const byLabel = async (): Promise<Map<string, ArchivedEvent>> => new Map((await everyArchived(store)).map((e) => [label(e), e]));
+        let m = await byLabel();
+        expect(['S1/0', 'S1/1', 'S1/2'].map((l) => m.get(l)!.has_waveform)).toEqual([false, true, false]);
+        expectSameWaveform(await store.archive.waveform(m.get('S1/1')!.id), early);
+        expect(await store.archive.waveform(m.get('S1/0')!.id)).toBeUndefined();
+        // the same key at another time, or another unit's, is not this event's waveform
+        await store.putWaveform(S1, sampleWaveform(sampleKey(0), '2026-05-01T08:00:00', 16));
+        await store.putWaveform(S2, sampleWaveform(sampleKey(0), sampleTimestamp(0), 16));
+        m = await byLabel();
+        expect(m.get('S1/0')!.has_waveform).toBe(false);
+        const w0 = { ...sampleWaveform(sampleKey(0), sampleTimestamp(0), 32, { seed: 6 }), document: { index: 0, gzip: Uint8Array.from([1, 2, 3]) } };
+        expect(await store.putWaveform(S1, w0)).toBe(true);
+        m = await byLabel();
+        expect(m.get('S1/0')!.has_waveform).toBe(true);
+        expectSameWaveform(await store.archive.waveform(m.get('S1/0')!.id), w0);
+        expect(await store.archive.waveform(987_654_321)).toBeUndefined();
+      });
+
+      it('event(id) is undefined for an id it never gave; ids are never reused, not even after retention', async () => {
+        for (const id of [0, -1, 1.5, Number.NaN, 987_654_321]) expect(await store.archive.event(id)).toBeUndefined();
+        await store.appendEvents(S1, storedEvents(0, 2, T0));
+        await store.dropEvents(S1);
+        const gone = await everyArchived(store);
+        const removed = await store.archive.retain({ receivedBefore: T0 + 1 });
+        expect([removed.events, removed.waveforms]).toEqual([2, 0]);
+        for (const e of gone) expect(await store.archive.event(e.id)).toBeUndefined();
+        expect(await store.appendEvents(S1, storedEvents(0, 2, T0 + 5))).toEqual({ archivedNew: 2 }); // read again: archived anew
+        const back = await everyArchived(store);
+        expect(back.map(label)).toEqual(gone.map(label));
+        for (const e of back) expect(e.id).toBeGreaterThan(Math.max(...gone.map((g) => g.id)));
+      });
+    });
+
+    describe('archive: events()', () => {
+      it('is newest first by timestamp, then by id; an event without a timestamp is oldest', async () => {
+        const ts5 = '2026-04-09T07:00:05';
+        await store.appendEvents(S1, [eventWith(0, { timestamp: ts5 }), eventWith(1, { timestamp: '2026-04-09T07:00:01' }), eventWith(2, { timestamp: null }), eventWith(3, { timestamp: ts5 }), eventWith(4, { timestamp: null })]);
+        await store.appendEvents(S2, [eventWith(0, { timestamp: '2026-04-09T07:00:03' })]);
+        const expected = ['S1/3', 'S1/0', 'S2/0', 'S1/1', 'S1/4', 'S1/2'];
+        expect((await everyArchived(store)).map(label)).toEqual(expected);
+        expect((await everyArchived(store, {}, 1)).map(label)).toEqual(expected);
+        expect((await everyArchived(store, {}, 4)).map(label)).toEqual(expected);
+        expect(label((await store.archive.unit(S1))!.last_event!)).toBe('S1/3');
+      });
+
+      it('filters by serial, time, peak vector sum, project, record type and review, alone and together', async () => {
+        const peaks = (pvs: number | null) => ({ ...sampleEvent(0).peaks, pvs_ips: pvs });
+        const project = (name: string | null) => ({ ...sampleEvent(0).project, project: name });
+        await store.appendEvents(S1, [
+          eventWith(0, { timestamp: '2026-04-01T10:00:00', peaks: peaks(0.5), project: project('Quarry North') }),
+          eventWith(1, { timestamp: '2026-04-02T10:00:00', peaks: peaks(1.2), project: project('quarry south 5%_x') }),
+          { ...storedEvent(2), event: { ...sampleMonitorLog(2), timestamp: '2026-04-03T10:00:00' } },
+          eventWith(3, { timestamp: null, record_type: 'histogram', peaks: peaks(2), project: project('Harbour Bridge') }),
+          eventWith(4, { timestamp: '2026-04-03T10:00:00', peaks: peaks(0.25), project: project('QUARRY NORTH') }),
+        ]);
+        await store.appendEvents(S2, [
+          eventWith(0, { timestamp: '2026-04-02T12:00:00', peaks: peaks(3), project: project('Harbour Bridge') }),
+          eventWith(1, { timestamp: '2026-04-04T00:00:00', peaks: peaks(0.5), project: project('Quarry 5%') }),
+        ]);
+        const reviewed = (await everyArchived(store)).find((e) => label(e) === 'S1/1')!;
+        await store.archive.review(reviewed.id, { falseTrigger: true });
+
+        const cases: [Omit<ArchiveEventQuery, 'limit' | 'cursor'>, string[]][] = [
+          [{}, ['S2/1', 'S1/4', 'S1/2', 'S2/0', 'S1/1', 'S1/0', 'S1/3']],
+          [{ serial: S2 }, ['S2/1', 'S2/0']],
+          [{ serial: S1_LONGER }, []],
+          [{ from: '2026-04-02T12:00:00' }, ['S2/1', 'S1/4', 'S1/2', 'S2/0']],
+          [{ to: '2026-04-02T10:00:00' }, ['S1/1', 'S1/0']],
+          [{ from: '2026-04-02' }, ['S2/1', 'S1/4', 'S1/2', 'S2/0', 'S1/1']],
+          [{ from: '2026-04-03T10:00:00', to: '2026-04-03T10:00:00' }, ['S1/4', 'S1/2']],
+          [{ from: '2026-04-03T10:00:01', to: '2026-04-03T10:00:00' }, []],
+          [{ minPvsIps: 0.5 }, ['S2/1', 'S2/0', 'S1/1', 'S1/0', 'S1/3']],
+          [{ minPvsIps: 0 }, ['S2/1', 'S1/4', 'S2/0', 'S1/1', 'S1/0', 'S1/3']],
+          [{ project: 'quarry' }, ['S2/1', 'S1/4', 'S1/1', 'S1/0']],
+          [{ project: 'NORTH' }, ['S1/4', 'S1/0']],
+          [{ project: '%' }, ['S2/1', 'S1/1']],
+          [{ project: '_' }, ['S1/1']],
+          [{ project: 'bridge' }, ['S2/0', 'S1/3']],
+          [{ project: 'zzz' }, []],
+          [{ recordType: 'monitor_log' }, ['S1/2']],
+          [{ recordType: 'histogram' }, ['S1/3']],
+          [{ recordType: 'waveform' }, ['S2/1', 'S1/4', 'S2/0', 'S1/1', 'S1/0']],
+          [{ falseTrigger: true }, ['S1/1']],
+          [{ falseTrigger: false }, ['S2/1', 'S1/4', 'S1/2', 'S2/0', 'S1/0', 'S1/3']],
+          [{ serial: S1, from: '2026-04-02T00:00:00', minPvsIps: 0.2, project: 'quarry', recordType: 'waveform', falseTrigger: false }, ['S1/4']],
+          [{ serial: S1, from: '2026-04-02T00:00:00', minPvsIps: 0.2, project: 'quarry', recordType: 'waveform', falseTrigger: true }, ['S1/1']],
+          [{ serial: S2, project: 'quarry', to: '2026-04-03' }, []],
+        ];
+        for (const [q, want] of cases) {
+          const what = JSON.stringify(q);
+          expect([what, (await everyArchived(store, q)).map(label)]).toEqual([what, want]);
+          expect([what, (await everyArchived(store, q, 1)).map(label)]).toEqual([what, want]);
+        }
+      });
+
+      it('pages hold `limit` events; nextCursor is null exactly on the last page', async () => {
+        await store.appendEvents(S1, storedEvents(0, 7));
+        const pageSizes = async (limit: number): Promise<number[]> => {
+          const sizes: number[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.archive.events({ limit, ...(cursor === undefined ? {} : { cursor }) });
+            sizes.push(page.items.length);
+            cursor = page.nextCursor === null ? undefined : page.nextCursor;
+          } while (cursor !== undefined && sizes.length < 100);
+          return sizes;
+        };
+        expect(await pageSizes(3)).toEqual([3, 3, 1]);
+        expect(await pageSizes(7)).toEqual([7]);
+        expect(await pageSizes(5000)).toEqual([7]);
+        expect(await pageSizes(1)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+        await store.appendEvents(S1, [storedEvent(7)]);
+        expect(await pageSizes(4)).toEqual([4, 4]);
+        expect(await store.archive.events({ serial: S2, limit: 5 })).toEqual({ items: [], nextCursor: null });
+      });
+
+      it('paging is complete and free of duplicates while events arrive and are refreshed between pages', async () => {
+        await store.appendEvents(S1, storedEvents(0, 10, T0 + 10));
+        const read: ArchivedEvent[] = [];
+        let page = await store.archive.events({ limit: 3 });
+        read.push(...page.items);
+        expect(read.map(label)).toEqual(['S1/9', 'S1/8', 'S1/7']);
+        // newer than the page's last event, and as new with a higher id: before the cursor
+        await store.appendEvents(S2, [eventWith(0, { timestamp: '2026-04-09T07:00:30' }), eventWith(1, { timestamp: sampleTimestamp(7) })]);
+        // older: after it, so on a later page
+        await store.appendEvents(S2, [eventWith(2, { timestamp: sampleTimestamp(4) }), eventWith(3, { timestamp: null }), eventWith(4, { timestamp: '2026-04-09T06:59:59' })]);
+        // every event read already, refreshed: none comes again
+        await store.dropEvents(S1);
+        await store.appendEvents(S1, storedEvents(0, 10, T0 + 20));
+        while (page.nextCursor !== null && read.length < 100) {
+          page = await store.archive.events({ limit: 3, cursor: page.nextCursor });
+          read.push(...page.items);
+          if (read.length === 6) await store.appendEvents(S2, [eventWith(5, { timestamp: '2026-04-09T06:00:00' })]);
+        }
+        expect(read.map(label)).toEqual(['S1/9', 'S1/8', 'S1/7', 'S1/6', 'S1/5', 'S2/2', 'S1/4', 'S1/3', 'S1/2', 'S1/1', 'S1/0', 'S2/4', 'S2/5', 'S2/3']);
+        expect(new Set(read.map((e) => e.id)).size).toBe(read.length);
+      });
+
+      it('a cursor continues after its position even when the event there was removed', async () => {
+        await store.appendEvents(S1, [0, 1, 2, 3, 4, 5].map((i) => eventWith(i, {}, i === 3 ? T0 : T0 + 10)));
+        await store.dropEvents(S1); // none is live: retention may take them
+        const first = await store.archive.events({ limit: 3 });
+        expect(first.items.map(label)).toEqual(['S1/5', 'S1/4', 'S1/3']);
+        expect((await store.archive.retain({ receivedBefore: T0 + 1 })).events).toBe(1); // S1/3, the cursor's
+        const rest = await store.archive.events({ limit: 3, cursor: first.nextCursor! });
+        expect(rest.items.map(label)).toEqual(['S1/2', 'S1/1', 'S1/0']);
+        expect(rest.nextCursor).toBe(null);
+      });
+
+      it('refuses a cursor it did not make, one of the other listing, and a limit that is not a whole number ≥ 1', async () => {
+        await store.appendEvents(S1, storedEvents(0, 3));
+        for (const at of [T0, T0 + 1, T0 + 2]) await store.archive.recordSession(sampleSession(S1, { started_at: iso(at) }));
+        const eventsCursor = (await store.archive.events({ limit: 1 })).nextCursor!;
+        const sessionsCursor = (await store.archive.sessions({ limit: 1 })).nextCursor!;
+        expect([typeof eventsCursor, typeof sessionsCursor]).toEqual(['string', 'string']);
+        const half = (c: string): string => c.slice(0, Math.floor(c.length / 2));
+        for (const bad of ['', 'garbage', '0', 'null', '[]', '{}', half(eventsCursor), sessionsCursor]) await expectStoreError(() => store.archive.events({ limit: 1, cursor: bad }));
+        for (const bad of ['', 'garbage', half(sessionsCursor), eventsCursor]) await expectStoreError(() => store.archive.sessions({ limit: 1, cursor: bad }));
+        for (const limit of [0, -1, 1.5, Number.NaN]) {
+          await expectStoreError(() => store.archive.events({ limit }));
+          await expectStoreError(() => store.archive.sessions({ limit }));
+        }
+        expect((await store.archive.events({ limit: 5, cursor: eventsCursor })).items.map(label)).toEqual(['S1/1', 'S1/0']);
+        expect((await store.archive.sessions({ limit: 5, cursor: sessionsCursor })).items.length).toBe(2);
+      });
+    });
+
+    describe('archive: review and analysis', () => {
+      it('review sets and clears false_trigger and notes, answers the event, leaves the live list alone', async () => {
+        await store.appendEvents(S1, storedEvents(0, 2));
+        const [e1, e0] = (await everyArchived(store)) as [ArchivedEvent, ArchivedEvent];
+        expect(await store.archive.review(e0.id, { falseTrigger: true, notes: 'vehicle passing' })).toEqual({ ...e0, false_trigger: true, notes: 'vehicle passing' });
+        expect(await store.archive.review(e0.id, {})).toEqual({ ...e0, false_trigger: true, notes: 'vehicle passing' });
+        expect(await store.archive.review(e0.id, { notes: null })).toEqual({ ...e0, false_trigger: true, notes: null });
+        expect(await store.archive.review(e0.id, { falseTrigger: false, notes: 'Zoë — 発破 "3"' })).toEqual({ ...e0, notes: 'Zoë — 発破 "3"' });
+        await expectStoreError(() => store.archive.review(e0.id, { falseTrigger: 'yes' as unknown as boolean }));
+        expect(await store.archive.event(e0.id)).toEqual({ ...e0, notes: 'Zoë — 発破 "3"' });
+        expect(await store.archive.event(e1.id)).toEqual(e1);
+        expect(await store.archive.review(987_654_321, { falseTrigger: true })).toBeUndefined();
+        expect(await store.getEvents(S1)).toEqual(storedEvents(0, 2));
+      });
+
+      it('setAnalysis keeps, replaces and clears the summary; false for an unknown event', async () => {
+        await store.appendEvents(S1, storedEvents(0, 1));
+        const [e] = (await everyArchived(store)) as [ArchivedEvent];
+        expect(await store.archive.setAnalysis(e.id, sampleAnalysis())).toBe(true);
+        expect(await store.archive.event(e.id)).toEqual({ ...e, analysis_summary: sampleAnalysis() });
+        const failed = sampleAnalysis({ compliance: 'fail', dominant_freq_hz: null });
+        expect(await store.archive.setAnalysis(e.id, failed)).toBe(true);
+        expect((await store.archive.event(e.id))?.analysis_summary).toEqual(failed);
+        expect(await store.archive.setAnalysis(e.id, null)).toBe(true);
+        expect(await store.archive.event(e.id)).toEqual(e);
+        expect(await store.archive.setAnalysis(987_654_321, sampleAnalysis())).toBe(false);
+      });
+    });
+
+    describe('archive: the fleet', () => {
+      const unitOf = (serial: string, seen: [number, number], fields: Partial<Unit> = {}): Unit => ({
+        serial,
+        first_seen: iso(seen[0]),
+        last_seen: iso(seen[1]),
+        last_address: null,
+        last_session: null,
+        event_count: 0,
+        last_event: null,
+        last_status: null,
+        info: null,
+        ...fields,
+      });
+
+      it('has no unit until one is seen; a sync state, a waveform or a dirty mark is no sighting', async () => {
+        expect(await store.archive.units()).toEqual([]);
+        expect(await store.archive.unit(S1)).toBeUndefined();
+        await store.putEventSync(S1, sampleSync(0));
+        await store.putWaveform(S1, sampleWaveform(1, null, 8));
+        await store.markInfoDirty(S1);
+        expect(await store.archive.units()).toEqual([]);
+        expect((await store.archive.stats()).units).toBe(0);
+      });
+
+      it('makes a unit from each path alone: identity, info, status, events, session', async () => {
+        const peer = 'tcp:198.51.100.4:40100';
+        await store.putIdentity(A, { serial: 'BE10001', confirmedAt: T0 + 1 });
+        await store.putInfo('BE10002', sampleInfo('BE10002'), T0 + 2);
+        await store.putStatus('BE10003', sampleStatus(), T0 + 3);
+        await store.appendEvents('BE10004', [storedEvent(0, sampleKey(0), T0 + 4), storedEvent(1, sampleKey(1), T0 + 40)]);
+        const session = await store.archive.recordSession(sampleSession('BE10005', { started_at: iso(T0 + 5), duration_s: 2.5, peer }));
+        const [newest] = await everyArchived(store, { serial: 'BE10004' });
+        const want = [
+          unitOf('BE10001', [T0 + 1, T0 + 1], { last_address: A }),
+          unitOf('BE10002', [T0 + 2, T0 + 2], { info: sampleInfo('BE10002') }),
+          unitOf('BE10003', [T0 + 3, T0 + 3], { last_status: sampleStatus() }),
+          unitOf('BE10004', [T0 + 4, T0 + 40], { event_count: 2, last_event: newest! }),
+          unitOf('BE10005', [T0 + 5, T0 + 2505], { last_address: peer, last_session: session }),
+        ];
+        for (const u of want) {
+          expect(await store.archive.unit(u.serial)).toEqual(u);
+          checkValue('unit', UnitShape, u);
+        }
+        // newest last_seen first
+        expect(await store.archive.units()).toEqual([want[4], want[3], want[2], want[1], want[0]]);
+        expect((await store.archive.stats()).units).toBe(5);
+      });
+
+      it('first_seen is the earliest sighting, last_seen the latest, last_address that of the latest one with an address (the later write on a tie)', async () => {
+        const peer = 'tcp:198.51.100.4:40100';
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 + 10_000 });
+        await store.putInfo(S1, sampleInfo(S1), T0 + 5_000);
+        await store.archive.recordSession(sampleSession(S1, { started_at: iso(T0 + 12_000), duration_s: 8, peer })); // ends at T0 + 20 s
+        await store.putIdentity(B, { serial: S1, confirmedAt: T0 + 15_000 }); // before the session ended
+        await store.appendEvents(S1, [storedEvent(0, sampleKey(0), T0 + 25_000)]); // the latest, without an address
+        const seen = async (): Promise<unknown[]> => {
+          const u = (await store.archive.unit(S1))!;
+          return [u.first_seen, u.last_seen, u.last_address];
+        };
+        expect(await seen()).toEqual([iso(T0 + 5_000), iso(T0 + 25_000), peer]);
+        await store.putIdentity(C, { serial: S1, confirmedAt: T0 + 20_000 }); // as late as the session's end, written later
+        expect(await seen()).toEqual([iso(T0 + 5_000), iso(T0 + 25_000), C]);
+        await store.putStatus(S1, sampleStatus(), T0 + 1_000);
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 + 30_000 });
+        expect(await seen()).toEqual([iso(T0 + 1_000), iso(T0 + 30_000), A]);
+        // a refreshed event is a sighting too
+        await store.dropEvents(S1);
+        await store.appendEvents(S1, [storedEvent(0, sampleKey(0), T0 + 40_000)]);
+        expect(await seen()).toEqual([iso(T0 + 1_000), iso(T0 + 40_000), A]);
+      });
+
+      it('info and last_status are the newest read; what the cache forgets, the fleet keeps', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        const newer = sampleInfo(S1, { firmware: 'S338.18' });
+        await store.putInfo(S1, newer, T0 + 10);
+        await store.putInfo(S1, sampleInfo(S1), T0 + 5); // an older read, written later
+        expect((await store.getInfo(S1))?.info).toEqual(sampleInfo(S1)); // the cache keeps the last write
+        expect((await store.archive.unit(S1))?.info).toEqual(newer);
+        await store.putStatus(S1, sampleStatus({ battery_v: 6.5 }), T0 + 10);
+        await store.putStatus(S1, sampleStatus({ battery_v: 6.1 }), T0 + 5);
+        expect((await store.archive.unit(S1))?.last_status).toEqual(sampleStatus({ battery_v: 6.5 }));
+        await store.putStatus(S1, sampleStatus({ battery_v: 6.0 }), T0 + 10); // as new, written later
+        await store.appendEvents(S1, storedEvents(0, 2, T0 + 20));
+        const before = (await store.archive.unit(S1))!;
+        expect([before.last_status, before.info, before.event_count, before.last_address]).toEqual([sampleStatus({ battery_v: 6.0 }), newer, 2, A]);
+        await store.deleteStatus(S1);
+        await store.dropEvents(S1);
+        await store.clearConnection(A);
+        expect(await store.archive.unit(S1)).toEqual(before);
+      });
+
+      it('units() lists the newest last_seen first, equal ones by serial; the empty serial makes no unit', async () => {
+        await store.putIdentity(A, { serial: S1_LONGER, confirmedAt: T0 + 5 });
+        await store.putIdentity(B, { serial: S2, confirmedAt: T0 + 9 });
+        await store.putInfo(S1, sampleInfo(S1), T0 + 5);
+        await store.putIdentity(C, { serial: '', confirmedAt: T0 + 20 });
+        await store.putStatus('', sampleStatus(), T0 + 20);
+        await store.appendEvents('', storedEvents(0, 1, T0 + 20));
+        await store.archive.recordSession(sampleSession('', { started_at: iso(T0 + 30), result: 'TIMEOUT' }));
+        expect((await store.archive.units()).map((u) => u.serial)).toEqual([S2, S1, S1_LONGER]);
+        expect(await store.archive.unit('')).toBeUndefined();
+        expect((await store.archive.stats()).units).toBe(3);
+        expect((await everyArchived(store, { serial: '' })).length).toBe(1);
+        expect((await store.archive.sessions({ serial: '', limit: 5 })).items.length).toBe(1);
+      });
+
+      it('retention lowers event_count and last_event, not when the unit was seen', async () => {
+        await store.appendEvents(S1, [storedEvent(0, sampleKey(0), T0), storedEvent(1, sampleKey(1), T0 + 100)]);
+        await store.dropEvents(S1);
+        await store.archive.retain({ receivedBefore: T0 + 1 });
+        const u = (await store.archive.unit(S1))!;
+        expect([u.first_seen, u.last_seen, u.event_count, label(u.last_event!)]).toEqual([iso(T0), iso(T0 + 100), 1, 'S1/1']);
+        await store.archive.retain({ receivedBefore: T0 + 101 });
+        expect(await store.archive.unit(S1)).toEqual(unitOf(S1, [T0, T0 + 100]));
+      });
+    });
+
+    describe('archive: sessions', () => {
+      it('recordSession answers the session with its id; sessions() is newest first by started_at, then id, of one serial or all, page by page', async () => {
+        const recorded: Session[] = [];
+        for (const [serial, at] of [[S1, T0 + 10], [S2, T0 + 30], [S1, T0 + 20], [S1, T0 + 20], [S1, T0]] as const) {
+          const s = sampleSession(serial, { started_at: iso(at), events_new: recorded.length, capture: recorded.length === 1 ? 'ach-0002.cap' : null });
+          const got = await store.archive.recordSession(s);
+          checkValue('session', SessionShape, got);
+          expect(got).toEqual({ ...s, id: got.id });
+          if (recorded.length > 0) expect(got.id).toBeGreaterThan(recorded.at(-1)!.id);
+          recorded.push(got);
+        }
+        const [r0, r1, r2, r3, r4] = recorded as [Session, Session, Session, Session, Session];
+        expect(await everySession(store)).toEqual([r1, r3, r2, r0, r4]);
+        expect(await everySession(store, S1, 1)).toEqual([r3, r2, r0, r4]);
+        expect(await everySession(store, S1_LONGER)).toEqual([]);
+        expect((await store.archive.unit(S1))?.last_session).toEqual(r3);
+        const first = await store.archive.sessions({ serial: S1, limit: 2 });
+        expect(first.items).toEqual([r3, r2]);
+        // a session recorded between pages lands where it belongs
+        const late = await store.archive.recordSession(sampleSession(S1, { started_at: iso(T0 + 5) }));
+        const second = await store.archive.sessions({ serial: S1, limit: 2, cursor: first.nextCursor! });
+        expect(second.items).toEqual([r0, late]);
+        const third = await store.archive.sessions({ serial: S1, limit: 2, cursor: second.nextCursor! });
+        expect(third).toEqual({ items: [r4], nextCursor: null });
+        expect((await store.archive.unit(S1))?.last_session).toEqual(r3);
+        expect((await store.archive.stats()).sessions).toBe(6);
+      });
+
+      it('refuses a session that is not one, and records nothing of it', async () => {
+        const bad: Omit<Session, 'id'>[] = [
+          sampleSession(S1, { kind: 'dial-up' as Session['kind'] }),
+          sampleSession(S1, { started_at: '2026-04-09 07:00:00' }),
+          sampleSession(S1, { started_at: 'yesterday' }),
+          sampleSession(S1, { started_at: '2026-04-09T07:00:00' }), // no zone
+          sampleSession(S1, { duration_s: -1 }),
+          sampleSession(S1, { events_new: 1.5 }),
+        ];
+        for (const s of bad) await expectStoreError(() => store.archive.recordSession(s));
+        expect((await store.archive.stats()).sessions).toBe(0);
+        expect(await store.archive.unit(S1)).toBeUndefined();
+      });
+    });
+
+    describe('archive: stats, retention, durability', () => {
+      it('stats count units, events, waveforms and sessions, and the bytes of events and waveforms', async () => {
+        expect(store.archive.persistent).toBe(store.capabilities.persistent);
+        expect(await store.archive.stats()).toEqual({ persistent: store.capabilities.persistent, units: 0, events: 0, waveforms: 0, event_bytes: 0, waveform_bytes: 0, sessions: 0 });
+        await fill(store, S1, 3, 1); // a waveform of 16 samples a channel: 128 bytes
+        await store.putWaveform(S2, { ...sampleWaveform(sampleKey(0), null, 100), document: { index: 0, gzip: new Uint8Array(50) } });
+        await store.archive.recordSession(sampleSession(S2));
+        const st = await store.archive.stats();
+        expect({ ...st, event_bytes: st.event_bytes > 0 }).toEqual({ persistent: store.capabilities.persistent, units: 2, events: 3, waveforms: 2, event_bytes: true, waveform_bytes: 128 + 850, sessions: 1 });
+        // what the cache forgets, the archive keeps
+        await store.dropEvents(S1);
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await store.clearConnection(A);
+        expect(await store.archive.stats()).toEqual(st);
+      });
+
+      it('retain by age removes archived events received before the time, with their waveforms — never one a live list holds', async () => {
+        await store.appendEvents(S1, storedEvents(0, 3, T0)); // live
+        await store.appendEvents(S2, [...storedEvents(0, 3, T0), storedEvent(3, sampleKey(3), T0 + 100)]);
+        await store.dropEvents(S2); // archived only
+        for (const serial of [S1, S2]) await store.putWaveform(serial, sampleWaveform(sampleKey(0), sampleTimestamp(0), 100));
+        const before = await store.archive.stats();
+        const removed = await store.archive.retain({ receivedBefore: T0 + 100 });
+        expect([removed.events, removed.waveforms]).toEqual([3, 1]);
+        const after = await store.archive.stats();
+        expect(removed.bytes).toBe(before.event_bytes + before.waveform_bytes - after.event_bytes - after.waveform_bytes);
+        expect(removed.bytes).toBeGreaterThan(800);
+        expect((await everyArchived(store)).map(label)).toEqual(['S2/3', 'S1/2', 'S1/1', 'S1/0']);
+        expectSameWaveform(await store.getWaveform(S1, sampleKey(0), sampleTimestamp(0)), sampleWaveform(sampleKey(0), sampleTimestamp(0), 100));
+        expect(await store.getWaveform(S2, sampleKey(0), sampleTimestamp(0))).toBeUndefined();
+        expect(await store.archive.retain({ receivedBefore: T0 + 100 })).toEqual({ events: 0, waveforms: 0, bytes: 0 });
+        expect(await store.getEvents(S1)).toEqual(storedEvents(0, 3, T0));
+        // once the list lets go of them, they may go
+        await store.dropEvents(S1);
+        const beforeLast = await store.archive.stats();
+        const last = await store.archive.retain({ receivedBefore: T0 + 100 });
+        expect([last.events, last.waveforms]).toEqual([3, 1]);
+        const afterLast = await store.archive.stats();
+        expect(last.bytes).toBe(beforeLast.event_bytes + beforeLast.waveform_bytes - afterLast.event_bytes - afterLast.waveform_bytes);
+        expect(await store.archive.retain({})).toEqual({ events: 0, waveforms: 0, bytes: 0 });
+      });
+
+      it('received_at is the first read: a refresh does not make an event younger', async () => {
+        await store.appendEvents(S1, storedEvents(0, 1, T0));
+        await store.dropEvents(S1);
+        await store.appendEvents(S1, storedEvents(0, 1, T0 + 1000));
+        await store.dropEvents(S1);
+        expect((await store.archive.retain({ receivedBefore: T0 + 1 })).events).toBe(1);
+      });
+
+      it('retain by waveform bytes removes the oldest waveforms of events no live list holds, until the total is within the budget', async () => {
+        await store.appendEvents(S1, storedEvents(0, 1)); // live
+        await store.appendEvents(S2, storedEvents(0, 3));
+        await store.dropEvents(S2);
+        const put = (serial: string, i: number, fetchedAt: number) => store.putWaveform(serial, sampleWaveform(sampleKey(i), sampleTimestamp(i), 100, { fetchedAt, seed: i }));
+        await put(S1, 0, T0); // the oldest, but its event is live
+        await put(S2, 0, T0 + 1);
+        await put(S2, 1, T0 + 3);
+        await put(S2, 2, T0 + 2);
+        await put(S2, 5, T0 + 4); // no archived event
+        expect((await store.archive.stats()).waveform_bytes).toBe(5 * 800);
+        expect(await store.archive.retain({ waveformBytes: 2400 })).toEqual({ events: 0, waveforms: 2, bytes: 1600 });
+        const has = new Map((await everyArchived(store)).map((e) => [label(e), e.has_waveform]));
+        expect(['S1/0', 'S2/0', 'S2/1', 'S2/2'].map((l) => has.get(l))).toEqual([true, false, true, false]);
+        expect(await store.getWaveform(S2, sampleKey(5), sampleTimestamp(5))).not.toBeUndefined();
+        expect(await store.archive.retain({ waveformBytes: 0 })).toEqual({ events: 0, waveforms: 2, bytes: 1600 });
+        const st = await store.archive.stats();
+        expect([st.waveforms, st.waveform_bytes, st.events]).toEqual([1, 800, 4]);
+        expect(await store.archive.retain({ waveformBytes: 0 })).toEqual({ events: 0, waveforms: 0, bytes: 0 });
+      });
+
+      it('retain by age and bytes together: old events first, then waveforms down to the budget', async () => {
+        await store.appendEvents(S2, [...storedEvents(0, 2, T0), storedEvent(2, sampleKey(2), T0 + 100)]);
+        await store.dropEvents(S2);
+        await store.putWaveform(S2, sampleWaveform(sampleKey(0), sampleTimestamp(0), 100, { fetchedAt: T0 + 5 }));
+        await store.putWaveform(S2, sampleWaveform(sampleKey(2), sampleTimestamp(2), 100, { fetchedAt: T0 + 1 }));
+        const before = await store.archive.stats();
+        const removed = await store.archive.retain({ receivedBefore: T0 + 50, waveformBytes: 0 });
+        expect([removed.events, removed.waveforms]).toEqual([2, 2]);
+        const after = await store.archive.stats();
+        expect(removed.bytes).toBe(before.event_bytes + before.waveform_bytes - after.event_bytes - after.waveform_bytes);
+        expect((await everyArchived(store)).map((e) => [label(e), e.has_waveform])).toEqual([['S2/2', false]]);
+      });
+
+      it('refuses a retention policy that is not one', async () => {
+        for (const policy of [{ receivedBefore: Number.NaN }, { waveformBytes: -1 }, { waveformBytes: 1.5 }]) await expectStoreError(() => store.archive.retain(policy));
+      });
+
+      it('durable() resolves once what was written is kept', async () => {
+        await fill(store, S1, 2, 1);
+        expect(await store.archive.durable()).toBeUndefined();
+      });
+
+      it('mutating what it answers, or what was given to it, does not change the archive', async () => {
+        await store.putIdentity(A, { serial: S1, confirmedAt: T0 });
+        await fill(store, S1, 1, 1);
+        const session = sampleSession(S1);
+        const recorded = await store.archive.recordSession(session);
+        session.peer = 'changed';
+        const [e] = (await everyArchived(store)) as [ArchivedEvent];
+        const analysis = sampleAnalysis();
+        await store.archive.setAnalysis(e.id, analysis);
+        analysis.compliance = 'fail';
+        const pristine = { event: await store.archive.event(e.id), unit: await store.archive.unit(S1), sessions: await everySession(store) };
+        expect(pristine.sessions).toEqual([recorded]);
+
+        const listed = (await store.archive.events({ limit: 1 })).items[0]!;
+        listed.peaks.pvs_ips = 99;
+        listed.project.project = 'changed';
+        listed.analysis_summary!.pvs_ips = 99;
+        const one = (await store.archive.event(e.id))!;
+        one.notes = 'changed';
+        const reviewed = (await store.archive.review(e.id, {}))!;
+        reviewed.peaks.tran_ips = 99;
+        const w = (await store.archive.waveform(e.id))!;
+        w.channels.Tran[0] = 12345;
+        const u = (await store.archive.unit(S1))!;
+        u.info!.compliance.project = 'changed';
+        u.last_status!.battery_v = 0;
+        u.last_event!.key = 'FFFFFFFF';
+        u.last_session!.peer = 'changed';
+        const [fromList] = await store.archive.units();
+        fromList!.event_count = 99;
+        const sessions = await store.archive.sessions({ limit: 1 });
+        sessions.items[0]!.result = 'changed';
+
+        expect({ event: await store.archive.event(e.id), unit: await store.archive.unit(S1), sessions: await everySession(store) }).toEqual(pristine);
+        expectSameWaveform(await store.archive.waveform(e.id), sampleWaveform(sampleKey(0), '2026-04-09T07:00:00', 16, { seed: 1 }));
       });
     });
 
@@ -1002,7 +1693,7 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
             readBack: async (s) => {
               expect(await s.eventCount(S1)).toBe(0);
               expect(await s.getEventSync(S1)).toBeUndefined();
-              expect(await s.getWaveform(S1, sampleKey(0), null)).toBeUndefined();
+              expect((await s.archive.stats()).events).toBe(3);
             },
           },
           {
@@ -1020,6 +1711,32 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
             setup: (s) => s.putStatus(S1, sampleStatus(), T0),
             write: (s) => s.deleteStatus(S1),
             readBack: async (s) => expect(await s.getStatus(S1)).toBeUndefined(),
+          },
+          {
+            what: 'archive.review',
+            setup: (s) => s.appendEvents(S1, storedEvents(0, 1)),
+            write: async (s) => s.archive.review((await s.archive.events({ limit: 1 })).items[0]!.id, { notes: 'checked' }),
+            readBack: async (s) => expect((await s.archive.events({ limit: 1 })).items[0]!.notes).toBe('checked'),
+          },
+          {
+            what: 'archive.setAnalysis',
+            setup: (s) => s.appendEvents(S1, storedEvents(0, 1)),
+            write: async (s) => s.archive.setAnalysis((await s.archive.events({ limit: 1 })).items[0]!.id, sampleAnalysis()),
+            readBack: async (s) => expect((await s.archive.events({ limit: 1 })).items[0]!.analysis_summary).toEqual(sampleAnalysis()),
+          },
+          {
+            what: 'archive.recordSession',
+            write: (s) => s.archive.recordSession(sampleSession(S1)),
+            readBack: async (s) => expect((await s.archive.sessions({ limit: 5 })).items.map((x) => x.serial)).toEqual([S1]),
+          },
+          {
+            what: 'archive.retain',
+            setup: async (s) => {
+              await s.appendEvents(S1, storedEvents(0, 2, T0));
+              await s.dropEvents(S1);
+            },
+            write: (s) => s.archive.retain({ receivedBefore: T0 + 1 }),
+            readBack: async (s) => expect((await s.archive.stats()).events).toBe(0),
           },
         ];
 
@@ -1046,13 +1763,14 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
           await fill(a, S1, 2, 1);
           poll('b');
           await check(b, S1, 2, 1);
-          expect(await a.clearConnection(A)).toEqual({ device_info: 1, events: 2, waveform: 1, monitor_status: 1 });
+          expect(await a.clearConnection(A)).toEqual({ device_info: 1, events: 2, waveform: 0, monitor_status: 1 });
           const { scopes } = poll('b');
           expect(scopes).toContain(addressScope(A));
           expect(scopes).toContain(unitScope(S1));
           expect(poll('b').calls).toBe(0);
           expect(await b.getIdentity(A)).toBeUndefined();
-          await expectNothingOf(b, S1);
+          await expectNoViewOf(b, S1);
+          await checkArchived(b, S1, 2, 1);
         });
 
         it('works both ways, and every write since the last poll is reported', async () => {
@@ -1131,6 +1849,18 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
           () => store.getWaveformDocument(S1, 1, null),
           () => store.pendingTexts(S1),
           () => store.fillEventText(S1, 0, 1, sampleEvent(0).project),
+          () => store.archive.events({ limit: 1 }),
+          () => store.archive.event(1),
+          () => store.archive.waveform(1),
+          () => store.archive.review(1, { notes: 'x' }),
+          () => store.archive.setAnalysis(1, null),
+          () => store.archive.units(),
+          () => store.archive.unit(S1),
+          () => store.archive.recordSession(sampleSession(S1)),
+          () => store.archive.sessions({ limit: 1 }),
+          () => store.archive.stats(),
+          () => store.archive.retain({}),
+          () => store.archive.durable(),
         ];
         for (const call of calls) await expectStoreError(call);
         await store.close();
@@ -1149,23 +1879,78 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
   });
 }
 
+// --- helpers ------------------------------------------------------------------------------------
+
+/** Every archived event matching `q`, newest first, read `limit` at a time. */
+export async function everyArchived(s: Store, q: Omit<ArchiveEventQuery, 'limit' | 'cursor'> = {}, limit = 1000): Promise<ArchivedEvent[]> {
+  const all: ArchivedEvent[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await s.archive.events({ ...q, limit, ...(cursor === undefined ? {} : { cursor }) });
+    all.push(...page.items);
+    if (page.nextCursor === null) return all;
+    cursor = page.nextCursor;
+  }
+  throw new Error('events() never gave a last page');
+}
+
+/** Every session (of `serial`, when given), newest first, read `limit` at a time. */
+export async function everySession(s: Store, serial?: string, limit = 1000): Promise<Session[]> {
+  const all: Session[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await s.archive.sessions({ limit, ...(serial === undefined ? {} : { serial }), ...(cursor === undefined ? {} : { cursor }) });
+    all.push(...page.items);
+    if (page.nextCursor === null) return all;
+    cursor = page.nextCursor;
+  }
+  throw new Error('sessions() never gave a last page');
+}
+
+/** `storedEvent(index)` with some of its Event fields replaced, read at `fetchedAt`. */
+function eventWith(index: number, fields: Partial<Event>, fetchedAt: number = SAMPLE_FETCHED_AT): StoredEvent {
+  return { ...storedEvent(index, sampleKey(index), fetchedAt), event: { ...sampleEvent(index), ...fields } };
+}
+
+/** The archived event `e` appended to `serial` first makes (its id given), with `extra` changed. */
+function archivedFrom(serial: string, e: StoredEvent, id: number, extra: Partial<ArchivedEvent> = {}): ArchivedEvent {
+  const { index: _index, ...fields } = e.event;
+  return { id, serial, ...fields, received_at: iso(e.fetchedAt), source: 'call-up', has_waveform: false, false_trigger: false, notes: null, analysis_summary: null, ...extra };
+}
+
+/** `S1/3`: the suite's name of the unit, and the event's position in a fresh unit's numbering (by its key). */
+function label(e: ArchivedEvent): string {
+  const names: Record<string, string> = { [S1]: 'S1', [S2]: 'S2', [S1_LONGER]: 'S1_LONGER' };
+  return `${names[e.serial] ?? e.serial}/${(keyFromHex(e.key) - sampleKey(0)) / 0x400}`;
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString();
+}
+
 // --- the model-based test ----------------------------------------------------------------------
 
 /**
  * Runs random operation sequences on a fresh store from `makeStore` and on a ReferenceStore, and
  * rejects (with the shrunk sequence) at the first observable difference. The suite's model test;
  * exported so test-kit can show it catches a store that breaks a rule.
+ *
+ * Archive ids and session ids are the stores' own, so answers are compared with each archived
+ * event named by its identity and each session by the order it was recorded in (the order of
+ * ids still shows in every listing); cursors are compared only in whether there is one.
  */
 export async function checkAgainstModel(makeStore: () => Promise<Store>, opts: { runs?: number } = {}): Promise<void> {
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 50, size: 'max' }), async (ops) => {
       const real = await makeStore();
       const model = new ReferenceStore();
+      const realSide = new RunSide();
+      const modelSide = new RunSide();
       try {
         for (const [step, op] of ops.entries()) {
           // The batch an append sends depends on the list before the step, so both get the same one.
-          const got = await outcome(() => runOp(real, op, model));
-          const want = await outcome(() => runOp(model, op, model));
+          const got = await outcome(() => runOp(real, op, model, realSide, step));
+          const want = await outcome(() => runOp(model, op, model, modelSide, step));
           if (canonical(got) !== canonical(want)) {
             throw new Error(`step ${step} ${JSON.stringify(op)}: store gave ${show(got)}, model ${show(want)}`);
           }
@@ -1179,12 +1964,45 @@ export async function checkAgainstModel(makeStore: () => Promise<Store>, opts: {
   );
 }
 
+/** What one store remembers between the steps of a run: its sessions' order, and the pages it is reading. */
+class RunSide {
+  /** Session id → the order it was recorded in (1, 2, …). */
+  readonly sessionOrder = new Map<number, number>();
+  events: { q: ArchiveEventQuery; cursor: string | null } | undefined;
+  sessions: { q: { serial?: string; limit: number }; cursor: string | null } | undefined;
+}
+
 // Mostly one unit, so histories grow long enough to matter; the others check isolation.
 const serialArb = fc.oneof({ arbitrary: fc.constant(S1), weight: 4 }, fc.constant(S2), fc.constant(S1_LONGER));
+/** Where the fleet is concerned, the empty serial too (it makes no unit). */
+const fleetSerialArb = fc.oneof({ arbitrary: serialArb, weight: 6 }, fc.constant(''));
 const connKeyArb = fc.constantFrom(A, B);
-const wkeyArb = fc.constantFrom(sampleKey(0), sampleKey(1), sampleKey(2));
-const tsArb = fc.constantFrom<string | null>(null, '2026-04-09T07:00:00', '2026-04-09T07:00:01');
 const atArb = fc.integer({ min: T0, max: T0 + 1_000_000 });
+/** A unit is refilled with the same keys at other times: the epoch says which filling an event is of. */
+const epochArb = fc.nat(2);
+/** An event of a unit's first indexes (where waveforms, reviews and picks land). */
+const pickIndexArb = fc.nat(4);
+const MISSING_ID = 987_654_321;
+
+/** The timestamp of the event at `index` in a unit's `epoch`th filling (the third filling's have none). */
+function epochTimestamp(index: number, epoch: number): string | null {
+  return epoch === 2 ? null : `2026-0${4 + epoch}-09T07:00:${String(index).padStart(2, '0')}`;
+}
+
+const MODEL_PROJECTS = ['Quarry North', 'harbour BRIDGE', 'Quarry 5%_x'];
+const MODEL_PVS = [0.2, 0.4, 0.6, 0.8];
+
+/** The event at `index` of the `epoch`th filling; `variant` changes its peaks and project (a refresh). */
+function modelEvent(index: number, epoch: number, variant: number, pending: boolean, fetchedAt: number): StoredEvent {
+  const key = sampleKey(index);
+  const base = index % 4 === 3 ? sampleMonitorLog(index, key) : pending ? pendingEvent(index, key) : sampleEvent(index, key);
+  const event: Event = { ...base, timestamp: epochTimestamp(index, epoch) };
+  if (base.record_type !== 'monitor_log') {
+    event.peaks = { ...base.peaks, pvs_ips: MODEL_PVS[(index + variant) % MODEL_PVS.length]! };
+    if (!pending) event.project = { ...base.project, project: MODEL_PROJECTS[(index + variant) % MODEL_PROJECTS.length]! };
+  }
+  return { event, key, geoRange: 'normal', fetchedAt };
+}
 
 // Leases: few keys and owners, and times on a coarse grid so expiries land on both sides of `now`.
 const LEASE_OWNERS: readonly LeaseHolder[] = [
@@ -1197,6 +2015,28 @@ const ownerArb = fc.nat(LEASE_OWNERS.length - 1);
 const leaseTimeArb = fc.integer({ min: 0, max: 6 }).map((n) => T0 + n * 10_000);
 const ttlArb = fc.constantFrom(5_000, 10_000, 30_000);
 
+type EventFilter = Omit<ArchiveEventQuery, 'limit' | 'cursor'>;
+
+/** No filter or one, now and then two (more would mostly match nothing). */
+const filterArb: fc.Arbitrary<EventFilter> = fc
+  .array(
+    fc.oneof(
+      serialArb.map((serial): EventFilter => ({ serial })),
+      fc.constantFrom('2026-04-09T07:00:02', '2026-05', '2026-05-09T07:00:01').map((from): EventFilter => ({ from })),
+      fc.constantFrom('2026-04-09T07:00:01', '2026-04-09T07:00:99', '2026-05-09T07:00:03').map((to): EventFilter => ({ to })),
+      fc.constantFrom(0, 0.4, 0.7).map((minPvsIps): EventFilter => ({ minPvsIps })),
+      fc.constantFrom('quarry', 'BRIDGE', '5%', '_x', 'zzz').map((project): EventFilter => ({ project })),
+      fc.constantFrom<RecordType>('waveform', 'monitor_log').map((recordType): EventFilter => ({ recordType })),
+      fc.boolean().map((falseTrigger): EventFilter => ({ falseTrigger })),
+    ),
+    { maxLength: 2, size: 'xsmall' },
+  )
+  .map((parts) => Object.assign({}, ...parts) as EventFilter);
+
+/** An archived event named by (serial, index, epoch); one that was never archived stands for an unknown id. */
+const pickArb = fc.record({ serial: serialArb, index: pickIndexArb, epoch: epochArb });
+type Pick = { serial: string; index: number; epoch: number };
+
 type Op =
   | { op: 'putIdentity'; connKey: string; serial: string; at: number }
   | { op: 'getIdentity'; connKey: string }
@@ -1204,7 +2044,7 @@ type Op =
   | { op: 'getInfo'; serial: string }
   | { op: 'markInfoDirty'; serial: string }
   | { op: 'putEventSync'; serial: string; variant: number; at: number }
-  | { op: 'appendEvents'; serial: string; n: number; skew: number; sync: boolean; pending: boolean; at: number }
+  | { op: 'appendEvents'; serial: string; n: number; skew: number; sync: boolean; pending: boolean; epoch: number; variant: number; source: EventSource | null; at: number }
   | { op: 'pendingTexts'; serial: string }
   | { op: 'fillEventText'; serial: string; index: number; keyIndex: number; variant: number }
   | { op: 'getEvents'; serial: string }
@@ -1212,10 +2052,10 @@ type Op =
   | { op: 'getEventsJson'; serial: string }
   | { op: 'eventCount'; serial: string }
   | { op: 'getEventSync'; serial: string }
-  | { op: 'dropEvents'; serial: string; keepWaveforms: boolean }
-  | { op: 'putWaveform'; serial: string; key: number; ts: string | null; seed: number; samples: number; doc: boolean }
-  | { op: 'getWaveformDocument'; serial: string; key: number; ts: string | null }
-  | { op: 'getWaveform'; serial: string; key: number; ts: string | null }
+  | { op: 'dropEvents'; serial: string }
+  | { op: 'putWaveform'; serial: string; index: number; epoch: number; seed: number; samples: number; doc: boolean; age: number }
+  | { op: 'getWaveformDocument'; serial: string; index: number; epoch: number }
+  | { op: 'getWaveform'; serial: string; index: number; epoch: number }
   | { op: 'putStatus'; serial: string; variant: number; at: number }
   | { op: 'getStatus'; serial: string }
   | { op: 'deleteStatus'; serial: string }
@@ -1224,18 +2064,44 @@ type Op =
   | { op: 'tryAcquire'; key: string; owner: number; now: number; ttl: number; takeOverFrom: number | null }
   | { op: 'renew'; key: string; owner: number; expiresAt: number }
   | { op: 'release'; key: string; owner: number }
-  | { op: 'wanted'; key: string; owner: number };
+  | { op: 'wanted'; key: string; owner: number }
+  | { op: 'archiveEvents'; mode: 'all' | 'first' | 'next'; filter: EventFilter; limit: number }
+  | { op: 'archiveEvent'; pick: Pick }
+  | { op: 'archiveWaveform'; pick: Pick }
+  | { op: 'review'; pick: Pick; falseTrigger: boolean | null; notes: string | null | 'leave' }
+  | { op: 'setAnalysis'; pick: Pick; variant: number | null }
+  | { op: 'units' }
+  | { op: 'unit'; serial: string }
+  | { op: 'recordSession'; serial: string; kind: Session['kind']; peer: string; at: number; quarters: number; ok: boolean }
+  | { op: 'sessions'; mode: 'all' | 'first' | 'next'; serial: string | null; limit: number }
+  | { op: 'archiveStats' }
+  | { op: 'retain'; receivedBefore: number | null; waveformBytes: number | null }
+  | { op: 'durable' };
+
+/** Mostly continuing a listing, so writes land between its pages. */
+const pageModeArb = fc.constantFrom<'all' | 'first' | 'next'>('all', 'first', 'next', 'next', 'next');
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('putIdentity' as const), connKey: connKeyArb, serial: serialArb, at: atArb }),
+  fc.record({ op: fc.constant('putIdentity' as const), connKey: connKeyArb, serial: fleetSerialArb, at: atArb }),
   fc.record({ op: fc.constant('getIdentity' as const), connKey: connKeyArb }),
   fc.record({ op: fc.constant('putInfo' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
   fc.record({ op: fc.constant('getInfo' as const), serial: serialArb }),
   fc.record({ op: fc.constant('markInfoDirty' as const), serial: serialArb }),
   fc.record({ op: fc.constant('putEventSync' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
   {
-    arbitrary: fc.record({ op: fc.constant('appendEvents' as const), serial: serialArb, n: fc.nat(4), skew: fc.constantFrom(0, 0, 0, 0, 1, -1), sync: fc.boolean(), pending: fc.boolean(), at: atArb }),
-    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('appendEvents' as const),
+      serial: serialArb,
+      n: fc.nat(4),
+      skew: fc.constantFrom(0, 0, 0, 0, 1, -1),
+      sync: fc.boolean(),
+      pending: fc.boolean(),
+      epoch: epochArb,
+      variant: fc.nat(2),
+      source: fc.constantFrom<EventSource | null>(null, null, 'call-up', 'call-home', 'import'),
+      at: atArb,
+    }),
+    weight: 5,
   },
   fc.record({ op: fc.constant('pendingTexts' as const), serial: serialArb }),
   {
@@ -1247,13 +2113,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('getEventsJson' as const), serial: serialArb }), weight: 2 },
   fc.record({ op: fc.constant('eventCount' as const), serial: serialArb }),
   fc.record({ op: fc.constant('getEventSync' as const), serial: serialArb }),
-  fc.record({ op: fc.constant('dropEvents' as const), serial: serialArb, keepWaveforms: fc.boolean() }),
+  { arbitrary: fc.record({ op: fc.constant('dropEvents' as const), serial: serialArb }), weight: 2 },
   {
-    arbitrary: fc.record({ op: fc.constant('putWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb, seed: fc.nat(5), samples: fc.nat(40), doc: fc.boolean() }),
-    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('putWaveform' as const), serial: serialArb, index: pickIndexArb, epoch: epochArb, seed: fc.nat(5), samples: fc.nat(40), doc: fc.boolean(), age: fc.nat(3) }),
+    weight: 3,
   },
-  fc.record({ op: fc.constant('getWaveformDocument' as const), serial: serialArb, key: wkeyArb, ts: tsArb }),
-  { arbitrary: fc.record({ op: fc.constant('getWaveform' as const), serial: serialArb, key: wkeyArb, ts: tsArb }), weight: 2 },
+  fc.record({ op: fc.constant('getWaveformDocument' as const), serial: serialArb, index: pickIndexArb, epoch: epochArb }),
+  fc.record({ op: fc.constant('getWaveform' as const), serial: serialArb, index: pickIndexArb, epoch: epochArb }),
   fc.record({ op: fc.constant('putStatus' as const), serial: serialArb, variant: fc.nat(3), at: atArb }),
   fc.record({ op: fc.constant('getStatus' as const), serial: serialArb }),
   fc.record({ op: fc.constant('deleteStatus' as const), serial: serialArb }),
@@ -1273,14 +2139,66 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('renew' as const), key: leaseKeyArb, owner: ownerArb, expiresAt: leaseTimeArb }),
   fc.record({ op: fc.constant('release' as const), key: leaseKeyArb, owner: ownerArb }),
   fc.record({ op: fc.constant('wanted' as const), key: leaseKeyArb, owner: ownerArb }),
+  { arbitrary: fc.record({ op: fc.constant('archiveEvents' as const), mode: pageModeArb, filter: filterArb, limit: fc.integer({ min: 1, max: 3 }) }), weight: 6 },
+  fc.record({ op: fc.constant('archiveEvent' as const), pick: pickArb }),
+  fc.record({ op: fc.constant('archiveWaveform' as const), pick: pickArb }),
+  {
+    arbitrary: fc.record({ op: fc.constant('review' as const), pick: pickArb, falseTrigger: fc.constantFrom(null, true, false), notes: fc.constantFrom<string | null | 'leave'>('leave', null, 'checked', 'Zoë ✓') }),
+    weight: 2,
+  },
+  fc.record({ op: fc.constant('setAnalysis' as const), pick: pickArb, variant: fc.constantFrom(null, 0, 1) }),
+  fc.record({ op: fc.constant('units' as const) }),
+  fc.record({ op: fc.constant('unit' as const), serial: fleetSerialArb }),
+  {
+    arbitrary: fc.record({
+      op: fc.constant('recordSession' as const),
+      serial: fleetSerialArb,
+      kind: fc.constantFrom<Session['kind']>('call-up', 'call-home'),
+      peer: fc.constantFrom(A, B, 'tcp:198.51.100.4:40100'),
+      at: atArb,
+      quarters: fc.nat(400),
+      ok: fc.boolean(),
+    }),
+    weight: 2,
+  },
+  { arbitrary: fc.record({ op: fc.constant('sessions' as const), mode: pageModeArb, serial: fc.option(fleetSerialArb, { nil: null }), limit: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
+  fc.record({ op: fc.constant('archiveStats' as const) }),
+  {
+    arbitrary: fc.record({
+      op: fc.constant('retain' as const),
+      receivedBefore: fc.option(atArb, { nil: null }),
+      waveformBytes: fc.option(fc.constantFrom(0, 200, 600, 1500), { nil: null }),
+    }),
+    weight: 2,
+  },
+  fc.record({ op: fc.constant('durable' as const) }),
 );
 
 function leaseHolder(owner: number, expiresAt: number): LeaseHolder {
   return { ...LEASE_OWNERS[owner]!, expiresAt };
 }
 
+/** An archived event as the model test compares it: named by its identity instead of the store's id. */
+function identified(e: ArchivedEvent): Omit<ArchivedEvent, 'id'> & { id: string } {
+  return { ...e, id: `${e.serial}|${e.timestamp}|${e.key}` };
+}
+
+function ordered(side: RunSide, s: Session): Omit<Session, 'id'> & { id: number | string } {
+  return { ...s, id: side.sessionOrder.get(s.id) ?? `unrecorded ${s.id}` };
+}
+
+/** The id `pick` names in this store (its own), or one it never gave. */
+async function idOf(s: Store, pick: Pick): Promise<number> {
+  const key = keyToHex(sampleKey(pick.index));
+  const timestamp = epochTimestamp(pick.index, pick.epoch);
+  const found = (await everyArchived(s, { serial: pick.serial })).find((e) => e.key === key && e.timestamp === timestamp);
+  return found?.id ?? MISSING_ID;
+}
+
 /** Runs one operation; what it answers is normalised to plain data for comparison. */
-async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> {
+async function runOp(s: Store, op: Op, model: ReferenceStore, side: RunSide, step: number): Promise<unknown> {
+  const eventPage = (page: { items: ArchivedEvent[]; nextCursor: string | null }) => ({ items: page.items.map(identified), more: page.nextCursor !== null });
+  const sessionPage = (page: { items: Session[]; nextCursor: string | null }) => ({ items: page.items.map((x) => ordered(side, x)), more: page.nextCursor !== null });
   switch (op.op) {
     case 'putIdentity':
       return s.putIdentity(op.connKey, { serial: op.serial, confirmedAt: op.at });
@@ -1298,9 +2216,9 @@ async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> 
       // The batch starts where the model's list ends, shifted by `skew`: a skew ≠ 0 must fail.
       const from = (await model.eventCount(op.serial)) + op.skew;
       const count = op.skew === 0 ? op.n : Math.max(op.n, 1);
-      const events = op.pending ? Array.from({ length: count }, (_, i) => storedPendingEvent(from + i, sampleKey(from + i), op.at)) : storedEvents(from, count, op.at);
+      const events = Array.from({ length: count }, (_, i) => modelEvent(from + i, op.epoch, op.variant, op.pending, op.at));
       const sync = op.sync ? sampleSync(from + op.n, { probedAt: op.at }) : undefined;
-      return s.appendEvents(op.serial, events, sync);
+      return op.source === null ? s.appendEvents(op.serial, events, sync) : s.appendEvents(op.serial, events, sync, op.source);
     }
     case 'getEvents':
       return s.getEvents(op.serial);
@@ -1319,17 +2237,17 @@ async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> 
     case 'getEventSync':
       return s.getEventSync(op.serial);
     case 'dropEvents':
-      return s.dropEvents(op.serial, { keepWaveforms: op.keepWaveforms });
+      return s.dropEvents(op.serial);
     case 'putWaveform': {
-      const w = sampleWaveform(op.key, op.ts, op.samples, { seed: op.seed, index: op.seed });
+      // Every put has its own fetchedAt (the step), in no particular order (the age).
+      const fetchedAt = T0 + op.age * 100_000 + step;
+      const w = sampleWaveform(sampleKey(op.index), epochTimestamp(op.index, op.epoch), op.samples, { seed: op.seed, index: op.seed, fetchedAt });
       return s.putWaveform(op.serial, op.doc ? { ...w, document: { index: op.seed, gzip: Uint8Array.from({ length: op.samples + 1 }, (_, i) => (i * op.seed) % 256) } } : w);
     }
-    case 'getWaveform': {
-      const w = await s.getWaveform(op.serial, op.key, op.ts);
-      return w && { ...w, channels: Object.fromEntries(Object.entries(w.channels).map(([k, v]) => [k, Array.from(v)])), document: w.document && { ...w.document, gzip: Array.from(w.document.gzip) } };
-    }
+    case 'getWaveform':
+      return plainWaveform(await s.getWaveform(op.serial, sampleKey(op.index), epochTimestamp(op.index, op.epoch)));
     case 'getWaveformDocument': {
-      const d = await s.getWaveformDocument(op.serial, op.key, op.ts);
+      const d = await s.getWaveformDocument(op.serial, sampleKey(op.index), epochTimestamp(op.index, op.epoch));
       return d && { ...d, gzip: Array.from(d.gzip) };
     }
     case 'putStatus':
@@ -1355,7 +2273,84 @@ async function runOp(s: Store, op: Op, model: ReferenceStore): Promise<unknown> 
       return s.leases.release(op.key, LEASE_OWNERS[op.owner]!.owner);
     case 'wanted':
       return s.leases.wanted(op.key, LEASE_OWNERS[op.owner]!.owner);
+    case 'archiveEvents': {
+      if (op.mode === 'all') {
+        const pages = [];
+        let cursor: string | undefined;
+        do {
+          const page = await s.archive.events({ ...op.filter, limit: op.limit, ...(cursor === undefined ? {} : { cursor }) });
+          pages.push(eventPage(page));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined && pages.length < 500);
+        return pages;
+      }
+      if (op.mode === 'next' && side.events?.cursor == null) return 'no page to continue';
+      const q = op.mode === 'next' ? { ...side.events!.q, cursor: side.events!.cursor! } : { ...op.filter, limit: op.limit };
+      const page = await s.archive.events(q);
+      side.events = { q: { ...q, cursor: undefined }, cursor: page.nextCursor };
+      return eventPage(page);
+    }
+    case 'archiveEvent': {
+      const e = await s.archive.event(await idOf(s, op.pick));
+      return e && identified(e);
+    }
+    case 'archiveWaveform':
+      return plainWaveform(await s.archive.waveform(await idOf(s, op.pick)));
+    case 'review': {
+      const changes = { ...(op.falseTrigger === null ? {} : { falseTrigger: op.falseTrigger }), ...(op.notes === 'leave' ? {} : { notes: op.notes }) };
+      const e = await s.archive.review(await idOf(s, op.pick), changes);
+      return e && identified(e);
+    }
+    case 'setAnalysis':
+      return s.archive.setAnalysis(await idOf(s, op.pick), op.variant === null ? null : sampleAnalysis({ compliance: op.variant ? 'fail' : 'pass', dominant_freq_hz: op.variant ? null : 18.5 }));
+    case 'units':
+      return (await s.archive.units()).map((u) => ({ ...u, last_event: u.last_event && identified(u.last_event), last_session: u.last_session && ordered(side, u.last_session) }));
+    case 'unit': {
+      const u = await s.archive.unit(op.serial);
+      return u && { ...u, last_event: u.last_event && identified(u.last_event), last_session: u.last_session && ordered(side, u.last_session) };
+    }
+    case 'recordSession': {
+      const session = await s.archive.recordSession(
+        sampleSession(op.serial, { kind: op.kind, peer: op.peer, started_at: iso(op.at), duration_s: op.quarters / 4, events_new: op.quarters % 5, erased: op.ok && op.quarters % 2 === 0, result: op.ok ? 'ok' : 'TIMEOUT' }),
+      );
+      side.sessionOrder.set(session.id, side.sessionOrder.size + 1);
+      return ordered(side, session);
+    }
+    case 'sessions': {
+      const filter = op.serial === null ? {} : { serial: op.serial };
+      if (op.mode === 'all') {
+        const pages = [];
+        let cursor: string | undefined;
+        do {
+          const page = await s.archive.sessions({ ...filter, limit: op.limit, ...(cursor === undefined ? {} : { cursor }) });
+          pages.push(sessionPage(page));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined && pages.length < 500);
+        return pages;
+      }
+      if (op.mode === 'next' && side.sessions?.cursor == null) return 'no page to continue';
+      const q = op.mode === 'next' ? side.sessions!.q : { ...filter, limit: op.limit };
+      const page = await s.archive.sessions(op.mode === 'next' ? { ...q, cursor: side.sessions!.cursor! } : q);
+      side.sessions = { q, cursor: page.nextCursor };
+      return sessionPage(page);
+    }
+    case 'archiveStats': {
+      // Event bytes are the store's own measure: only whether there are any is compared.
+      const { persistent: _persistent, event_bytes, ...counts } = await s.archive.stats();
+      return { ...counts, holdsEvents: event_bytes > 0 };
+    }
+    case 'retain': {
+      const r = await s.archive.retain({ ...(op.receivedBefore === null ? {} : { receivedBefore: op.receivedBefore }), ...(op.waveformBytes === null ? {} : { waveformBytes: op.waveformBytes }) });
+      // Without events removed, the bytes are waveform bytes, whose measure is the contract's.
+      return r.events === 0 ? r : { events: r.events, waveforms: r.waveforms, freed: r.bytes > 0 };
+    }
+    case 'durable':
+      return s.archive.durable();
   }
+}
+
+function plainWaveform(w: StoredWaveform | undefined): unknown {
+  return w && { ...w, channels: Object.fromEntries(Object.entries(w.channels).map(([k, v]) => [k, Array.from(v)])), document: w.document && { ...w.document, gzip: Array.from(w.document.gzip) } };
 }
 
 type Outcome = { ok: unknown } | { error: string };

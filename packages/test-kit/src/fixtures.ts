@@ -5,7 +5,7 @@
 import { FIRST_KEY, keyToHex } from '@sfm/core/protocol';
 import type { GeoRangeName } from '@sfm/core';
 import type { EventSyncState, LeaseHolder, StoredEvent, StoredWaveform } from '@sfm/core/cache';
-import type { DeviceInfo, Event, MonitorStatus } from '@sfm/core';
+import type { AnalysisSummary, DeviceInfo, Event, MonitorStatus, Session } from '@sfm/core';
 
 /** 2026-04-09T07:00:00Z: the default `fetchedAt` of the builders. */
 export const SAMPLE_FETCHED_AT = Date.UTC(2026, 3, 9, 7, 0, 0);
@@ -184,4 +184,26 @@ function pad2(n: number): string {
 
 function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
+}
+
+/** A session as the relay records one: a call-up of `serial` at `tcp:10.20.0.7:12345`, 12.5 s, ok. */
+export function sampleSession(serial: string, overrides: Partial<Omit<Session, 'id'>> = {}): Omit<Session, 'id'> {
+  return {
+    serial,
+    kind: 'call-up',
+    peer: 'tcp:10.20.0.7:12345',
+    started_at: new Date(SAMPLE_FETCHED_AT).toISOString(),
+    duration_s: 12.5,
+    events_new: 3,
+    waveforms_new: 1,
+    erased: false,
+    result: 'ok',
+    capture: null,
+    ...overrides,
+  };
+}
+
+/** An analysis summary as the archive keeps one with an event. */
+export function sampleAnalysis(overrides: Partial<AnalysisSummary> = {}): AnalysisSummary {
+  return { pvs_ips: 0.2612, max_ppv_ips: 0.2345, dominant_freq_hz: 18.5, compliance: 'pass', ...overrides };
 }

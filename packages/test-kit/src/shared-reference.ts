@@ -1,13 +1,18 @@
 /**
  * SharedReference: one ReferenceStore shared by several Store views, the way processes share one
  * SQLite file. Each view reports to its listeners, at `pollChanges()`, the scopes every view
- * (itself included) wrote since its last poll. For tests of what sits on a shared store (two
+ * (itself included) wrote since its last poll: `unit:<serial>` for every write to a unit's data,
+ * its archive included (a review, an analysis, a session, what retention removed), and
+ * `addr:<connKey>` for an identity. For tests of what sits on a shared store (two
  * relays, the change feed) and for the contract suite's own shared-store section. Not for
  * production: one process, no persistence.
  */
 import { addressScope, StoreError, unitScope } from '@sfm/core/cache';
-import type { CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument } from '@sfm/core/cache';
-import type { DeviceInfo, MonitorStatus, ProjectText } from '@sfm/core';
+import type {
+  Archive, CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform,
+  WaveformDocument,
+} from '@sfm/core/cache';
+import type { DeviceInfo, EventSource, MonitorStatus, ProjectText } from '@sfm/core';
 import type { KindStats } from '@sfm/core/cache';
 import { ReferenceStore } from './reference-store.js';
 
@@ -27,6 +32,7 @@ class SharedReferenceView implements Store {
   readonly kind: string = 'shared-reference';
   readonly capabilities: StoreCapabilities = { persistent: false, evicts: false, shared: true };
   readonly leases: LeaseStore;
+  readonly archive: Archive;
 
   private readonly listeners: ChangeListener[] = [];
   private cursor: number;
@@ -40,6 +46,31 @@ class SharedReferenceView implements Store {
       renew: (key: string, owner: string, expiresAt: Millis) => this.read(() => leases.renew(key, owner, expiresAt)),
       release: (key: string, owner: string) => this.read(() => leases.release(key, owner)),
       wanted: (key: string, owner: string) => this.read(() => leases.wanted(key, owner)),
+    };
+    const archive = backing.data.archive;
+    /** The scope of the archived event `id`'s unit (none when there is no such event). */
+    const scopeOfEvent = async (id: number): Promise<string[]> => {
+      const e = await archive.event(id);
+      return e ? [unitScope(e.serial)] : [];
+    };
+    this.archive = {
+      persistent: archive.persistent,
+      events: (q) => this.read(() => archive.events(q)),
+      event: (id) => this.read(() => archive.event(id)),
+      waveform: (id) => this.read(() => archive.waveform(id)),
+      review: async (id, changes) => this.write(await this.read(() => scopeOfEvent(id)), () => archive.review(id, changes)),
+      setAnalysis: async (id, summary) => this.write(await this.read(() => scopeOfEvent(id)), () => archive.setAnalysis(id, summary)),
+      units: () => this.read(() => archive.units()),
+      unit: (serial) => this.read(() => archive.unit(serial)),
+      recordSession: (session) => this.write([unitScope(session.serial)], () => archive.recordSession(session)),
+      sessions: (q) => this.read(() => archive.sessions(q)),
+      stats: () => this.read(() => archive.stats()),
+      retain: async (policy) => {
+        const { removed, serials } = await this.read(() => backing.data.retainReporting(policy));
+        this.report(serials.map(unitScope));
+        return removed;
+      },
+      durable: () => this.read(() => archive.durable()),
     };
   }
 
@@ -88,8 +119,8 @@ class SharedReferenceView implements Store {
   eventCount(serial: string): Promise<number> {
     return this.read(() => this.backing.data.eventCount(serial));
   }
-  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState): Promise<void> {
-    return this.write([unitScope(serial)], () => this.backing.data.appendEvents(serial, events, sync));
+  appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState, source?: EventSource): Promise<{ archivedNew: number }> {
+    return this.write([unitScope(serial)], () => this.backing.data.appendEvents(serial, events, sync, source));
   }
   pendingTexts(serial: string): Promise<PendingText[]> {
     return this.read(() => this.backing.data.pendingTexts(serial));
@@ -97,8 +128,8 @@ class SharedReferenceView implements Store {
   fillEventText(serial: string, index: number, key: number, text: ProjectText): Promise<boolean> {
     return this.write([unitScope(serial)], () => this.backing.data.fillEventText(serial, index, key, text));
   }
-  dropEvents(serial: string, opts?: { keepWaveforms?: boolean }): Promise<{ events: number; waveforms: number }> {
-    return this.write([unitScope(serial)], () => this.backing.data.dropEvents(serial, opts));
+  dropEvents(serial: string): Promise<{ events: number }> {
+    return this.write([unitScope(serial)], () => this.backing.data.dropEvents(serial));
   }
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined> {
     return this.read(() => this.backing.data.getWaveform(serial, key, timestamp));
@@ -106,7 +137,7 @@ class SharedReferenceView implements Store {
   getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
     return this.read(() => this.backing.data.getWaveformDocument(serial, key, timestamp));
   }
-  putWaveform(serial: string, w: StoredWaveform): Promise<void> {
+  putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
     return this.write([unitScope(serial)], () => this.backing.data.putWaveform(serial, w));
   }
   getStatus(serial: string): Promise<StoredStatus | undefined> {
@@ -138,7 +169,12 @@ class SharedReferenceView implements Store {
 
   private async write<T>(scopes: readonly string[], op: () => Promise<T>): Promise<T> {
     const result = await this.read(op);
-    this.backing.log.push(scopes);
+    this.report(scopes);
     return result;
+  }
+
+  /** Logs a write's scopes for every view's next poll (a write that touched nothing is no change). */
+  private report(scopes: readonly string[]): void {
+    if (scopes.length > 0) this.backing.log.push(scopes);
   }
 }

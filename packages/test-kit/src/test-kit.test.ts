@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessLeases } from '@sfm/core/cache';
 import { keyFromHex } from '@sfm/core/protocol';
-import type { EventSyncState, Millis, StoredWaveform } from '@sfm/core/cache';
+import type { Archive, ArchiveEventQuery, EventSyncState, Millis, Page, StoredWaveform } from '@sfm/core/cache';
+import type { ArchivedEvent } from '@sfm/core';
 import {
   checkAgainstModel,
   ReferenceStore,
@@ -55,8 +56,44 @@ describe('the model-based test catches a store that breaks a rule', () => {
 
   class SyncDropsEvents extends ReferenceStore {
     override async putEventSync(serial: string, sync: EventSyncState): Promise<void> {
-      await this.dropEvents(serial, { keepWaveforms: true });
+      await this.dropEvents(serial);
       await super.putEventSync(serial, sync);
+    }
+  }
+
+  /** Forgets, with a unit's live list, every archived event no live list holds. */
+  class DropForgetsArchive extends ReferenceStore {
+    override async dropEvents(serial: string): Promise<{ events: number }> {
+      const dropped = await super.dropEvents(serial);
+      await this.retainReporting({ receivedBefore: Number.MAX_SAFE_INTEGER });
+      return dropped;
+    }
+  }
+
+  /** Answers every waveform put as new. */
+  class EveryWaveformNew extends ReferenceStore {
+    override async putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
+      await super.putWaveform(serial, w);
+      return true;
+    }
+  }
+
+  /** Pages by offset: an event inserted before the cursor shifts the next page. */
+  class OffsetCursor extends ReferenceStore {
+    constructor() {
+      super();
+      const archive = this.archive;
+      const events = async (q: ArchiveEventQuery): Promise<Page<ArchivedEvent>> => {
+        const offset = q.cursor === undefined ? 0 : Number(q.cursor);
+        const all: ArchivedEvent[] = [];
+        for (let page = await archive.events({ ...q, cursor: undefined, limit: 1000 }); ; page = await archive.events({ ...q, cursor: page.nextCursor, limit: 1000 })) {
+          all.push(...page.items);
+          if (page.nextCursor === null) break;
+        }
+        const items = all.slice(offset, offset + q.limit);
+        return { items, nextCursor: offset + q.limit < all.length ? String(offset + q.limit) : null };
+      };
+      (this as { archive: Archive }).archive = { ...archive, events };
     }
   }
 
@@ -69,10 +106,13 @@ describe('the model-based test catches a store that breaks a rule', () => {
     })(() => undefined);
   }
 
-  const mutants = { IgnoresTimestamp, KeepsIdentityOnClear, SyncDropsEvents, RenewsForAnyone };
+  // Runs enough that each is caught nearly always: an offset cursor shows only when an event
+  // newer than the page's last one arrives between two pages of a listing, which takes a while.
+  const mutants = { IgnoresTimestamp, KeepsIdentityOnClear, SyncDropsEvents, RenewsForAnyone, DropForgetsArchive, EveryWaveformNew, OffsetCursor };
+  const runs: Partial<Record<keyof typeof mutants, number>> = { OffsetCursor: 2000 };
   for (const [name, Mutant] of Object.entries(mutants)) {
     it(name, async () => {
-      await expect(checkAgainstModel(async () => new Mutant(), { runs: 300 })).rejects.toThrow(/store gave .* model /);
+      await expect(checkAgainstModel(async () => new Mutant(), { runs: runs[name as keyof typeof mutants] ?? 300 })).rejects.toThrow(/store gave .* model /);
     });
   }
 
