@@ -13,7 +13,7 @@ import { HttpError, toSfmError } from './errors.js';
 import type { HttpDeps } from './http.js';
 import { API_PREFIX } from './openapi.js';
 import { baseHeaders, endRequest, requestId, writeError, writeReply } from './reply.js';
-import { AUTH_REASON, expressPath, PATH_MATCHERS, routePaths, ROUTES, type RouteSpec } from './routes.js';
+import { ROUTE_TAGS, expressPath, PATH_MATCHERS, routePaths, ROUTES, type RouteSpec } from './routes.js';
 import { selectTarget } from './target.js';
 import { validateBody, validateParams, validateQuery } from './validate.js';
 
@@ -55,7 +55,7 @@ function locals(res: Response): Locals {
 
 /** The auth gate of both HTTP paths: a write route needs the configured token. */
 export function authorize(route: RouteSpec, deps: HttpDeps, authorization: string | undefined): void {
-  if (route.auth && deps.settings.token !== undefined) checkBearer(authorization, deps.settings.token, AUTH_REASON[route.tag]);
+  if (route.auth && deps.settings.token !== undefined) checkBearer(authorization, deps.settings.token, ROUTE_TAGS[route.tag].authReason);
 }
 
 function requestContext(deps: HttpDeps, life: Lifecycle): RequestHandler {

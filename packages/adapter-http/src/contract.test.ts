@@ -103,6 +103,10 @@ describe('every operation of the served document, through HTTP', () => {
     const log = events.json.events.findIndex((e: { record_type: string }) => e.record_type === 'monitor_log');
     expect(log).toBeGreaterThan(0);
     const waveform = await f.call(`/device/event/0/waveform${q}`);
+    await f.relay.idle();
+    const archivedEvents = (await f.call('/db/events?limit=100')).json.events as { id: number; has_waveform: boolean }[];
+    const archivedId = archivedEvents[0]!.id;
+    const withWaveform = archivedEvents.find((e) => e.has_waveform)!.id;
     const ok: [string, CallOptions?, number?][] = [
       ['/health'],
       ['/health?probe=lb'],
@@ -132,6 +136,16 @@ describe('every operation of the served document, through HTTP', () => {
       [`/device/call_home${q}`, { method: 'POST', token: T, body: { dial_string: 'ATDT5550100' } }],
       [`/device/events/erase${q}&confirm=true`, { method: 'POST', token: T }],
       [`/cache/device${q}`, { method: 'DELETE', token: T }],
+      ['/db/units'],
+      [`/db/units/${f.sim.unit.serial}`],
+      ['/db/events?limit=2'],
+      [`/db/events?serial=${f.sim.unit.serial}&from=2020-01-01&to=2099-12-31T23:59&min_pvs_ips=0&record_type=waveform&false_trigger=false&project=a`],
+      [`/db/events/${archivedId}`],
+      [`/db/events/${archivedId}`, { method: 'PATCH', token: T, body: { false_trigger: true, notes: 'contract' } }],
+      [`/db/events/${withWaveform}/waveform`],
+      [`/db/events/${withWaveform}/waveform?format=csv`],
+      ['/db/sessions?limit=1'],
+      ['/db/export.csv?record_type=waveform'],
     ];
     for (const [path, opts, status] of ok) {
       const r = await f.call(path, opts);
@@ -147,6 +161,18 @@ describe('every operation of the served document, through HTTP', () => {
       ['GET', `/device/info${q}&x=1`, {}, 400],
       ['GET', `/device/info${q}&force=yes`, {}, 400],
       ['GET', `/device/info${q}&force=true&force=false`, {}, 400],
+      ['GET', '/db/events?cursor=not-a-cursor', {}, 400],
+      ['GET', '/db/events?limit=0', {}, 400],
+      ['GET', '/db/events?from=2026-02-30T25:00', {}, 400],
+      ['GET', '/db/events?record_type=blast', {}, 400],
+      ['GET', '/db/events/0', {}, 400],
+      ['GET', '/db/events/999999', {}, 404],
+      ['GET', '/db/events/999999/waveform', {}, 404],
+      ['GET', '/db/units/NOT-SEEN', {}, 404],
+      ['GET', '/db/units/bad%20serial', {}, 400],
+      ['PATCH', '/db/events/1', { body: { false_trigger: true } }, 401],
+      ['PATCH', '/db/events/1', { token: T, body: { false_trigger: 'yes' } }, 400],
+      ['PATCH', '/db/events/999999', { token: T, body: { notes: 'x' } }, 404],
       ['GET', '/device/info', {}, 400],
       ['GET', '/device/info?device=demo&host=127.0.0.1', {}, 400],
       ['GET', '/device/info?device=demo&tcp_port=1', {}, 400],

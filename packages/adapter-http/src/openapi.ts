@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { ERROR_CODES, type ErrorCode } from '@sfm/core';
 import { COMPONENTS } from '@sfm/core/schema';
 import { HTTP_STATUS } from './errors.js';
-import { errorStatuses, ROUTES, type ErrorStatus, type ParamSpec, type RouteSpec } from './routes.js';
+import { errorStatuses, ROUTE_TAGS, ROUTES, type ErrorStatus, type ParamSpec, type RouteSpec } from './routes.js';
 
 /** Keywords of sfm's own on the shapes (messages, environment names), not JSON Schema. */
 const OWN_KEYWORDS = new Set(['patternText', 'env']);
@@ -192,11 +192,7 @@ export function buildOpenApi(version: string): OpenApiDocument {
       { url: '/', description: 'direct' },
       { url: API_PREFIX, description: 'the same routes under the prefix dashboards proxy' },
     ],
-    tags: [
-      { name: 'service', description: 'the server itself' },
-      { name: 'device', description: 'one unit, chosen by device, host or port' },
-      { name: 'cache', description: 'the relay\'s cache' },
-    ],
+    tags: Object.entries(ROUTE_TAGS).map(([name, t]) => ({ name, description: t.description })),
     paths,
     components: {
       schemas: Object.fromEntries(COMPONENTS.map((c) => [c.$id!, toOpenApiSchema(c, c.$id)])),

@@ -18,15 +18,15 @@ import type { Handler, Peek, Reply, RouteContext } from './http.js';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
 
-export type RouteTag = 'service' | 'device' | 'cache' | 'archive';
+/** The groups of routes: what each is (the OpenAPI tags), and what its token-protected routes do (said when the token is missing). */
+export const ROUTE_TAGS = {
+  service: { description: 'the server itself', authReason: 'this route changes the server' },
+  device: { description: 'one unit, chosen by device, host or port', authReason: 'this route changes the unit' },
+  cache: { description: 'the relay\'s cache', authReason: 'this route clears what is cached for a unit' },
+  archive: { description: 'the archive and the fleet: every unit and event sfm has read (no device I/O)', authReason: 'this route changes the archive' },
+} as const;
 
-/** What a token-protected route of each tag does (said when the token is missing). */
-export const AUTH_REASON: Record<RouteTag, string> = {
-  service: 'this route changes the server',
-  device: 'this route changes the unit',
-  cache: 'this route clears what is cached for a unit',
-  archive: 'this route changes the archive',
-};
+export type RouteTag = keyof typeof ROUTE_TAGS;
 
 export interface ParamSpec {
   name: string;

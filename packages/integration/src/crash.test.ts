@@ -69,7 +69,7 @@ async function verify(file: string, label: string): Promise<{ events: number; wa
   try {
     expect(db.pragma('integrity_check', { simple: true }), label).toBe('ok');
     expect(db.pragma('foreign_key_check'), label).toEqual([]);
-    rows = db.prepare('SELECT key, timestamp FROM waveforms WHERE serial = ? ORDER BY key').all(CRASH_UNIT) as typeof rows;
+    rows = db.prepare('SELECT key, ts AS timestamp FROM waveforms WHERE serial = ? ORDER BY key').all(CRASH_UNIT) as typeof rows;
   } finally {
     db.close();
   }

@@ -133,21 +133,24 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     await other.idle();
   });
 
-  it('erase can say how many events it erased: counted in its own session from the list brought up to date', async () => {
+  it('erase archives every event on the unit, with its text, before erasing, and says how many it erased', async () => {
     await relay.events(target);
     await relay.idle(); // the project text is read after the answer
+    const unitEvents = [...sim.unit.events];
     sim.unit.recordEvent(); // not yet in the cached list
+    const added = sim.unit.events.at(-1)!;
     sim.server.resetStats();
     let counted: number | undefined;
     const range = await relay.erase(target, { onCount: (n) => (counted = n) });
     expect([counted, range.is_empty, sim.unit.events.length]).toEqual([5, true, 0]);
     expect(sim.server.stats.connectionsTotal).toBe(1);
-    expect(sim.server.stats.framesBySub['0C']).toBe(1); // only the event the cache did not hold
-    // Without the question, the erase reads no list.
-    sim.unit.recordEvent();
-    sim.server.resetStats();
-    await relay.erase(target);
-    expect(sim.server.stats.framesBySub['0A'] ?? 0).toBe(0);
+    // Only the event the cache did not hold was read: its header, then its text (the 5A prelude's 0C).
+    expect(sim.server.stats.framesBySub['0C']).toBe(2);
+    const archived = (await store.archive.events({ serial: 'BE18189', limit: 10 })).items;
+    expect(archived.map((e) => `${e.key}@${e.timestamp}`).sort()).toEqual([...unitEvents, added].map((e) => `${e.key}@${e.timestamp}`).sort());
+    expect(archived.every((e) => !e.project_pending)).toBe(true);
+    const { index: _live, ...fields } = added;
+    expect(archived.find((e) => e.key === added.key)).toMatchObject(fields);
   });
 
   it('a default max_age for the list (events_max_age_s) skips the probe while it holds; a request\'s own max_age or force wins', async () => {
@@ -327,8 +330,10 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(s.kinds.events.bytes).toBeGreaterThan(0);
     expect(s.kinds.waveform).toMatchObject({ entries: 1, misses: 1 });
     const cleared = await relay.clearDevice(target);
-    expect(cleared).toMatchObject({ events: 4, waveform: 1, monitor_status: 1 });
-    expect((await relay.cacheStats()).kinds.events.entries).toBe(0);
+    // The cache's view goes; the archive keeps the events and the waveform.
+    expect(cleared).toMatchObject({ events: 4, waveform: 0, monitor_status: 1 });
+    const after = await relay.cacheStats();
+    expect([after.kinds.events.entries, after.kinds.waveform.entries, after.archive.events, after.archive.waveforms]).toEqual([0, 1, 4, 1]);
     expect((await relay.events(target)).cache).toBe('miss');
   });
 

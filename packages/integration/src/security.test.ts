@@ -88,8 +88,9 @@ afterAll(async () => {
 });
 
 /** A request every route would take (a body where one is needed). */
-const BODIES: Record<string, unknown> = { config: { project: 'Security' }, callHomeSet: { enabled: false }, erase: { confirm: true } };
-const routePath = (r: RouteSpec) => r.path.replace('{idx}', '0');
+const BODIES: Record<string, unknown> = { config: { project: 'Security' }, callHomeSet: { enabled: false }, erase: { confirm: true }, dbEventReview: { notes: 'Security' } };
+/** The route's path for event 0 (or archived event 1). */
+const routePath = (r: RouteSpec) => r.path.replace('{idx}', '0').replace('{id}', '1');
 const method = (r: RouteSpec) => r.method.toUpperCase();
 
 /** No stack trace, no source paths, never the token; errors are exactly { error: { code, message } }. */
@@ -145,9 +146,10 @@ describe('(a) the allow-list stops ad-hoc targets before any connection', () => 
 describe('(b) the token guards every write route; a public bind needs one', () => {
   it('every auth route: 401 without a token or with a wrong one, no device I/O; with the token it works', async () => {
     const writes = ROUTES.filter((r) => r.auth);
-    expect(writes.map((r) => r.id).sort()).toEqual(['cacheClear', 'callHomeSet', 'config', 'erase', 'monitorStart', 'monitorStop']);
+    expect(writes.map((r) => r.id).sort()).toEqual(['cacheClear', 'callHomeSet', 'config', 'dbEventReview', 'erase', 'monitorStart', 'monitorStop']);
+    expect((await req('/device/events?device=demo')).status).toBe(200); // archived event 1 exists for the review
     for (const r of writes) {
-      const path = `${routePath(r)}?device=demo`;
+      const path = `${routePath(r)}${r.device ? '?device=demo' : ''}`;
       const before = connections();
       const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: 'Bearer nope' }, { authorization: `Basic ${Buffer.from(`sfm:${TOKEN}`).toString('base64')}` }];
       for (const headers of attempts) {

@@ -28,13 +28,13 @@
  * failure reaches the caller as a rejection.
  */
 import { LRUCache } from 'lru-cache';
-import { ProcessLeases, StoreError } from '@sfm/core/cache';
+import { ProcessLeases, StoreError, checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, type Position } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText, RecordType, Session, Unit } from '@sfm/core';
 import type {
   Archive, ArchiveEventQuery, CacheKind, ChangeListener, EventSyncState, Identity, KindStats, Millis, Page, PendingText, RetentionPolicy, Store, StoreCapabilities, StoredEvent, StoredInfo,
   StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
-import { checkValue, EVENT_SOURCES, Session as SessionShape } from '@sfm/core/schema';
+import { EVENT_SOURCES } from '@sfm/core/schema';
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -51,7 +51,6 @@ const INDEX_OVERHEAD = 64;
 /** A sync state: five fields in an object. */
 const SYNC_BYTES = 40;
 /** A session's started_at: UTC ISO 8601 as Date#toISOString writes it (milliseconds optional). */
-const UTC_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
 
 type EntryKind = CacheKind | 'archived_event' | 'session';
 type EventFields = Omit<Event, 'index'>;
@@ -485,7 +484,7 @@ export class MemoryStore implements Store {
     this.live();
     checkLimit(q.limit);
     const order = q.serial === undefined ? this.eventOrder : this.eventOrderOf.get(q.serial);
-    const after = q.cursor === undefined ? undefined : decodeCursor('e', q.cursor);
+    const after = q.cursor === undefined ? undefined : decodeCursor('events', q.cursor);
     if (!order) return { items: [], nextCursor: null };
     const project = q.project === undefined ? undefined : foldAscii(q.project);
     const matches = (e: ArchivedEntry): boolean => {
@@ -512,12 +511,12 @@ export class MemoryStore implements Store {
       page.push(e);
     }
     const last = page.at(-1);
-    return { items: page.map((e) => this.view(e)), nextCursor: more && last ? encodeCursor('e', [last.pos.timestamp, last.pos.id]) : null };
+    return { items: page.map((e) => this.view(e)), nextCursor: more && last ? encodeCursor('events', [last.pos.timestamp, last.pos.id]) : null };
   }
 
   private review(id: number, changes: { falseTrigger?: boolean; notes?: string | null }): ArchivedEvent | undefined {
     this.live();
-    if (changes.falseTrigger !== undefined && typeof changes.falseTrigger !== 'boolean') throw new StoreError(`review: falseTrigger must be true or false, got ${String(changes.falseTrigger)}`);
+    checkReview(changes);
     if (changes.notes !== undefined && changes.notes !== null && typeof changes.notes !== 'string') throw new StoreError('review: notes must be text or null');
     const e = this.lru.peek(archiveKey(id)) as ArchivedEntry | undefined;
     if (!e) return undefined;
@@ -620,7 +619,7 @@ export class MemoryStore implements Store {
   private sessions(q: { serial?: string; limit: number; cursor?: string }): Page<Session> {
     this.live();
     checkLimit(q.limit);
-    const after = q.cursor === undefined ? undefined : decodeCursor('s', q.cursor);
+    const after = q.cursor === undefined ? undefined : decodeCursor('sessions', q.cursor);
     const order = q.serial === undefined ? this.sessionOrder : this.sessionOrderOf.get(q.serial);
     if (!order) return { items: [], nextCursor: null };
     const start = after === undefined ? order.items.length - 1 : order.lowerBound({ id: after[1], startedAt: after[0] as number } as SessionPosition) - 1;
@@ -628,7 +627,7 @@ export class MemoryStore implements Store {
     const last = page.at(-1);
     return {
       items: page.map((pos) => JSON.parse((this.lru.peek(sessionKey(pos.id)) as SessionEntry).json) as Session),
-      nextCursor: last && start - q.limit >= 0 ? encodeCursor('s', [last.startedAt, last.id]) : null,
+      nextCursor: last && start - q.limit >= 0 ? encodeCursor('sessions', [last.startedAt, last.id]) : null,
     };
   }
 
@@ -680,8 +679,7 @@ export class MemoryStore implements Store {
   private retain(policy: RetentionPolicy): { events: number; waveforms: number; bytes: number } {
     this.live();
     const { receivedBefore, waveformBytes: budget } = policy;
-    if (receivedBefore !== undefined && !Number.isFinite(receivedBefore)) throw new StoreError(`retain: receivedBefore must be a time in milliseconds, got ${receivedBefore}`);
-    if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) throw new StoreError(`retain: waveformBytes must be a whole number of bytes ≥ 0, got ${budget}`);
+    checkRetention(policy);
     // What a live list holds is protected: its events and their waveforms.
     const live = new Set<string>();
     for (const e of this.lru.values()) if (e.kind === 'events') for (const r of e.rows) live.add(identityKey(e.serial, r.key, r.timestamp));
@@ -835,50 +833,9 @@ function refreshed(old: EventFields, read: Event): Event {
   return read.project_pending && !old.project_pending ? { ...read, project: old.project, project_pending: false } : read;
 }
 
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreError(`limit must be a whole number ≥ 1, got ${limit}`);
-}
-
-function checkSession(s: Omit<Session, 'id'>): void {
-  try {
-    checkValue('session', SessionShape, { id: 1, ...s });
-  } catch (e) {
-    throw new StoreError(`recordSession: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!UTC_ISO.test(s.started_at) || Number.isNaN(Date.parse(s.started_at))) throw new StoreError(`recordSession: started_at must be a UTC ISO 8601 time, got ${JSON.stringify(s.started_at)}`);
-  if (!(s.duration_s >= 0) || !Number.isFinite(s.duration_s)) throw new StoreError(`recordSession: duration_s must be a number of seconds ≥ 0, got ${s.duration_s}`);
-}
-
 /** ASCII letters without case; every other character as it is. */
 function foldAscii(text: string): string {
   return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-// Cursors: a letter for the listing, then the position of the page's last item as base64url JSON.
-type Position = [string | number | null, number];
-
-function encodeCursor(listing: 'e' | 's', position: Position): string {
-  return `${listing}.${Buffer.from(JSON.stringify(position)).toString('base64url')}`;
-}
-
-function decodeCursor(listing: 'e' | 's', cursor: string): Position {
-  const refuse = (): never => {
-    throw new StoreError(`cursor ${JSON.stringify(String(cursor).slice(0, 60))} is not one this store made for this listing`);
-  };
-  if (typeof cursor !== 'string' || !cursor.startsWith(`${listing}.`)) return refuse();
-  const body = cursor.slice(2);
-  const bytes = Buffer.from(body, 'base64url');
-  // Node decodes base64 leniently: only text that encodes back the same is ours.
-  if (body.length === 0 || bytes.toString('base64url') !== body) return refuse();
-  let p: unknown;
-  try {
-    p = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return refuse();
-  }
-  if (!Array.isArray(p) || p.length !== 2 || !Number.isSafeInteger(p[1]) || (p[1] as number) < 1) return refuse();
-  const at = p[0] as unknown;
-  return (listing === 'e' ? at === null || typeof at === 'string' : Number.isFinite(at)) ? (p as Position) : refuse();
 }
 
 /** The serial part of a key: length-prefixed, so no serial is a prefix of another's keys. */

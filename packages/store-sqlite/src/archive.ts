@@ -6,10 +6,11 @@
  * however large the archive is.
  */
 import type Database from 'better-sqlite3';
-import { BadCursor, StoreError, unitScope } from '@sfm/core/cache';
+import { checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, unitScope } from '@sfm/core/cache';
 import type { Archive, ArchiveEventQuery, Page, RetentionPolicy, StoredWaveform } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, MonitorStatus, Session, Unit } from '@sfm/core';
-import { decodeWaveformBlob } from './waveform-blob.js';
+import { ROW_OVERHEAD_BYTES } from './schema.js';
+import { WAVEFORM_BLOB_HEADER_BYTES, decodeWaveformBlob } from './waveform-blob.js';
 
 /** The ts column: the event's timestamp, '' for none (it sorts oldest). */
 export function tsOf(timestamp: string | null): string {
@@ -18,6 +19,12 @@ export function tsOf(timestamp: string | null): string {
 
 export function timestampOf(ts: string): string | null {
   return ts === '' ? null : ts;
+}
+
+/** A refresh whose text is still to be read, with the text the archive already has (when it has it). */
+export function keepKnownText(e: Event, knownBody: string): ReturnType<typeof eventColumns> {
+  const known = JSON.parse(knownBody) as Omit<Event, 'index'>;
+  return eventColumns(known.project_pending ? e : { ...e, project: known.project, project_pending: false });
 }
 
 /** What the archive keeps of an Event: its text without the live index, and the filtered columns. */
@@ -58,32 +65,13 @@ function toSession(r: SessionRow): Session {
   };
 }
 
-/** Cursors: an opaque token of the last row's position; one this store did not make is refused. */
-const CURSOR_PREFIX = { events: 'e1.', sessions: 's1.' } as const;
-
-function makeCursor(kind: keyof typeof CURSOR_PREFIX, position: [string | number, number]): string {
-  return CURSOR_PREFIX[kind] + Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-function readCursor<T extends string | number>(kind: keyof typeof CURSOR_PREFIX, cursor: string, first: 'string' | 'number'): [T, number] {
-  const bad = () => new BadCursor(cursor);
-  if (!cursor.startsWith(CURSOR_PREFIX[kind])) throw bad();
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX[kind].length), 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== first || !Number.isSafeInteger(v[1])) throw bad();
-  return v as [T, number];
-}
-
 export interface SqliteArchiveOptions {
   persistent: boolean;
   /** Records that a unit's data changed (the change feed). */
   touch: (scope: string) => void;
-  /** A write showed the unit at this time. */
+  /** A write showed the unit at this time (and at this address). */
   seen: (serial: string, at: number) => void;
+  seenAt: (serial: string, at: number, address: string) => void;
 }
 
 export class SqliteArchive implements Archive {
@@ -139,15 +127,17 @@ export class SqliteArchive implements Archive {
       unitCount: db.prepare<[], number>('SELECT count(*) FROM units').pluck(),
       sessionCount: db.prepare<[], number>('SELECT count(*) FROM sessions').pluck(),
       // Retention never touches an event in a live list, nor its waveform.
+      oldSerials: db.prepare<[number], string>(
+        'SELECT DISTINCT serial FROM archive_events a WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM live_events l WHERE l.event_id = a.id)',
+      ).pluck(),
       oldWaveforms: db.prepare<[number]>(
         `DELETE FROM waveforms WHERE rowid IN (
            SELECT w.rowid FROM archive_events a JOIN waveforms w ON w.serial = a.serial AND w.key = a.key AND w.ts = a.ts
            WHERE a.received_at < ? AND NOT EXISTS (SELECT 1 FROM live_events l WHERE l.event_id = a.id))`,
       ),
       oldEvents: db.prepare<[number]>('DELETE FROM archive_events WHERE received_at < ? AND NOT EXISTS (SELECT 1 FROM live_events l WHERE l.event_id = archive_events.id)'),
-      waveformBytes: db.prepare<[], number>("SELECT bytes FROM kind_totals WHERE kind = 'waveform'").pluck(),
-      removableWaveforms: db.prepare<[], [number, number]>(
-        `SELECT w.rowid, length(w.data) + coalesce(length(w.document), 0) FROM waveforms w
+      removableWaveforms: db.prepare<[], [number, string]>(
+        `SELECT w.rowid, w.serial FROM waveforms w
          WHERE NOT EXISTS (SELECT 1 FROM archive_events a JOIN live_events l ON l.event_id = a.id WHERE a.serial = w.serial AND a.key = w.key AND a.ts = w.ts)
          ORDER BY w.fetched_at, w.rowid LIMIT 256`,
       ).raw(),
@@ -158,40 +148,57 @@ export class SqliteArchive implements Archive {
     this.tx = {
       session: db.transaction((s: Omit<Session, 'id'>) => {
         const started = Date.parse(s.started_at);
-        const id = q.insertSession.get(s.serial, s.kind, s.peer, started, Math.round(s.duration_s * 1000), s.events_new, s.waveforms_new, s.erased ? 1 : 0, s.result, s.capture)!;
-        opts.seen(s.serial, started + Math.round(s.duration_s * 1000));
+        const ms = Math.round(s.duration_s * 1000);
+        const id = q.insertSession.get(s.serial, s.kind, s.peer, started, ms, s.events_new, s.waveforms_new, s.erased ? 1 : 0, s.result, s.capture)!;
+        // Seen when it started, and at its peer when it ended.
+        opts.seen(s.serial, started);
+        opts.seenAt(s.serial, started + ms, s.peer);
         opts.touch(unitScope(s.serial));
         return id;
       }),
       retain: db.transaction((policy: RetentionPolicy) => {
         const out = { events: 0, waveforms: 0, bytes: 0 };
-        const before = q.waveformBytes.get() ?? 0;
+        const before = this.payload();
+        const touched = new Set<string>();
         if (policy.receivedBefore !== undefined) {
+          for (const serial of q.oldSerials.all(policy.receivedBefore)) touched.add(serial);
           out.waveforms += q.oldWaveforms.run(policy.receivedBefore).changes;
           out.events += q.oldEvents.run(policy.receivedBefore).changes;
         }
         if (policy.waveformBytes !== undefined) {
-          let bytes = q.waveformBytes.get() ?? 0;
-          while (bytes > policy.waveformBytes) {
+          while (this.payload().waveforms > policy.waveformBytes) {
             const batch = q.removableWaveforms.all();
             if (batch.length === 0) break;
-            for (const [rowid] of batch) {
-              if (bytes <= policy.waveformBytes) break;
+            for (const [rowid, serial] of batch) {
+              if (this.payload().waveforms <= policy.waveformBytes) break;
               q.dropWaveformRow.run(rowid);
+              touched.add(serial);
               out.waveforms++;
-              bytes = q.waveformBytes.get() ?? 0;
             }
           }
         }
-        out.bytes = before - (q.waveformBytes.get() ?? 0);
+        const after = this.payload();
+        out.bytes = before.events + before.waveforms - after.events - after.waveforms;
+        for (const serial of touched) opts.touch(unitScope(serial));
         return out;
+      }),
+      review: db.transaction((id: number, falseTrigger: number | null, notesGiven: boolean, notes: string | null) => {
+        q.review.run({ falseTrigger, notesGiven: notesGiven ? 1 : 0, notes, id });
+        const serial = q.identity.get(id)?.[0];
+        if (serial !== undefined) opts.touch(unitScope(serial));
+      }),
+      analysis: db.transaction((id: number, json: string | null) => {
+        const changed = q.analysis.run(json, id).changes > 0;
+        const serial = q.identity.get(id)?.[0];
+        if (changed && serial !== undefined) opts.touch(unitScope(serial));
+        return changed;
       }),
     };
   }
 
   events(query: ArchiveEventQuery): Promise<Page<ArchivedEvent>> {
     return this.run(() => {
-      if (!Number.isSafeInteger(query.limit) || query.limit < 1) throw new StoreError(`limit: must be a whole number of 1 or more, got ${query.limit}`);
+      checkLimit(query.limit);
       const where: string[] = [];
       const args: unknown[] = [];
       const filter = (sql: string, ...values: unknown[]) => {
@@ -206,7 +213,8 @@ export class SqliteArchive implements Archive {
       if (query.recordType !== undefined) filter('a.record_type = ?', query.recordType);
       if (query.falseTrigger !== undefined) filter('a.false_trigger = ?', query.falseTrigger ? 1 : 0);
       if (query.cursor !== undefined) {
-        const [ts, id] = readCursor<string>('events', query.cursor, 'string');
+        const [at, id] = decodeCursor('events', query.cursor);
+        const ts = tsOf(at as string | null);
         filter('(a.ts < ? OR (a.ts = ? AND a.id < ?))', ts, ts, id);
       }
       const sql = `SELECT ${ARCHIVED_COLUMNS} FROM archive_events a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.ts DESC, a.id DESC LIMIT ?`;
@@ -217,7 +225,7 @@ export class SqliteArchive implements Archive {
       const more = rows.length > query.limit;
       const page = more ? rows.slice(0, query.limit) : rows;
       const last = page.at(-1);
-      return { items: page.map(toArchived), nextCursor: more && last ? makeCursor('events', [last[9], last[0]]) : null };
+      return { items: page.map(toArchived), nextCursor: more && last ? encodeCursor('events', [timestampOf(last[9]), last[0]]) : null };
     });
   }
 
@@ -243,16 +251,17 @@ export class SqliteArchive implements Archive {
 
   review(id: number, changes: { falseTrigger?: boolean; notes?: string | null }): Promise<ArchivedEvent | undefined> {
     return this.run(() => {
+      checkReview(changes);
       if (!Number.isSafeInteger(id)) return undefined;
       const notesGiven = changes.notes !== undefined;
-      this.q.review.run({ falseTrigger: changes.falseTrigger === undefined ? null : changes.falseTrigger ? 1 : 0, notesGiven: notesGiven ? 1 : 0, notes: notesGiven ? changes.notes! : null, id });
+      this.tx.review.immediate(id, changes.falseTrigger === undefined ? null : changes.falseTrigger ? 1 : 0, notesGiven, notesGiven ? changes.notes! : null);
       const row = this.q.byId.get(id);
       return row && toArchived(row);
     });
   }
 
   setAnalysis(id: number, summary: AnalysisSummary | null): Promise<boolean> {
-    return this.run(() => Number.isSafeInteger(id) && this.q.analysis.run(summary === null ? null : JSON.stringify(summary), id).changes > 0);
+    return this.run(() => Number.isSafeInteger(id) && this.tx.analysis.immediate(id, summary === null ? null : JSON.stringify(summary)));
   }
 
   units(): Promise<Unit[]> {
@@ -283,40 +292,62 @@ export class SqliteArchive implements Archive {
   }
 
   recordSession(session: Omit<Session, 'id'>): Promise<Session> {
-    return this.run(() => toSession(this.q.sessionById.get(this.tx.session.immediate(session))!));
+    return this.run(() => {
+      checkSession(session);
+      return toSession(this.q.sessionById.get(this.tx.session.immediate(session))!);
+    });
   }
 
   sessions(query: { serial?: string; limit: number; cursor?: string }): Promise<Page<Session>> {
     return this.run(() => {
-      if (!Number.isSafeInteger(query.limit) || query.limit < 1) throw new StoreError(`limit: must be a whole number of 1 or more, got ${query.limit}`);
-      const [at, id] = query.cursor === undefined ? [null, 0] : readCursor<number>('sessions', query.cursor, 'number');
+      checkLimit(query.limit);
+      const [at, id] = query.cursor === undefined ? [null, 0] : (decodeCursor('sessions', query.cursor) as [number, number]);
       const rows = query.serial === undefined
         ? this.q.sessionsAll.all({ at, id, limit: query.limit + 1 })
         : this.q.sessionsOf.all({ serial: query.serial, at, id, limit: query.limit + 1 });
       const more = rows.length > query.limit;
       const page = more ? rows.slice(0, query.limit) : rows;
       const last = page.at(-1);
-      return { items: page.map(toSession), nextCursor: more && last ? makeCursor('sessions', [last[4], last[0]]) : null };
+      return { items: page.map(toSession), nextCursor: more && last ? encodeCursor('sessions', [last[4], last[0]]) : null };
     });
+  }
+
+  /**
+   * What the archive's rows hold, from the totals the triggers keep: events (their text and row
+   * overhead), waveforms as the contract counts them (2 bytes a sample, every channel, and the
+   * document) — each blob's header and row overhead taken off.
+   */
+  private payload(): { events: number; waveforms: number; eventRows: number; waveformRows: number } {
+    const t = Object.fromEntries(this.q.totals.all().map(([kind, entries, bytes]) => [kind, { entries, bytes }]));
+    const waveformRows = t.waveform?.entries ?? 0;
+    return {
+      events: t.archive_events?.bytes ?? 0,
+      eventRows: t.archive_events?.entries ?? 0,
+      waveforms: (t.waveform?.bytes ?? 0) - waveformRows * (ROW_OVERHEAD_BYTES + WAVEFORM_BLOB_HEADER_BYTES),
+      waveformRows,
+    };
   }
 
   stats(): Promise<Omit<ArchiveStats, 'retention_removed'>> {
     return this.run(() => {
-      const t = Object.fromEntries(this.q.totals.all().map(([kind, entries, bytes]) => [kind, { entries, bytes }]));
+      const p = this.payload();
       return {
         persistent: this.persistent,
         units: this.q.unitCount.get()!,
-        events: t.archive_events?.entries ?? 0,
-        waveforms: t.waveform?.entries ?? 0,
-        event_bytes: t.archive_events?.bytes ?? 0,
-        waveform_bytes: t.waveform?.bytes ?? 0,
+        events: p.eventRows,
+        waveforms: p.waveformRows,
+        event_bytes: p.events,
+        waveform_bytes: p.waveforms,
         sessions: this.q.sessionCount.get()!,
       };
     });
   }
 
   retain(policy: RetentionPolicy): Promise<{ events: number; waveforms: number; bytes: number }> {
-    return this.run(() => this.tx.retain.immediate(policy));
+    return this.run(() => {
+      checkRetention(policy);
+      return this.tx.retain.immediate(policy);
+    });
   }
 
   /** A commit with synchronous = FULL: it and every commit before it are on the disk. */

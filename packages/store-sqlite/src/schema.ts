@@ -245,7 +245,7 @@ export const MIGRATIONS: readonly Migration[] = [
         -- Every event read from a unit, kept for good. ts is its timestamp ('' when it has none,
         -- which sorts oldest); body is the contract's Event without its live index: {"key":…}.
         CREATE TABLE archive_events (
-          id            INTEGER PRIMARY KEY,
+          id            INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused, not even after retention
           serial        TEXT NOT NULL,
           key           INTEGER NOT NULL,
           ts            TEXT NOT NULL,
@@ -316,13 +316,14 @@ export const MIGRATIONS: readonly Migration[] = [
           last_seen      INTEGER NOT NULL,
           last_address   TEXT,
           address_at     INTEGER,                  -- when last_address was seen
-          info           TEXT,                     -- the last DeviceInfo read
-          last_status    TEXT,                     -- the last MonitorStatus read
+          info           TEXT,                     -- the newest DeviceInfo read
+          info_at        INTEGER,
+          last_status    TEXT,                     -- the newest MonitorStatus read
           status_at      INTEGER
         ) WITHOUT ROWID;
 
         CREATE TABLE sessions (
-          id            INTEGER PRIMARY KEY,
+          id            INTEGER PRIMARY KEY AUTOINCREMENT,
           serial        TEXT NOT NULL,
           kind          TEXT NOT NULL CHECK (kind IN ('call-up', 'call-home')),
           peer          TEXT NOT NULL,
@@ -345,14 +346,14 @@ export const MIGRATIONS: readonly Migration[] = [
             SELECT serial, confirmed_at AS at FROM identities WHERE confirmed_at > 0
             UNION ALL SELECT serial, fetched_at FROM device_info
             UNION ALL SELECT serial, fetched_at FROM monitor_status
-            UNION ALL SELECT serial, received_at FROM archive_events
-            UNION ALL SELECT serial, fetched_at FROM waveforms
-          ) GROUP BY serial;
-        INSERT OR IGNORE INTO units (serial, first_seen, last_seen) SELECT serial, 0, 0 FROM identities;
+            UNION ALL SELECT serial, fetched_at FROM archive_events
+          ) WHERE serial <> '' GROUP BY serial;
+        INSERT OR IGNORE INTO units (serial, first_seen, last_seen) SELECT serial, 0, 0 FROM identities WHERE serial <> '';
         UPDATE units SET
           last_address = (SELECT conn_key FROM identities i WHERE i.serial = units.serial ORDER BY confirmed_at DESC LIMIT 1),
           address_at = (SELECT max(confirmed_at) FROM identities i WHERE i.serial = units.serial),
           info = (SELECT json FROM device_info d WHERE d.serial = units.serial),
+          info_at = (SELECT fetched_at FROM device_info d WHERE d.serial = units.serial),
           last_status = (SELECT json FROM monitor_status m WHERE m.serial = units.serial),
           status_at = (SELECT fetched_at FROM monitor_status m WHERE m.serial = units.serial);
       `);

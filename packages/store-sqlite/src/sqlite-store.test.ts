@@ -167,7 +167,7 @@ describe('SqliteStore', () => {
     }
   });
 
-  it('stores events as contract-Event JSON text and waveforms as a compact BLOB', async () => {
+  it('archives events as contract-Event JSON text without their index, the live list pointing at them; waveforms as a compact BLOB', async () => {
     const path = freshPath();
     const s = new SqliteStore(path);
     await s.appendEvents(S, storedEvents(0, 3, T0));
@@ -176,12 +176,12 @@ describe('SqliteStore', () => {
     await s.close();
     const db = raw(path);
     try {
-      const events = db.prepare('SELECT idx, key, timestamp, geo_range, fetched_at, typeof(json) AS t, json FROM events ORDER BY idx').all() as Array<Record<string, unknown>>;
+      const events = db.prepare('SELECT l.idx, a.key, a.ts, a.geo_range, a.fetched_at, a.received_at, typeof(a.body) AS t, a.body FROM live_events l JOIN archive_events a ON a.id = l.event_id ORDER BY l.idx').all() as Array<Record<string, unknown>>;
       expect(events.map((r) => r.t)).toEqual(['text', 'text', 'text']);
-      expect(events.map((r) => r.json)).toEqual(storedEvents(0, 3).map((e) => JSON.stringify(e.event)));
-      expect(events[1]).toMatchObject({ idx: 1, key: sampleKey(1), timestamp: '2026-04-09T07:00:01', geo_range: 'normal', fetched_at: T0 });
-      const wf = db.prepare('SELECT typeof(data) AS t, length(data) AS len, key, timestamp FROM waveforms').get() as Record<string, unknown>;
-      expect(wf).toEqual({ t: 'blob', len: 40 + 4 * 10240 * 2, key: sampleKey(1), timestamp: '2026-04-09T07:00:01' });
+      expect(events.map((r) => r.body)).toEqual(storedEvents(0, 3).map(({ event: { index: _live, ...rest } }) => JSON.stringify(rest)));
+      expect(events[1]).toMatchObject({ idx: 1, key: sampleKey(1), ts: '2026-04-09T07:00:01', geo_range: 'normal', fetched_at: T0, received_at: T0 });
+      const wf = db.prepare('SELECT typeof(data) AS t, length(data) AS len, key, ts FROM waveforms').get() as Record<string, unknown>;
+      expect(wf).toEqual({ t: 'blob', len: 40 + 4 * 10240 * 2, key: sampleKey(1), ts: '2026-04-09T07:00:01' });
     } finally {
       db.close();
     }
@@ -248,12 +248,12 @@ describe('stats kept by triggers', () => {
         const [entries, bytes] = db.prepare(sql).raw().get() as [number, number];
         return { entries, bytes };
       };
-      const events = one('SELECT count(*), coalesce(sum(octet_length(json)), 0) + 32 * count(*) FROM events');
+      const events = one('SELECT count(*), coalesce(sum(octet_length(a.body)), 0) + 32 * count(*) FROM live_events l JOIN archive_events a ON a.id = l.event_id');
       events.bytes += 24 * (db.prepare('SELECT count(*) FROM event_sync').pluck().get() as number);
       return {
         device_info: one('SELECT count(*), coalesce(sum(octet_length(json)), 0) + 32 * count(*) FROM device_info'),
         events,
-        waveform: one('SELECT count(*), coalesce(sum(length(data)), 0) + 32 * count(*) FROM waveforms'),
+        waveform: one('SELECT count(*), coalesce(sum(length(data) + coalesce(length(document), 0)), 0) + 32 * count(*) FROM waveforms'),
         monitor_status: one('SELECT count(*), coalesce(sum(octet_length(json)), 0) + 32 * count(*) FROM monitor_status'),
       };
     };
@@ -270,7 +270,7 @@ describe('stats kept by triggers', () => {
             else if (o.t === 2) await s.putWaveform(x, sampleWaveform(sampleKey(o.k), o.s ? null : 'T', o.len));
             else if (o.t === 3) await s.putStatus(x, sampleStatus({ clock: o.s ? null : 'x'.repeat(o.n) }), T0);
             else if (o.t === 4) await s.deleteStatus(x);
-            else if (o.t === 5) await s.dropEvents(x, { keepWaveforms: o.s });
+            else if (o.t === 5) await s.dropEvents(x);
             else if (o.t === 6) await s.putIdentity(addrs[o.k % 2]!, { serial: x, confirmedAt: T0 });
             else if (o.t === 7) await s.clearConnection(addrs[o.k % 2]!);
             else await s.markInfoDirty(x);
@@ -293,7 +293,10 @@ describe('schema migrations', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
-      expect(tables).toEqual(['change_log', 'change_seq', 'device_info', 'event_sync', 'events', 'identities', 'kind_totals', 'leases', 'monitor_status', 'waveforms']);
+      expect(tables).toEqual([
+        'archive_events', 'change_log', 'change_seq', 'device_info', 'durable_mark', 'event_sync', 'identities', 'kind_totals', 'leases', 'live_events', 'monitor_status',
+        'sessions', 'sqlite_sequence', 'units', 'waveforms',
+      ]);
       expect(migrate(db)).toBe(MIGRATIONS.length);
     } finally {
       db.close();

@@ -27,7 +27,7 @@ import type { DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, Proje
 import type {
   CacheKind, ChangeListener, EventSyncState, Identity, KindStats, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
-import { SqliteArchive, eventColumns, tsOf, timestampOf } from './archive.js';
+import { SqliteArchive, eventColumns, keepKnownText, tsOf, timestampOf } from './archive.js';
 import { ROW_OVERHEAD_BYTES, SYNC_BYTES, checkSchemaVersion, migrate } from './schema.js';
 import { decodeWaveformBlob, encodeWaveformBlob } from './waveform-blob.js';
 
@@ -127,7 +127,7 @@ export class SqliteStore implements Store {
       // Indexes run 0..n-1 without gaps (appendEvents enforces it), so the count is max + 1: one
       // b-tree descent instead of a walk over the unit's events.
       lastIndex: db.prepare<[string], number | null>('SELECT max(idx) FROM live_events WHERE serial = ?').pluck(),
-      archivedId: db.prepare<[string, number, string], number>('SELECT id FROM archive_events WHERE serial = ? AND key = ? AND ts = ?').pluck(),
+      archived: db.prepare<[string, number, string], [number, string]>('SELECT id, body FROM archive_events WHERE serial = ? AND key = ? AND ts = ?').raw(),
       insertArchived: db.prepare<[string, number, string, string, GeoRangeName | null, string, number | null, string | null, number, number, string], number>(
         `INSERT INTO archive_events (serial, key, ts, body, geo_range, record_type, pvs, project, fetched_at, received_at, source)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -181,7 +181,7 @@ export class SqliteStore implements Store {
       unitAddress: db.prepare<[{ serial: string; at: number; address: string }]>(
         'UPDATE units SET last_address = @address, address_at = @at WHERE serial = @serial AND (address_at IS NULL OR address_at <= @at)',
       ),
-      unitInfo: db.prepare<[{ serial: string; info: string }]>('UPDATE units SET info = @info WHERE serial = @serial'),
+      unitInfo: db.prepare<[{ serial: string; info: string; at: number }]>('UPDATE units SET info = @info, info_at = @at WHERE serial = @serial AND (info_at IS NULL OR info_at <= @at)'),
       unitStatus: db.prepare<[{ serial: string; status: string; at: number }]>(
         'UPDATE units SET last_status = @status, status_at = @at WHERE serial = @serial AND (status_at IS NULL OR status_at <= @at)',
       ),
@@ -210,21 +210,24 @@ export class SqliteStore implements Store {
     };
     const lastIndex = (serial: string): number => q.lastIndex.get(serial) ?? -1;
 
-    /** A write showed the unit at `at`. */
+    /** A write showed the unit at `at` (the empty serial is no unit). */
     const seen = (serial: string, at: number): void => {
-      q.seeUnit.run(serial, at, at);
+      if (serial !== '') q.seeUnit.run(serial, at, at);
+    };
+    const seenAt = (serial: string, at: number, address: string): void => {
+      seen(serial, at);
+      q.unitAddress.run({ serial, at, address });
     };
     this.tx = {
       putIdentity: immediate(db, (connKey: string, id: Identity) => {
         q.putIdentity.run(connKey, id.serial, id.confirmedAt);
-        seen(id.serial, id.confirmedAt);
-        q.unitAddress.run({ serial: id.serial, at: id.confirmedAt, address: connKey });
+        seenAt(id.serial, id.confirmedAt, connKey);
         touch(addressScope(connKey));
       }),
       putInfo: immediate(db, (serial: string, json: string, at: number) => {
         q.putInfo.run(serial, json, at);
         seen(serial, at);
-        q.unitInfo.run({ serial, info: json });
+        q.unitInfo.run({ serial, info: json, at });
         touch(unitScope(serial));
       }),
       markDirty: immediate(db, (serial: string) => {
@@ -249,12 +252,16 @@ export class SqliteStore implements Store {
           // source and review stay); a new one is added. The live row points at it.
           const c = eventColumns(e.event);
           const ts = tsOf(e.event.timestamp);
-          let id = q.archivedId.get(serial, e.key, ts);
-          if (id === undefined) {
+          const known = q.archived.get(serial, e.key, ts);
+          let id: number;
+          if (known === undefined) {
             id = q.insertArchived.get(serial, e.key, ts, c.body, e.geoRange, c.recordType, c.pvs, c.project, e.fetchedAt, e.fetchedAt, source)!;
             archivedNew++;
           } else {
-            q.refreshArchived.run(c.body, e.geoRange, c.recordType, c.pvs, c.project, e.fetchedAt, id);
+            id = known[0];
+            // A read whose text is still to be read keeps the text the archive has.
+            const r = e.event.project_pending ? keepKnownText(e.event, known[1]) : c;
+            q.refreshArchived.run(r.body, e.geoRange, r.recordType, r.pvs, r.project, e.fetchedAt, id);
           }
           q.insertLive.run(serial, e.event.index, id);
           seen(serial, e.fetchedAt);
@@ -281,7 +288,6 @@ export class SqliteStore implements Store {
         const ts = tsOf(w.timestamp);
         const isNew = q.hasWaveform.get(serial, w.key, ts) === undefined;
         q.putWaveform.run(serial, w.key, ts, w.fetchedAt, blob, w.document?.gzip ?? null, w.document?.index ?? null);
-        seen(serial, w.fetchedAt);
         touch(unitScope(serial));
         return isNew;
       }),
@@ -324,7 +330,7 @@ export class SqliteStore implements Store {
 
     this.dataVersion = q.dataVersion.get()!;
     this.seenSeq = q.maxSeq.get()!;
-    this.archive = new SqliteArchive(db, (fn) => this.run(fn), { persistent: !inMemory, touch, seen });
+    this.archive = new SqliteArchive(db, (fn) => this.run(fn), { persistent: !inMemory, touch, seen, seenAt });
 
     const store = this;
     this.leases = {

@@ -1939,7 +1939,7 @@ function iso(t: number): string {
  * event named by its identity and each session by the order it was recorded in (the order of
  * ids still shows in every listing); cursors are compared only in whether there is one.
  */
-export async function checkAgainstModel(makeStore: () => Promise<Store>, opts: { runs?: number } = {}): Promise<void> {
+export async function checkAgainstModel(makeStore: () => Promise<Store>, opts: { runs?: number; seed?: number } = {}): Promise<void> {
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 50, size: 'max' }), async (ops) => {
       const real = await makeStore();
@@ -1960,7 +1960,7 @@ export async function checkAgainstModel(makeStore: () => Promise<Store>, opts: {
       }
     }),
     // The divergence goes in the message itself, so every runner shows it.
-    { numRuns: opts.runs ?? 100, includeErrorInReport: true },
+    { numRuns: opts.runs ?? 100, includeErrorInReport: true, ...(opts.seed === undefined ? {} : { seed: opts.seed }) },
   );
 }
 

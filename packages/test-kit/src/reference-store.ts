@@ -14,13 +14,13 @@
  * Every method is `async`, so whatever it throws reaches the caller as a rejection, as the
  * contract asks.
  */
-import { ProcessLeases, StoreError } from '@sfm/core/cache';
+import { ProcessLeases, StoreError, checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, type Position } from '@sfm/core/cache';
 import type {
   Archive, ArchiveEventQuery, CacheKind, ChangeListener, EventSyncState, Identity, KindStats, Millis, Page, PendingText, RetentionPolicy, Store, StoreCapabilities, StoredEvent, StoredInfo,
   StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText, Session, Unit } from '@sfm/core';
-import { checkValue, EVENT_SOURCES, Session as SessionShape } from '@sfm/core/schema';
+import { EVENT_SOURCES } from '@sfm/core/schema';
 
 /** The cache's view of one unit (by serial). */
 interface UnitCache {
@@ -65,7 +65,6 @@ interface FleetRow {
 const ROW_OVERHEAD = 32;
 const SYNC_BYTES = 40;
 /** A session's started_at: UTC ISO 8601 as Date#toISOString writes it (milliseconds optional). */
-const UTC_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
 
 export class ReferenceStore implements Store {
   readonly kind: string = 'reference';
@@ -102,7 +101,7 @@ export class ReferenceStore implements Store {
       },
       review: async (id, changes) => {
         store.live();
-        if (changes.falseTrigger !== undefined && typeof changes.falseTrigger !== 'boolean') throw new StoreError(`review: falseTrigger must be true or false, got ${String(changes.falseTrigger)}`);
+        checkReview(changes);
         if (changes.notes !== undefined && changes.notes !== null && typeof changes.notes !== 'string') throw new StoreError('review: notes must be text or null');
         const row = store.archivedById(id);
         if (!row) return undefined;
@@ -341,8 +340,7 @@ export class ReferenceStore implements Store {
   async retainReporting(policy: RetentionPolicy): Promise<{ removed: { events: number; waveforms: number; bytes: number }; serials: string[] }> {
     this.live();
     const { receivedBefore, waveformBytes: budget } = policy;
-    if (receivedBefore !== undefined && !Number.isFinite(receivedBefore)) throw new StoreError(`retain: receivedBefore must be a time in milliseconds, got ${receivedBefore}`);
-    if (budget !== undefined && !(Number.isSafeInteger(budget) && budget >= 0)) throw new StoreError(`retain: waveformBytes must be a whole number of bytes ≥ 0, got ${budget}`);
+    checkRetention(policy);
     const liveIds = new Set([...this.units.values()].flatMap((u) => u.live.map((r) => r.id)));
     const protectedWaveforms = new Set(this.archived.filter((a) => liveIds.has(a.id)).map((a) => waveformId(a.serial, a.key, a.fields.timestamp)));
     const removed = { events: 0, waveforms: 0, bytes: 0 };
@@ -552,47 +550,9 @@ function sessionEnd(s: Pick<Session, 'started_at' | 'duration_s'>): Millis {
   return Date.parse(s.started_at) + Math.round(s.duration_s * 1000);
 }
 
-function checkSession(s: Omit<Session, 'id'>): void {
-  try {
-    checkValue('session', SessionShape, { id: 1, ...s });
-  } catch (e) {
-    throw new StoreError(`recordSession: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
-  if (!UTC_ISO.test(s.started_at) || Number.isNaN(Date.parse(s.started_at))) throw new StoreError(`recordSession: started_at must be a UTC ISO 8601 time, got ${JSON.stringify(s.started_at)}`);
-  if (!(s.duration_s >= 0) || !Number.isFinite(s.duration_s)) throw new StoreError(`recordSession: duration_s must be a number of seconds ≥ 0, got ${s.duration_s}`);
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreError(`limit must be a whole number ≥ 1, got ${limit}`);
-}
-
 /** ASCII letters without case; every other character as it is (what SQLite's lower() does). */
 function foldAscii(text: string): string {
   return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-// Cursors: the listing's name and the position of the page's last item, as readable JSON.
-type Position = [number | string | null, number];
-
-function encodeCursor(listing: 'events' | 'sessions', position: Position): string {
-  return `${listing}:${JSON.stringify(position)}`;
-}
-
-function decodeCursor(listing: 'events' | 'sessions', cursor: string): Position {
-  const refuse = (): never => {
-    throw new StoreError(`cursor ${JSON.stringify(cursor.slice(0, 60))} is not one this store made for ${listing}`);
-  };
-  if (typeof cursor !== 'string' || !cursor.startsWith(`${listing}:`)) return refuse();
-  let p: unknown;
-  try {
-    p = JSON.parse(cursor.slice(listing.length + 1));
-  } catch {
-    return refuse();
-  }
-  if (!Array.isArray(p) || p.length !== 2 || !Number.isSafeInteger(p[1]) || (p[1] as number) < 1) return refuse();
-  const at = p[0] as unknown;
-  const ok = listing === 'events' ? at === null || typeof at === 'string' : Number.isFinite(at);
-  return ok ? (p as Position) : refuse();
 }
 
 function asEventPosition([timestamp, id]: Position): { id: number; fields: { timestamp: string | null } } {

@@ -7,3 +7,4 @@ export * from './unit-locks.js';
 export * from './sync-plan.js';
 export * from './process-leases.js';
 export * from './store-errors.js';
+export * from './archive-rules.js';
