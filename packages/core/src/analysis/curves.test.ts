@@ -87,7 +87,7 @@ describe('OSMRE by distance', () => {
     expect(at(301)).toEqual([1, 1, 1]);
     expect(at(5000)).toEqual([1, 1, 1]);
     expect(at(5001)).toEqual([0.75, 0.75, 0.75]);
-    expect(osmreDistanceCurve(1200).source).toMatch(/816\.67\(d\)\(2\).*1200 ft/);
+    expect(osmreDistanceCurve(1200).source).toMatch(/816\.67\(d\)\(2\).*1\.00 in\/s at 1200 ft/);
   });
 
   it('has no limit without a distance, and refuses a negative one', () => {

@@ -103,7 +103,7 @@ export function osmreDistanceCurve(distance_ft: number | null): ComplianceCurve 
   return {
     ...base,
     title: `OSMRE limit by distance (${distance_ft} ft)`,
-    source: `${OSMRE_DISTANCE_SOURCE}: ${distance_ft} ft → ${row.ppv_ips.toFixed(2)} in/s`,
+    source: `${OSMRE_DISTANCE_SOURCE}: ${row.ppv_ips.toFixed(2)} in/s at ${distance_ft} ft`,
     segments: [{ kind: 'flat', from_hz: 0, to_hz: null, ppv_ips: row.ppv_ips }],
   };
 }

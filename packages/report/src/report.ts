@@ -1,0 +1,488 @@
+/**
+ * The one-page event report (analysis.md §3): a vector PDF, US Letter landscape, drawn with
+ * pdfkit's standard fonts (nothing embedded). Top to bottom: header, figures table beside the
+ * vector sum, microphone and verdict, then the four traces beside the log–log compliance chart,
+ * and a footer naming the sfm version and the standard.
+ */
+import PDFDocument from 'pdfkit';
+import type { GeoRangeName, ProjectText, RecordType, Waveform, WaveformChannel } from '@sfm/core';
+import {
+  AIR_BLAST_LIMITS, AIR_BLAST_SOURCE, FFT_MAX_WINDOW, checkCompliance, limitAt, type Analysis, type ChannelAnalysis, type ComplianceCurve, type ComplianceResult, type Verdict,
+} from './core-analysis.js';
+import { decimateMinMax } from './decimate.js';
+import { UNKNOWN, decimalsFor, fixed, ips, niceStep, text, zcFrequency } from './format.js';
+
+export interface EventReportInput {
+  waveform: Waveform;
+  analysis: Analysis;
+  event: {
+    key: string;
+    /** The unit's own clock (local time, no zone), as the unit recorded it. */
+    timestamp: string | null;
+    /** When sfm downloaded the event, ISO 8601 UTC. */
+    received_at?: string | null;
+    record_type?: RecordType | null;
+    /** Post-trigger record time; computed from the waveform when unknown. */
+    record_time_s?: number | null;
+    project?: Partial<ProjectText> | null;
+  };
+  info?: {
+    firmware?: string | null;
+    geo_range?: GeoRangeName | null;
+    geo_full_scale_ips?: number | null;
+    trigger_level_ips?: number | null;
+    mic_trigger_psi?: number | null;
+  } | null;
+  /** The curve the event is judged against (verdict, limits and margins); drawn on the chart. */
+  standard: ComplianceCurve;
+  /** More curves drawn on the chart for reference, with their verdicts in the legend. */
+  reference_curves?: readonly ComplianceCurve[];
+  /** The sfm version, printed in the footer. */
+  version: string;
+}
+
+type GeophoneName = ChannelAnalysis['name'];
+type Doc = PDFKit.PDFDocument;
+
+const PAGE_W = 792; // US Letter, landscape
+const MARGIN = 30;
+const FONT = 'Helvetica';
+const BOLD = 'Helvetica-Bold';
+const COLOR = {
+  text: '#111111',
+  muted: '#5a5a5a',
+  rule: '#9a9a9a',
+  grid: '#d4d4d4',
+  gridMinor: '#ececec',
+  shade: '#f3f3f3',
+  trace: '#1a1a1a',
+  trigger: '#c62828',
+  peak: '#c62828',
+  verdict: { pass: '#2e7d32', fail: '#c62828', 'n/a': '#6d6d6d' } satisfies Record<Verdict, string>,
+};
+const CURVE_COLORS = ['#1f4e9c', '#8a5a00', '#6a1b9a', '#00796b'];
+const CHANNEL_STYLE: Record<GeophoneName, { color: string; marker: 'circle' | 'square' | 'diamond' }> = {
+  Tran: { color: '#1565c0', marker: 'circle' },
+  Vert: { color: '#2e7d32', marker: 'square' },
+  Long: { color: '#e65100', marker: 'diamond' },
+};
+const TRACE_ORDER = ['Tran', 'Vert', 'Long', 'MicL'] as const;
+
+export function renderEventReport(input: EventReportInput): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: 'LETTER',
+    layout: 'landscape',
+    margin: 0,
+    info: { Title: `Event report ${input.analysis.serial} ${input.event.key}`, Creator: `sfm ${input.version}`, Producer: `sfm ${input.version}` },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  const judged = input.analysis.compliance.find((c) => c.standard === input.standard.id) ?? checkCompliance(input.standard, input.analysis.channels);
+
+  drawHeader(doc, input);
+  drawFigures(doc, input, judged, 116);
+  drawTraces(doc, input, { x: MARGIN, y: 244, width: 448, height: 306 });
+  drawChart(doc, input, judged, { x: 500, y: 238, width: 262, height: 330 });
+  drawFooter(doc, input);
+  doc.end();
+  return done;
+}
+
+// ---- text helpers -------------------------------------------------------------------------------
+
+interface TextStyle {
+  size?: number;
+  bold?: boolean;
+  color?: string;
+  /** Truncate with an ellipsis to this width; with `align`, the box to align in. */
+  width?: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+function put(doc: Doc, value: string, x: number, y: number, style: TextStyle = {}): void {
+  doc.font(style.bold ? BOLD : FONT).fontSize(style.size ?? 8).fillColor(style.color ?? COLOR.text);
+  const shown = style.width === undefined ? value : fit(doc, value, style.width);
+  let left = x;
+  if (style.width !== undefined && style.align === 'right') left = x + style.width - doc.widthOfString(shown);
+  if (style.width !== undefined && style.align === 'center') left = x + (style.width - doc.widthOfString(shown)) / 2;
+  doc.text(shown, left, y, { lineBreak: false });
+}
+
+function fit(doc: Doc, value: string, width: number): string {
+  if (doc.widthOfString(value) <= width) return value;
+  let cut = value.length;
+  while (cut > 0 && doc.widthOfString(`${value.slice(0, cut)}…`) > width) cut--;
+  return `${value.slice(0, cut)}…`;
+}
+
+function rule(doc: Doc, y: number): void {
+  doc.moveTo(MARGIN, y).lineTo(PAGE_W - MARGIN, y).lineWidth(0.6).strokeColor(COLOR.rule).stroke();
+}
+
+/** "2026-04-09T07:15:00" → "2026-04-09 07:15:00"; an ISO instant → "… UTC". */
+function dateTime(value: string | null | undefined, utc: boolean): string {
+  if (!value) return UNKNOWN;
+  if (!utc) return value.replace('T', ' ');
+  const parsed = new Date(value);
+  return Number.isNaN(parsed.getTime()) ? value : `${parsed.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+// ---- header -------------------------------------------------------------------------------------
+
+function drawHeader(doc: Doc, input: EventReportInput): void {
+  const { waveform: w, event, info } = input;
+  put(doc, 'Vibration Event Report', MARGIN, 24, { size: 15, bold: true });
+  put(doc, `Unit ${input.analysis.serial}   Event ${event.key}`, MARGIN, 27, { size: 11, bold: true, width: PAGE_W - 2 * MARGIN, align: 'right' });
+  rule(doc, 46);
+
+  const geophoneSamples = w.channels.find((c) => c.name === 'Tran')?.samples.length ?? 0;
+  const recordTime = event.record_time_s ?? (geophoneSamples > 0 ? (geophoneSamples - w.pretrigger_samples) / w.sample_rate : null);
+  const fullScale = info?.geo_full_scale_ips ?? w.channels.find((c) => c.name === 'Tran')?.full_scale ?? null;
+  const range = info?.geo_range ? `${info.geo_range}${fullScale !== null ? `, ${fixed(fullScale, 2)} in/s full scale` : ''}` : UNKNOWN;
+  const project = event.project ?? {};
+  const columns: { x: number; labelWidth: number; valueWidth: number; rows: [string, string][] }[] = [
+    {
+      x: MARGIN,
+      labelWidth: 96,
+      valueWidth: 150,
+      rows: [
+        ['Unit serial', input.analysis.serial],
+        ['Firmware', text(info?.firmware)],
+        ['Event key', `${event.key}${event.record_type ? ` (${event.record_type.replace('_', ' ')})` : ''}`],
+        ['Event time (unit local)', dateTime(event.timestamp, false)],
+        ['Received (UTC)', dateTime(event.received_at, true)],
+      ],
+    },
+    {
+      x: 290,
+      labelWidth: 80,
+      valueWidth: 180,
+      rows: [
+        ['Project', text(project.project)],
+        ['Client', text(project.client)],
+        ['Operator', text(project.operator)],
+        ['Sensor location', text(project.sensor_location)],
+        ['Notes', text(project.notes)],
+      ],
+    },
+    {
+      x: 565,
+      labelWidth: 92,
+      valueWidth: 105,
+      rows: [
+        ['Sample rate', `${w.sample_rate} Sa/s`],
+        ['Record time', recordTime === null ? UNKNOWN : `${fixed(recordTime, 2)} s + ${fixed(w.pretrigger_samples / w.sample_rate, 3)} s pretrigger`],
+        ['Geophone range', range],
+        ['Geo trigger level', info?.trigger_level_ips == null ? UNKNOWN : `${ips(info.trigger_level_ips)} in/s`],
+        ['Mic trigger level', info?.mic_trigger_psi == null ? UNKNOWN : `${fixed(info.mic_trigger_psi, 5)} psi`],
+      ],
+    },
+  ];
+  for (const column of columns) {
+    column.rows.forEach(([label, value], i) => {
+      const y = 52 + i * 11.5;
+      put(doc, label, column.x, y, { color: COLOR.muted, width: column.labelWidth - 4 });
+      put(doc, value, column.x + column.labelWidth, y, { bold: true, width: column.valueWidth });
+    });
+  }
+  rule(doc, 112);
+}
+
+// ---- figures ------------------------------------------------------------------------------------
+
+function drawFigures(doc: Doc, input: EventReportInput, judged: ComplianceResult, top: number): void {
+  const { analysis } = input;
+  const rowHeight = 12;
+  const labelWidth = 136;
+  const columnWidth = 78;
+  const byName = (name: GeophoneName): ChannelAnalysis | undefined => analysis.channels.find((c) => c.name === name);
+  const judgedByName = (name: GeophoneName) => judged.channels.find((c) => c.name === name);
+  const rows: [string, (name: GeophoneName) => string][] = [
+    ['PPV (in/s)', (n) => ips(byName(n)?.ppv_ips)],
+    ['ZC frequency (Hz)', (n) => zcFrequency(byName(n)?.zc_freq_hz ?? null, byName(n)?.zc_flag ?? 'n/a')],
+    ['Time of peak (s)', (n) => fixed(byName(n)?.ppv_t_s, 3)],
+    ['Peak acceleration (g)', (n) => fixed(byName(n)?.peak_accel_g, 3)],
+    ['Peak displacement (in)', (n) => fixed(byName(n)?.peak_disp_in, 5)],
+    ['FFT dominant frequency (Hz)', (n) => fixed(byName(n)?.dominant_freq_hz, 1)],
+    ['Limit at ZC frequency (in/s)', (n) => fixed(judgedByName(n)?.limit_ips, 3)],
+    ['Margin (PPV / limit)', (n) => fixed(judgedByName(n)?.margin, 2)],
+  ];
+  const names: GeophoneName[] = ['Tran', 'Vert', 'Long'];
+  const tableWidth = labelWidth + names.length * columnWidth;
+  doc.rect(MARGIN, top, tableWidth, rowHeight).fill(COLOR.shade);
+  names.forEach((name, i) => put(doc, name, MARGIN + labelWidth + i * columnWidth, top + 2.5, { bold: true, size: 8.5, color: CHANNEL_STYLE[name].color, width: columnWidth - 6, align: 'right' }));
+  rows.forEach(([label, value], r) => {
+    const y = top + (r + 1) * rowHeight;
+    if (r % 2 === 1) doc.rect(MARGIN, y, tableWidth, rowHeight).fill(COLOR.shade);
+    put(doc, label, MARGIN + 4, y + 2.5, { color: COLOR.muted, width: labelWidth - 8 });
+    names.forEach((name, i) => put(doc, value(name), MARGIN + labelWidth + i * columnWidth, y + 2.5, { bold: r === 0, size: 8.5, width: columnWidth - 6, align: 'right' }));
+  });
+
+  // Right of the table: vector sum, microphone, verdict.
+  const x = MARGIN + tableWidth + 24;
+  const width = PAGE_W - MARGIN - x;
+  const { pvs, mic } = analysis;
+  put(doc, 'Peak Vector Sum', x, top + 1, { bold: true, size: 8.5 });
+  put(doc, `${ips(pvs.ips)} in/s   at ${fixed(pvs.t_s, 3)} s`, x + 104, top + 1, { size: 8.5, width: width - 104 });
+  put(doc, 'Microphone (MicL)', x, top + 15, { bold: true, size: 8.5 });
+  put(doc, `PSPL ${fixed(mic.pspl_psi, 5)} psi = ${fixed(mic.pspl_db, 1)} dB(L)   at ${fixed(mic.t_s, 3)} s`, x + 104, top + 15, { size: 8.5, width: width - 104 });
+  put(doc, `ZC frequency ${zcFrequency(mic.zc_freq_hz, mic.zc_flag)} Hz`, x + 104, top + 27, { size: 8.5, width: width - 104 });
+  const airBlast = AIR_BLAST_LIMITS.map((l) => `${l.limit_db} dB${l.weighting === 'C' ? 'C' : ''} (${l.system})`).join(', ');
+  doc.font(FONT).fontSize(6.5).fillColor(COLOR.muted).text(`Air-blast limits (${AIR_BLAST_SOURCE}): ${airBlast}`, x, top + 40, { width, lineGap: 0.5 });
+
+  const boxTop = top + 58;
+  const boxHeight = 52;
+  const color = COLOR.verdict[judged.verdict];
+  doc.roundedRect(x, boxTop, width, boxHeight, 3).lineWidth(1.2).strokeColor(color).stroke();
+  put(doc, input.standard.title, x + 8, boxTop + 6, { bold: true, size: 8.5, width: width - 16 });
+  put(doc, judged.verdict === 'n/a' ? 'N/A' : judged.verdict.toUpperCase(), x + 8, boxTop + 20, { bold: true, size: 18, color });
+  const worst = judged.channels.reduce<{ name: string; margin: number } | null>((best, c) => (c.margin !== null && (best === null || c.margin > best.margin) ? { name: c.name, margin: c.margin } : best), null);
+  const why =
+    judged.verdict === 'n/a'
+      ? 'a channel has no usable frequency or the curve no limit there'
+      : worst
+        ? `largest margin ${worst.margin.toFixed(2)} (${worst.name}); fails at 1.00`
+        : '';
+  put(doc, why, x + 72, boxTop + 27, { size: 7.5, color: COLOR.muted, width: width - 80 });
+}
+
+// ---- traces -------------------------------------------------------------------------------------
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k at or above `value`: a round full scale the trace nearly fills. */
+function niceCeiling(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8]) if (m * power >= value * (1 - 1e-12)) return Number((m * power).toPrecision(6));
+  return 10 * power;
+}
+
+function drawTraces(doc: Doc, input: EventReportInput, box: Box): void {
+  const { waveform: w, analysis } = input;
+  const labelWidth = 50;
+  const plot = { x: box.x + labelWidth, width: box.width - labelWidth };
+  const axisHeight = 26;
+  const gap = 6;
+  const panelHeight = (box.height - axisHeight - gap * (TRACE_ORDER.length - 1)) / TRACE_ORDER.length;
+  const longest = Math.max(1, ...w.channels.map((c) => c.samples.length));
+  const t0 = w.t0_s;
+  const t1 = w.t0_s + (longest - 1) / w.sample_rate;
+  const xOf = (t: number): number => plot.x + ((t - t0) / (t1 - t0 || 1)) * plot.width;
+
+  const geoPeak = Math.max(0, ...analysis.channels.map((c) => c.ppv_ips ?? 0));
+  const scales = {
+    geo: niceCeiling(geoPeak > 0 ? geoPeak * 1.08 : (w.channels.find((c) => c.name === 'Tran')?.full_scale ?? 1)),
+    mic: niceCeiling(analysis.mic.pspl_psi ? analysis.mic.pspl_psi * 1.08 : (w.channels.find((c) => c.name === 'MicL')?.full_scale ?? 1)),
+  };
+  const tickStep = niceStep(t1 - t0, 8);
+  const ticks: number[] = [];
+  for (let t = Math.ceil(t0 / tickStep) * tickStep; t <= t1 + 1e-9; t += tickStep) ticks.push(Math.abs(t) < 1e-12 ? 0 : t);
+
+  TRACE_ORDER.forEach((name, i) => {
+    const top = box.y + i * (panelHeight + gap);
+    const mid = top + panelHeight / 2;
+    const isMic = name === 'MicL';
+    const scale = isMic ? scales.mic : scales.geo;
+    const unit = isMic ? 'psi' : 'in/s';
+    const channel: WaveformChannel | undefined = w.channels.find((c) => c.name === name);
+    const peak = isMic ? { value: analysis.mic.pspl_psi, t: analysis.mic.t_s } : (() => {
+      const c = analysis.channels.find((a) => a.name === name);
+      return { value: c?.ppv_ips ?? null, t: c?.ppv_t_s ?? null };
+    })();
+
+    // Frame, time grid, zero line.
+    doc.lineWidth(0.4);
+    for (const t of ticks) doc.moveTo(xOf(t), top).lineTo(xOf(t), top + panelHeight).strokeColor(COLOR.gridMinor).stroke();
+    doc.moveTo(plot.x, mid).lineTo(plot.x + plot.width, mid).strokeColor(COLOR.grid).stroke();
+    doc.rect(plot.x, top, plot.width, panelHeight).lineWidth(0.5).strokeColor(COLOR.rule).stroke();
+
+    put(doc, name, box.x, top + panelHeight / 2 - 10, { bold: true, size: 9, color: isMic ? COLOR.text : CHANNEL_STYLE[name as GeophoneName].color });
+    put(doc, `±${scale} ${unit}`, box.x, top + panelHeight / 2 + 1, { size: 6.5, color: COLOR.muted });
+
+    if (!channel || channel.samples.length === 0) {
+      put(doc, 'no samples', plot.x, mid - 4, { size: 7, color: COLOR.muted, width: plot.width, align: 'center' });
+      return;
+    }
+    const yOf = (v: number): number => mid - (Math.max(-scale, Math.min(scale, v)) / scale) * (panelHeight / 2 - 1);
+    const line = decimateMinMax(channel.samples, Math.round(plot.width));
+    doc.save();
+    doc.rect(plot.x, top, plot.width, panelHeight).clip();
+    for (let k = 0; k < line.index.length; k++) {
+      const x = xOf(t0 + line.index[k]! / w.sample_rate);
+      const y = yOf(line.value[k]!);
+      if (k === 0) doc.moveTo(x, y);
+      else doc.lineTo(x, y);
+    }
+    doc.lineWidth(0.5).lineJoin('round').strokeColor(COLOR.trace).stroke();
+    doc.restore();
+
+    if (peak.value !== null && peak.t !== null) {
+      const index = Math.round((peak.t - t0) * w.sample_rate);
+      const px = xOf(peak.t);
+      const py = yOf(channel.samples[index] ?? 0);
+      doc.circle(px, py, 2.2).lineWidth(0.8).strokeColor(COLOR.peak).stroke();
+      const label = isMic ? `${fixed(peak.value, 5)} psi` : `${ips(peak.value)} in/s`;
+      doc.font(FONT).fontSize(6.5);
+      const labelX = px + 4 + doc.widthOfString(label) > plot.x + plot.width ? px - 4 - doc.widthOfString(label) : px + 4;
+      const labelY = Math.min(Math.max(py - 3.5, top + 1), top + panelHeight - 8);
+      put(doc, label, labelX, labelY, { size: 6.5, color: COLOR.peak });
+    }
+  });
+
+  // The trigger (t = 0) across every panel.
+  const bottom = box.y + TRACE_ORDER.length * panelHeight + (TRACE_ORDER.length - 1) * gap;
+  if (t0 <= 0 && t1 >= 0) {
+    doc.save();
+    doc.moveTo(xOf(0), box.y - 2).lineTo(xOf(0), bottom).dash(3, { space: 2 }).lineWidth(0.7).strokeColor(COLOR.trigger).stroke();
+    doc.restore();
+    put(doc, 'Trigger', xOf(0) - 20, box.y - 10, { size: 6.5, color: COLOR.trigger, width: 40, align: 'center' });
+  }
+
+  const decimals = decimalsFor(tickStep);
+  for (const t of ticks) {
+    doc.moveTo(xOf(t), bottom).lineTo(xOf(t), bottom + 3).lineWidth(0.5).strokeColor(COLOR.rule).stroke();
+    put(doc, t.toFixed(decimals), xOf(t) - 20, bottom + 5, { size: 6.5, width: 40, align: 'center' });
+  }
+  put(doc, 'Time (s) from trigger', plot.x, bottom + 15, { size: 7, color: COLOR.muted, width: plot.width, align: 'center' });
+}
+
+// ---- compliance chart ---------------------------------------------------------------------------
+
+const CHART = { minHz: 1, maxHz: 100, minIps: 0.01, maxIps: 10 };
+
+function drawChart(doc: Doc, input: EventReportInput, judged: ComplianceResult, box: Box): void {
+  const { analysis } = input;
+  put(doc, 'Compliance: PPV against ZC frequency', box.x, box.y, { bold: true, size: 8.5, width: box.width });
+  const plot = { x: box.x + 36, y: box.y + 16, width: box.width - 42, height: 190 };
+  const decades = { x: Math.log10(CHART.maxHz / CHART.minHz), y: Math.log10(CHART.maxIps / CHART.minIps) };
+  const xOf = (hz: number): number => plot.x + (Math.log10(hz / CHART.minHz) / decades.x) * plot.width;
+  const yOf = (v: number): number => plot.y + plot.height - (Math.log10(v / CHART.minIps) / decades.y) * plot.height;
+
+  // Grid: every 1–9 × 10^k, decades darker; labels at 1, 2, 5 × 10^k.
+  doc.lineWidth(0.4);
+  for (let decade = CHART.minHz; decade < CHART.maxHz; decade *= 10) {
+    for (let m = 1; m <= 9; m++) {
+      const hz = decade * m;
+      doc.moveTo(xOf(hz), plot.y).lineTo(xOf(hz), plot.y + plot.height).strokeColor(m === 1 ? COLOR.grid : COLOR.gridMinor).stroke();
+      if (m === 1 || m === 2 || m === 5) put(doc, String(hz), xOf(hz) - 12, plot.y + plot.height + 3, { size: 6.5, width: 24, align: 'center' });
+    }
+  }
+  put(doc, String(CHART.maxHz), xOf(CHART.maxHz) - 12, plot.y + plot.height + 3, { size: 6.5, width: 24, align: 'center' });
+  for (let decade = CHART.minIps; decade < CHART.maxIps * 0.999; decade *= 10) {
+    for (let m = 1; m <= 9; m++) {
+      const v = decade * m;
+      doc.moveTo(plot.x, yOf(v)).lineTo(plot.x + plot.width, yOf(v)).strokeColor(m === 1 ? COLOR.grid : COLOR.gridMinor).stroke();
+      if (m === 1 || m === 2 || m === 5) put(doc, trimNumber(v), plot.x - 30, yOf(v) - 2.5, { size: 6.5, width: 27, align: 'right' });
+    }
+  }
+  put(doc, trimNumber(CHART.maxIps), plot.x - 30, yOf(CHART.maxIps) - 2.5, { size: 6.5, width: 27, align: 'right' });
+  doc.rect(plot.x, plot.y, plot.width, plot.height).lineWidth(0.6).strokeColor(COLOR.rule).stroke();
+  put(doc, 'ZC frequency (Hz)', plot.x, plot.y + plot.height + 12, { size: 7, color: COLOR.muted, width: plot.width, align: 'center' });
+  doc.save();
+  doc.rotate(-90, { origin: [box.x + 2, plot.y + plot.height / 2] });
+  put(doc, 'PPV (in/s)', box.x + 2 - 40, plot.y + plot.height / 2 - 3, { size: 7, color: COLOR.muted, width: 80, align: 'center' });
+  doc.restore();
+
+  // Curves: the standard, then the reference curves, sampled finely on the log axis.
+  const curves = [input.standard, ...(input.reference_curves ?? [])];
+  doc.save();
+  doc.rect(plot.x, plot.y, plot.width, plot.height).clip();
+  curves.forEach((curve, i) => {
+    let drawing = false;
+    const steps = 400;
+    for (let s = 0; s <= steps; s++) {
+      const hz = CHART.minHz * (CHART.maxHz / CHART.minHz) ** (s / steps);
+      const limit = limitAt(curve, hz);
+      if (limit === null || limit <= 0) {
+        drawing = false;
+        continue;
+      }
+      const [x, y] = [xOf(hz), yOf(limit)];
+      if (drawing) doc.lineTo(x, y);
+      else doc.moveTo(x, y);
+      drawing = true;
+    }
+    doc.lineWidth(i === 0 ? 1.6 : 0.9).strokeColor(CURVE_COLORS[i % CURVE_COLORS.length]!);
+    if (i > 0) doc.dash(4, { space: 2 });
+    doc.stroke();
+    doc.undash();
+  });
+  doc.restore();
+
+  // Each channel's point; a ">100 Hz" or "<1 Hz" channel sits on the edge, pointing off the chart.
+  const clampIps = (v: number): number => Math.min(CHART.maxIps, Math.max(CHART.minIps, v));
+  for (const c of analysis.channels) {
+    if (c.ppv_ips === null || c.ppv_ips <= 0) continue;
+    const style = CHANNEL_STYLE[c.name];
+    const y = yOf(clampIps(c.ppv_ips));
+    if (c.zc_freq_hz !== null) marker(doc, style.marker, xOf(Math.min(CHART.maxHz, Math.max(CHART.minHz, c.zc_freq_hz))), y, style.color);
+    else if (c.zc_flag === 'gt_100') offChart(doc, xOf(CHART.maxHz), y, 1, style.color);
+    else if (c.zc_flag === 'lt_1') offChart(doc, xOf(CHART.minHz), y, -1, style.color);
+  }
+
+  // Legend: one line per channel with its margin, then one per curve with its verdict.
+  let y = plot.y + plot.height + 26;
+  for (const c of judged.channels) {
+    const a = analysis.channels.find((x) => x.name === c.name);
+    const style = CHANNEL_STYLE[c.name];
+    marker(doc, style.marker, box.x + 4, y + 3, style.color);
+    const freq = a ? zcFrequency(a.zc_freq_hz, a.zc_flag) : UNKNOWN;
+    put(doc, `${c.name}  ${ips(c.ppv_ips)} in/s at ${freq} Hz   limit ${fixed(c.limit_ips, 3)}   margin ${fixed(c.margin, 2)}`, box.x + 12, y, { size: 7, width: box.width - 12 });
+    y += 10.5;
+  }
+  y += 2;
+  curves.forEach((curve, i) => {
+    const verdict = i === 0 ? judged.verdict : checkCompliance(curve, analysis.channels).verdict;
+    doc.moveTo(box.x, y + 3).lineTo(box.x + 9, y + 3).lineWidth(i === 0 ? 1.6 : 0.9).strokeColor(CURVE_COLORS[i % CURVE_COLORS.length]!);
+    if (i > 0) doc.dash(2, { space: 1 });
+    doc.stroke();
+    doc.undash();
+    put(doc, `${curve.title}: ${verdict === 'n/a' ? 'N/A' : verdict.toUpperCase()}`, box.x + 12, y, { size: 7, bold: i === 0, width: box.width - 12 });
+    y += 10.5;
+  });
+}
+
+/** 0.01 → "0.01", 0.5 → "0.5", 2 → "2". */
+function trimNumber(v: number): string {
+  return String(Number(v.toPrecision(6)));
+}
+
+function marker(doc: Doc, shape: 'circle' | 'square' | 'diamond', x: number, y: number, color: string): void {
+  const r = 3;
+  if (shape === 'circle') doc.circle(x, y, r);
+  else if (shape === 'square') doc.rect(x - r * 0.9, y - r * 0.9, r * 1.8, r * 1.8);
+  else doc.polygon([x, y - r * 1.2], [x + r * 1.2, y], [x, y + r * 1.2], [x - r * 1.2, y]);
+  doc.lineWidth(0.6).fillColor(color).strokeColor('#000000').fillAndStroke();
+}
+
+/** A triangle on the chart's edge pointing out of it (direction 1: right, −1: left). */
+function offChart(doc: Doc, x: number, y: number, direction: 1 | -1, color: string): void {
+  doc.polygon([x + direction * 4, y], [x - direction * 2, y - 3.5], [x - direction * 2, y + 3.5]);
+  doc.lineWidth(0.6).fillColor(color).strokeColor('#000000').fillAndStroke();
+}
+
+// ---- footer -------------------------------------------------------------------------------------
+
+function drawFooter(doc: Doc, input: EventReportInput): void {
+  rule(doc, 574);
+  const width = PAGE_W - 2 * MARGIN;
+  put(doc, `sfm ${input.version}   Standard: ${input.standard.title} (${input.standard.source})`, MARGIN, 578, { size: 7, bold: true, width: width - 60 });
+  put(doc, 'Page 1 of 1', MARGIN, 578, { size: 7, color: COLOR.muted, width, align: 'right' });
+  put(
+    doc,
+    `ZC frequency: the zero-crossing frequency of each channel's peak half cycle. It assumes one predominant frequency; on compound waveforms it is approximate (the FFT dominant frequency, over up to ${FFT_MAX_WINDOW} samples around the peak, is shown beside it).`,
+    MARGIN,
+    588,
+    { size: 6.5, color: COLOR.muted, width },
+  );
+  put(doc, 'Times are seconds from the trigger (t = 0, negative in the pretrigger). The event time is the unit\'s own clock. A margin of 1.00 or more fails.', MARGIN, 597, { size: 6.5, color: COLOR.muted, width });
+}
