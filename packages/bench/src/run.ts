@@ -10,6 +10,7 @@ import { runLinkBench } from './link.bench.js';
 import { runHttpBench } from './http.bench.js';
 import { runFuzz } from './fuzz.js';
 import { runLoadBench } from './load.bench.js';
+import { runAnalysisBench } from './analysis.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
@@ -19,6 +20,7 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   http: runHttpBench,
   fuzz: runFuzz,
   load: runLoadBench,
+  analysis: runAnalysisBench,
 };
 
 /** Run only when named: the long runs. */
