@@ -5,10 +5,10 @@
  * analysing the 60-s 4096 Sa/s record (~1 M samples) takes less. Medians over RUNS runs after a
  * warm-up.
  */
-import { buildWaveform, type Waveform } from '@sfm/core';
-import { renderEventReport } from '@sfm/report';
-// Core's analysis module is not exported yet (the integrator wires `@sfm/core/analysis`).
-import { analyseWaveform, standardCurve } from '../../core/dist/analysis/index.js';
+import type { Waveform } from '@sfm/core';
+import { analyse, analysisOptions } from '@sfm/core/analysis';
+import { buildWaveform } from '@sfm/core/service';
+import { renderReport } from '@sfm/report';
 import { report } from './report.js';
 
 const RUNS = 7;
@@ -74,23 +74,18 @@ export async function runAnalysisBench(): Promise<{ ok: boolean }> {
     [60, 4096],
   ];
   const rows: { seconds: number; rate: number; samples: number; analyseMs: number; stringifyMs: number; renderMs: number | null; pdfBytes: number | null }[] = [];
+  const options = analysisOptions(undefined, { standard: 'usbm-ri8507-drywall,osmre-chart' });
   for (const [seconds, rate] of cases) {
     const w = record(seconds, rate);
-    const analyseMs = await medianMs(() => analyseWaveform(w));
+    const analyseMs = await medianMs(() => analyse(w, options));
     const stringifyMs = await medianMs(() => JSON.stringify(w));
     // The report for one short and one long record: 3 s at 1024 Sa/s, 60 s at 4096 Sa/s.
     const renders = (seconds === 3 && rate === 1024) || (seconds === 60 && rate === 4096);
     let renderMs: number | null = null;
     let pdfBytes: number | null = null;
     if (renders) {
-      const input = {
-        waveform: w,
-        analysis: analyseWaveform(w),
-        event: { key: w.key, timestamp: w.timestamp, record_time_s: seconds },
-        standard: standardCurve('usbm-ri8507-drywall'),
-        version: 'bench',
-      };
-      renderMs = await medianMs(async () => void (pdfBytes = (await renderEventReport(input)).length));
+      const input = { waveform: w, analysis: analyse(w, options), curves: options.curves, event: { key: w.key, timestamp: w.timestamp, record_time_s: seconds }, version: 'bench' };
+      renderMs = await medianMs(async () => void (pdfBytes = (await renderReport(input)).length));
     }
     rows.push({ seconds, rate, samples: w.channels.reduce((sum, c) => sum + c.samples.length, 0), analyseMs, stringifyMs, renderMs, pdfBytes });
   }

@@ -2,7 +2,7 @@
  * How figures are printed on the report. Unknown values print as an em dash; ZC flags print as
  * the vendor prints them (">100", "<1", "N/A"). Only the standard PDF fonts' WinAnsi characters.
  */
-import type { ZcFlag } from './core-analysis.js';
+import type { Verdict, ZcFlag } from '@sfm/core/analysis';
 
 export const UNKNOWN = '—';
 
@@ -27,6 +27,10 @@ export function zcFrequency(hz: number | null, flag: ZcFlag | null): string {
     default:
       return UNKNOWN;
   }
+}
+
+export function verdictText(v: Verdict): string {
+  return v === 'n/a' ? 'N/A' : v.toUpperCase();
 }
 
 export function text(value: string | null | undefined): string {

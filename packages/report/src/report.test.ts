@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderEventReport, type EventReportInput } from './report.js';
-import { exampleReportInput } from './example.test-helpers.js';
-import { standardCurve, userCurve } from './core-analysis.js';
+import { analyse, analysisOptions, analysisSettings } from '@sfm/core/analysis';
+import { renderReport, type ReportInput } from './report.js';
+import { exampleReportInput } from './example.js';
 
 // Poppler (pdftotext, pdftoppm, pdfinfo) reads back what was drawn.
 let dir: string;
@@ -21,9 +21,9 @@ function poppler(tool: string, args: string[]): string {
   return r.stdout;
 }
 
-async function render(name: string, input: EventReportInput): Promise<{ pdf: string; text: string }> {
+async function render(name: string, input: ReportInput): Promise<{ pdf: string; text: string }> {
   const pdf = join(dir, `${name}.pdf`);
-  writeFileSync(pdf, await renderEventReport(input));
+  writeFileSync(pdf, await renderReport(input));
   return { pdf, text: poppler('pdftotext', ['-layout', pdf, '-']) };
 }
 
@@ -31,7 +31,7 @@ function pages(pdf: string): number {
   return Number(/^Pages:\s+(\d+)/m.exec(poppler('pdfinfo', [pdf]))![1]);
 }
 
-describe('renderEventReport', () => {
+describe('renderReport', () => {
   it('prints the unit, every channel PPV, the vector sum, the microphone and the verdict on one page', async () => {
     const input = exampleReportInput();
     const { pdf, text } = await render('example', input);
@@ -51,9 +51,10 @@ describe('renderEventReport', () => {
     }
     expect(text).toContain(input.analysis.pvs.ips!.toFixed(4));
     expect(text).toContain(`${input.analysis.mic.pspl_db!.toFixed(1)} dB(L)`);
-    expect(text).toContain('USBM RI 8507, drywall (modern homes): PASS');
-    expect(text).toMatch(/^\s*.*\bPASS\s+largest margin/m);
+    expect(text).toMatch(/Verdict[\s\S]*PASS/);
+    expect(text).toMatch(/USBM RI 8507, drywall \(modern homes\): PASS\s+largest margin \d\.\d\d \(\w+\)/);
     expect(text).toContain('OSMRE blasting level chart: PASS');
+    expect(text).toContain(`Air blast: ${input.analysis.mic.pspl_db!.toFixed(1)} dB(L) against 133 dB (2 Hz high-pass system (or lower), peak): margin ${input.analysis.air_blast!.margin!.toFixed(2)}, PASS`);
     expect(text).toContain('sfm 0.1.0');
     expect(text).toContain('assumes one predominant frequency');
     expect(text).toContain('FFT dominant frequency');
@@ -76,8 +77,8 @@ describe('renderEventReport', () => {
     const vert = input.analysis.compliance[0]!.channels.find((c) => c.name === 'Vert')!;
     expect(vert.margin).toBeGreaterThan(1);
     const { text } = await render('fail', input);
-    expect(text).toContain('drywall (modern homes): FAIL');
-    expect(text).toMatch(/\bFAIL\s+largest margin/);
+    expect(text).toMatch(/Verdict[\s\S]*FAIL/);
+    expect(text).toMatch(/drywall \(modern homes\): FAIL\s+largest margin/);
     expect(text).toContain(`margin ${vert.margin!.toFixed(2)}`);
   });
 
@@ -87,20 +88,42 @@ describe('renderEventReport', () => {
     Object.assign(tran!, { zc_freq_hz: null, zc_flag: 'gt_100' });
     Object.assign(vert!, { zc_freq_hz: null, zc_flag: 'lt_1' });
     Object.assign(long!, { zc_freq_hz: null, zc_flag: 'n/a' });
-    const { text } = await render('flags', { ...input, info: null, event: { key: input.event.key, timestamp: null }, analysis: { ...input.analysis, compliance: [] } });
+    const { text } = await render('flags', { ...input, unit: null, event: { key: input.event.key, timestamp: null }, analysis: { ...input.analysis, compliance: [], air_blast: null } });
     expect(text).toMatch(/ZC frequency \(Hz\)\s+>100\s+<1\s+N\/A/);
     expect(text).toMatch(/Firmware\s+—/);
     expect(text).toMatch(/Received \(UTC\)\s+—/);
     expect(text).toMatch(/Project\s+—/);
-    // Judged here (the analysis carried no compliance): >100 Hz against 2.0 in/s, the others not at all.
-    expect(text).toContain('drywall (modern homes): N/A');
+    expect(text).toContain('Air blast: not judged');
+    expect(text).toContain('no standard was asked for');
+    expect(text).toMatch(/Verdict[\s\S]*N\/A/);
   });
 
-  it('draws a user-defined or distance standard with its title and source in the footer', async () => {
-    const ri = userCurve({ name: 'Rhode Island 23-28.28-9', source: 'Rhode Island 23-28.28-9', points: [{ hz: 2.5, ips: 0.5 }, { hz: 10, ips: 0.5 }, { hz: 40, ips: 2 }] });
-    const { text } = await render('user', { ...exampleReportInput(), standard: ri, reference_curves: [standardCurve('osmre-distance', 400)] });
-    expect(text).toContain('Standard: Rhode Island 23-28.28-9 (Rhode Island 23-28.28-9)');
-    expect(text).toContain('OSMRE limit by distance (400 ft)');
+  it('says where the trigger level comes from: the event, else the unit\'s setup now', async () => {
+    const input = exampleReportInput();
+    expect((await render('setup', input)).text).toMatch(/Geo trigger level\s+0\.0200 in\/s \(setup now\)/);
+    expect((await render('own', { ...input, event: { ...input.event, trigger_level_ips: 0.05 } })).text).toMatch(/Geo trigger level\s+0\.0500 in\/s\s/);
+  });
+
+  it('draws a configured curve and the distance rule with their titles and sources in the footer', async () => {
+    const problems: string[] = [];
+    const settings = analysisSettings(
+      {
+        compliance_standards: ['rhode-island'],
+        compliance_distance_ft: 400,
+        air_blast_standard: 'osmre-airblast-2hz',
+        compliance_curves: [{ name: 'rhode-island', title: 'Rhode Island 23-28.28-9', source: 'R.I. Gen. Laws 23-28.28-9', points: [{ hz: 2.5, ips: 0.5 }, { hz: 10, ips: 0.5 }, { hz: 40, ips: 2 }] }],
+      },
+      problems,
+    );
+    expect(problems).toEqual([]);
+    const input = exampleReportInput();
+    const options = analysisOptions(settings, { standard: 'rhode-island,osmre-distance' });
+    const { text } = await render('user', { ...input, analysis: analyse(input.waveform, options), curves: options.curves });
+    expect(text).toMatch(/Standards: Rhode Island 23-28\.28-9: R\.I\. Gen\. Laws 23-28\.28-9; OSMRE limit by distance \(400 ft\): 30 CFR 816\.67\(d\)\(2\)/);
+    expect(text).toContain('* against Rhode Island 23-28.28-9');
+    expect(text).toMatch(/OSMRE limit by distance \(400 ft\): PASS/);
+    // Without the curves, a standard that is not a fixed one is listed but not drawn.
+    expect((await render('undrawn', { ...input, analysis: analyse(input.waveform, options) })).text).toContain('rhode-island: PASS (curve not drawn)');
   });
 
   it('keeps a 60-s, 4096 Sa/s record to one small page (traces decimated per column)', async () => {

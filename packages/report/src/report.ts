@@ -2,41 +2,48 @@
  * The one-page event report (analysis.md §3): a vector PDF, US Letter landscape, drawn with
  * pdfkit's standard fonts (nothing embedded). Top to bottom: header, figures table beside the
  * vector sum, microphone and verdict, then the four traces beside the log–log compliance chart,
- * and a footer naming the sfm version and the standard.
+ * and a footer naming the sfm version and the standards.
  */
 import PDFDocument from 'pdfkit';
-import type { GeoRangeName, ProjectText, RecordType, Waveform, WaveformChannel } from '@sfm/core';
+import type { Event, ProjectText, Waveform, WaveformChannel } from '@sfm/core';
 import {
-  AIR_BLAST_LIMITS, AIR_BLAST_SOURCE, FFT_MAX_WINDOW, checkCompliance, limitAt, type Analysis, type ChannelAnalysis, type ComplianceCurve, type ComplianceResult, type Verdict,
-} from './core-analysis.js';
+  AIR_BLAST_LIMITS, FFT_MAX_WINDOW, STANDARD_CURVE_IDS, limitAt, standardCurve, worstVerdict,
+  type Analysis, type ChannelAnalysis, type ComplianceCurve, type ComplianceResult, type StandardCurveId, type Verdict,
+} from '@sfm/core/analysis';
+import { GEO_RANGES } from '@sfm/core/schema';
+import { geoFullScaleIps } from '@sfm/core/protocol';
 import { decimateMinMax } from './decimate.js';
-import { UNKNOWN, decimalsFor, fixed, ips, niceStep, text, zcFrequency } from './format.js';
+import { UNKNOWN, decimalsFor, fixed, ips, niceStep, text, verdictText, zcFrequency } from './format.js';
 
-export interface EventReportInput {
-  waveform: Waveform;
-  analysis: Analysis;
-  event: {
-    key: string;
-    /** The unit's own clock (local time, no zone), as the unit recorded it. */
-    timestamp: string | null;
-    /** When sfm downloaded the event, ISO 8601 UTC. */
+/**
+ * The event's header fields the report prints: an `Event` as /device/events lists it (or the
+ * archive's ArchivedEvent, which has these fields and received_at) will do.
+ */
+export type ReportEvent = Pick<Event, 'key' | 'timestamp'> &
+  Partial<Pick<Event, 'record_type' | 'record_time_s' | 'trigger_level_ips' | 'project'>> & {
+    /** When sfm received the event, ISO 8601 UTC. */
     received_at?: string | null;
-    record_type?: RecordType | null;
-    /** Post-trigger record time; computed from the waveform when unknown. */
-    record_time_s?: number | null;
-    project?: Partial<ProjectText> | null;
   };
-  info?: {
-    firmware?: string | null;
-    geo_range?: GeoRangeName | null;
-    geo_full_scale_ips?: number | null;
-    trigger_level_ips?: number | null;
-    mic_trigger_psi?: number | null;
-  } | null;
-  /** The curve the event is judged against (verdict, limits and margins); drawn on the chart. */
-  standard: ComplianceCurve;
-  /** More curves drawn on the chart for reference, with their verdicts in the legend. */
-  reference_curves?: readonly ComplianceCurve[];
+
+/** What is known of the unit besides the event: its firmware and its setup now. */
+export interface ReportUnit {
+  firmware?: string | null;
+  /** The geophone trigger level of the unit's setup now, printed as such when the event does not give its own. */
+  trigger_level_ips?: number | null;
+  mic_trigger_psi?: number | null;
+}
+
+export interface ReportInput {
+  event: ReportEvent;
+  waveform: Waveform;
+  /** analyse(waveform, options): its first standard's limits and margins fill the table. */
+  analysis: Analysis;
+  /**
+   * The curves the analysis was judged against (options.curves), to draw on the chart. A standard
+   * not given here is drawn from its id when it is a fixed one (the USBM curves, the OSMRE chart).
+   */
+  curves?: readonly ComplianceCurve[];
+  unit?: ReportUnit | null;
   /** The sfm version, printed in the footer. */
   version: string;
 }
@@ -45,6 +52,7 @@ type GeophoneName = ChannelAnalysis['name'];
 type Doc = PDFKit.PDFDocument;
 
 const PAGE_W = 792; // US Letter, landscape
+const PAGE_H = 612;
 const MARGIN = 30;
 const FONT = 'Helvetica';
 const BOLD = 'Helvetica-Bold';
@@ -68,7 +76,27 @@ const CHANNEL_STYLE: Record<GeophoneName, { color: string; marker: 'circle' | 's
 };
 const TRACE_ORDER = ['Tran', 'Vert', 'Long', 'MicL'] as const;
 
-export function renderEventReport(input: EventReportInput): Promise<Buffer> {
+/** The curve drawn for each standard the analysis judged (null when its geometry is not known here). */
+function curvesOf(input: ReportInput): (ComplianceCurve | null)[] {
+  return input.analysis.compliance.map((r) => {
+    const given = input.curves?.find((c) => c.id === r.standard);
+    if (given) return given;
+    const fixed = r.standard !== 'osmre-distance' && (STANDARD_CURVE_IDS as readonly string[]).includes(r.standard);
+    return fixed ? standardCurve(r.standard as StandardCurveId) : null;
+  });
+}
+
+/** The overall verdict: the worst over the standards and the air-blast limit. */
+function overall(analysis: Analysis): Verdict {
+  return worstVerdict([...analysis.compliance.map((r) => r.verdict), ...(analysis.air_blast ? [analysis.air_blast.verdict] : [])]);
+}
+
+/** A standard's name for people: the curve's title, else its id. */
+function titleOf(result: ComplianceResult, curve: ComplianceCurve | null): string {
+  return curve?.title ?? result.standard;
+}
+
+export function renderReport(input: ReportInput): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'LETTER',
     layout: 'landscape',
@@ -81,13 +109,13 @@ export function renderEventReport(input: EventReportInput): Promise<Buffer> {
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  const judged = input.analysis.compliance.find((c) => c.standard === input.standard.id) ?? checkCompliance(input.standard, input.analysis.channels);
+  const curves = curvesOf(input);
 
   drawHeader(doc, input);
-  drawFigures(doc, input, judged, 116);
-  drawTraces(doc, input, { x: MARGIN, y: 244, width: 448, height: 306 });
-  drawChart(doc, input, judged, { x: 500, y: 238, width: 262, height: 330 });
-  drawFooter(doc, input);
+  drawFigures(doc, input, curves, 116);
+  drawTraces(doc, input, { x: MARGIN, y: 244, width: 448, height: 298 });
+  drawChart(doc, input, curves, { x: 500, y: 238, width: 262, height: 318 });
+  drawFooter(doc, input, curves);
   doc.end();
   return done;
 }
@@ -133,17 +161,25 @@ function dateTime(value: string | null | undefined, utc: boolean): string {
 
 // ---- header -------------------------------------------------------------------------------------
 
-function drawHeader(doc: Doc, input: EventReportInput): void {
-  const { waveform: w, event, info } = input;
+/** The geophone range the waveform was recorded in, from its full scale. */
+function geoRangeOf(w: Waveform): string {
+  const fullScale = w.channels.find((c) => c.name !== 'MicL')?.full_scale;
+  if (fullScale === undefined) return UNKNOWN;
+  const range = GEO_RANGES.find((r) => geoFullScaleIps(r) === fullScale);
+  return `${range ?? 'full scale'}, ${fixed(fullScale, 2)} in/s${range ? ' full scale' : ''}`;
+}
+
+function drawHeader(doc: Doc, input: ReportInput): void {
+  const { waveform: w, event, unit } = input;
   put(doc, 'Vibration Event Report', MARGIN, 24, { size: 15, bold: true });
   put(doc, `Unit ${input.analysis.serial}   Event ${event.key}`, MARGIN, 27, { size: 11, bold: true, width: PAGE_W - 2 * MARGIN, align: 'right' });
   rule(doc, 46);
 
   const geophoneSamples = w.channels.find((c) => c.name === 'Tran')?.samples.length ?? 0;
   const recordTime = event.record_time_s ?? (geophoneSamples > 0 ? (geophoneSamples - w.pretrigger_samples) / w.sample_rate : null);
-  const fullScale = info?.geo_full_scale_ips ?? w.channels.find((c) => c.name === 'Tran')?.full_scale ?? null;
-  const range = info?.geo_range ? `${info.geo_range}${fullScale !== null ? `, ${fixed(fullScale, 2)} in/s full scale` : ''}` : UNKNOWN;
-  const project = event.project ?? {};
+  const project: Partial<ProjectText> = event.project ?? {};
+  // The event's own trigger level when it gives one; else the unit's setup now, said so.
+  const trigger = event.trigger_level_ips != null ? `${ips(event.trigger_level_ips)} in/s` : unit?.trigger_level_ips != null ? `${ips(unit.trigger_level_ips)} in/s (setup now)` : UNKNOWN;
   const columns: { x: number; labelWidth: number; valueWidth: number; rows: [string, string][] }[] = [
     {
       x: MARGIN,
@@ -151,7 +187,7 @@ function drawHeader(doc: Doc, input: EventReportInput): void {
       valueWidth: 150,
       rows: [
         ['Unit serial', input.analysis.serial],
-        ['Firmware', text(info?.firmware)],
+        ['Firmware', text(unit?.firmware)],
         ['Event key', `${event.key}${event.record_type ? ` (${event.record_type.replace('_', ' ')})` : ''}`],
         ['Event time (unit local)', dateTime(event.timestamp, false)],
         ['Received (UTC)', dateTime(event.received_at, true)],
@@ -176,9 +212,9 @@ function drawHeader(doc: Doc, input: EventReportInput): void {
       rows: [
         ['Sample rate', `${w.sample_rate} Sa/s`],
         ['Record time', recordTime === null ? UNKNOWN : `${fixed(recordTime, 2)} s + ${fixed(w.pretrigger_samples / w.sample_rate, 3)} s pretrigger`],
-        ['Geophone range', range],
-        ['Geo trigger level', info?.trigger_level_ips == null ? UNKNOWN : `${ips(info.trigger_level_ips)} in/s`],
-        ['Mic trigger level', info?.mic_trigger_psi == null ? UNKNOWN : `${fixed(info.mic_trigger_psi, 5)} psi`],
+        ['Geophone range', geoRangeOf(w)],
+        ['Geo trigger level', trigger],
+        ['Mic trigger level', unit?.mic_trigger_psi == null ? UNKNOWN : `${fixed(unit.mic_trigger_psi, 5)} psi (setup now)`],
       ],
     },
   ];
@@ -194,13 +230,21 @@ function drawHeader(doc: Doc, input: EventReportInput): void {
 
 // ---- figures ------------------------------------------------------------------------------------
 
-function drawFigures(doc: Doc, input: EventReportInput, judged: ComplianceResult, top: number): void {
+/** "PASS", "FAIL", "N/A" and, when it was judged, the largest margin and its channel. */
+function resultLine(r: ComplianceResult): string {
+  const worst = r.channels.reduce<{ name: string; margin: number } | null>((best, c) => (c.margin !== null && (best === null || c.margin > best.margin) ? { name: c.name, margin: c.margin } : best), null);
+  const why = r.verdict === 'n/a' ? 'not judged on every channel (no frequency to read a limit at, or no limit there)' : worst ? `largest margin ${worst.margin.toFixed(2)} (${worst.name})` : '';
+  return `${verdictText(r.verdict)}${why ? `   ${why}` : ''}`;
+}
+
+function drawFigures(doc: Doc, input: ReportInput, curves: readonly (ComplianceCurve | null)[], top: number): void {
   const { analysis } = input;
+  const primary = analysis.compliance[0];
   const rowHeight = 12;
   const labelWidth = 136;
   const columnWidth = 78;
   const byName = (name: GeophoneName): ChannelAnalysis | undefined => analysis.channels.find((c) => c.name === name);
-  const judgedByName = (name: GeophoneName) => judged.channels.find((c) => c.name === name);
+  const judgedByName = (name: GeophoneName) => primary?.channels.find((c) => c.name === name);
   const rows: [string, (name: GeophoneName) => string][] = [
     ['PPV (in/s)', (n) => ips(byName(n)?.ppv_ips)],
     ['ZC frequency (Hz)', (n) => zcFrequency(byName(n)?.zc_freq_hz ?? null, byName(n)?.zc_flag ?? 'n/a')],
@@ -208,8 +252,8 @@ function drawFigures(doc: Doc, input: EventReportInput, judged: ComplianceResult
     ['Peak acceleration (g)', (n) => fixed(byName(n)?.peak_accel_g, 3)],
     ['Peak displacement (in)', (n) => fixed(byName(n)?.peak_disp_in, 5)],
     ['FFT dominant frequency (Hz)', (n) => fixed(byName(n)?.dominant_freq_hz, 1)],
-    ['Limit at ZC frequency (in/s)', (n) => fixed(judgedByName(n)?.limit_ips, 3)],
-    ['Margin (PPV / limit)', (n) => fixed(judgedByName(n)?.margin, 2)],
+    ['Limit at ZC frequency (in/s) *', (n) => fixed(judgedByName(n)?.limit_ips, 3)],
+    ['Margin (PPV / limit) *', (n) => fixed(judgedByName(n)?.margin, 2)],
   ];
   const names: GeophoneName[] = ['Tran', 'Vert', 'Long'];
   const tableWidth = labelWidth + names.length * columnWidth;
@@ -221,8 +265,10 @@ function drawFigures(doc: Doc, input: EventReportInput, judged: ComplianceResult
     put(doc, label, MARGIN + 4, y + 2.5, { color: COLOR.muted, width: labelWidth - 8 });
     names.forEach((name, i) => put(doc, value(name), MARGIN + labelWidth + i * columnWidth, y + 2.5, { bold: r === 0, size: 8.5, width: columnWidth - 6, align: 'right' }));
   });
+  const footnote = primary ? `* against ${titleOf(primary, curves[0] ?? null)}` : '* no standard was asked for';
+  put(doc, footnote, MARGIN + 4, top + (rows.length + 1) * rowHeight + 2, { size: 6.5, color: COLOR.muted, width: tableWidth - 8 });
 
-  // Right of the table: vector sum, microphone, verdict.
+  // Right of the table: vector sum, microphone and air blast, verdict.
   const x = MARGIN + tableWidth + 24;
   const width = PAGE_W - MARGIN - x;
   const { pvs, mic } = analysis;
@@ -231,23 +277,26 @@ function drawFigures(doc: Doc, input: EventReportInput, judged: ComplianceResult
   put(doc, 'Microphone (MicL)', x, top + 15, { bold: true, size: 8.5 });
   put(doc, `PSPL ${fixed(mic.pspl_psi, 5)} psi = ${fixed(mic.pspl_db, 1)} dB(L)   at ${fixed(mic.t_s, 3)} s`, x + 104, top + 15, { size: 8.5, width: width - 104 });
   put(doc, `ZC frequency ${zcFrequency(mic.zc_freq_hz, mic.zc_flag)} Hz`, x + 104, top + 27, { size: 8.5, width: width - 104 });
-  const airBlast = AIR_BLAST_LIMITS.map((l) => `${l.limit_db} dB${l.weighting === 'C' ? 'C' : ''} (${l.system})`).join(', ');
-  doc.font(FONT).fontSize(6.5).fillColor(COLOR.muted).text(`Air-blast limits (${AIR_BLAST_SOURCE}): ${airBlast}`, x, top + 40, { width, lineGap: 0.5 });
+  const ab = analysis.air_blast;
+  const limit = ab && AIR_BLAST_LIMITS.find((l) => l.id === ab.standard);
+  const airBlast = ab
+    ? `Air blast: ${fixed(ab.pspl_db, 1)} dB(L) against ${ab.limit_db} dB${limit?.weighting === 'C' ? 'C' : ''} (${limit?.system ?? ab.standard}): margin ${fixed(ab.margin, 2)}, ${verdictText(ab.verdict)}`
+    : 'Air blast: not judged';
+  put(doc, airBlast, x, top + 41, { size: 7, color: COLOR.muted, width });
 
+  // The verdict: the worst over everything judged, then each standard's.
   const boxTop = top + 58;
   const boxHeight = 52;
-  const color = COLOR.verdict[judged.verdict];
+  const verdict = overall(analysis);
+  const color = COLOR.verdict[verdict];
   doc.roundedRect(x, boxTop, width, boxHeight, 3).lineWidth(1.2).strokeColor(color).stroke();
-  put(doc, input.standard.title, x + 8, boxTop + 6, { bold: true, size: 8.5, width: width - 16 });
-  put(doc, judged.verdict === 'n/a' ? 'N/A' : judged.verdict.toUpperCase(), x + 8, boxTop + 20, { bold: true, size: 18, color });
-  const worst = judged.channels.reduce<{ name: string; margin: number } | null>((best, c) => (c.margin !== null && (best === null || c.margin > best.margin) ? { name: c.name, margin: c.margin } : best), null);
-  const why =
-    judged.verdict === 'n/a'
-      ? 'a channel has no usable frequency or the curve no limit there'
-      : worst
-        ? `largest margin ${worst.margin.toFixed(2)} (${worst.name}); fails at 1.00`
-        : '';
-  put(doc, why, x + 72, boxTop + 27, { size: 7.5, color: COLOR.muted, width: width - 80 });
+  put(doc, 'Verdict', x + 8, boxTop + 6, { bold: true, size: 8.5 });
+  put(doc, verdictText(verdict), x + 8, boxTop + 20, { bold: true, size: 18, color });
+  const lines = analysis.compliance.map((r, i) => `${titleOf(r, curves[i] ?? null)}: ${resultLine(r)}`);
+  if (ab) lines.push(`Air blast ${ab.limit_db} dB: ${verdictText(ab.verdict)}`);
+  const room = 4;
+  const shown = lines.length > room ? [...lines.slice(0, room - 1), `… and ${lines.length - room + 1} more (see the chart)`] : lines;
+  shown.forEach((line, i) => put(doc, line, x + 72, boxTop + 7 + i * 10, { size: 7, bold: i === 0 && analysis.compliance.length > 0, color: i === 0 ? COLOR.text : COLOR.muted, width: width - 80 }));
 }
 
 // ---- traces -------------------------------------------------------------------------------------
@@ -266,7 +315,7 @@ function niceCeiling(value: number): number {
   return 10 * power;
 }
 
-function drawTraces(doc: Doc, input: EventReportInput, box: Box): void {
+function drawTraces(doc: Doc, input: ReportInput, box: Box): void {
   const { waveform: w, analysis } = input;
   const labelWidth = 50;
   const plot = { x: box.x + labelWidth, width: box.width - labelWidth };
@@ -359,8 +408,9 @@ function drawTraces(doc: Doc, input: EventReportInput, box: Box): void {
 
 const CHART = { minHz: 1, maxHz: 100, minIps: 0.01, maxIps: 10 };
 
-function drawChart(doc: Doc, input: EventReportInput, judged: ComplianceResult, box: Box): void {
+function drawChart(doc: Doc, input: ReportInput, curves: readonly (ComplianceCurve | null)[], box: Box): void {
   const { analysis } = input;
+  const primary = analysis.compliance[0];
   put(doc, 'Compliance: PPV against ZC frequency', box.x, box.y, { bold: true, size: 8.5, width: box.width });
   const plot = { x: box.x + 36, y: box.y + 16, width: box.width - 42, height: 190 };
   const decades = { x: Math.log10(CHART.maxHz / CHART.minHz), y: Math.log10(CHART.maxIps / CHART.minIps) };
@@ -392,11 +442,11 @@ function drawChart(doc: Doc, input: EventReportInput, judged: ComplianceResult, 
   put(doc, 'PPV (in/s)', box.x + 2 - 40, plot.y + plot.height / 2 - 3, { size: 7, color: COLOR.muted, width: 80, align: 'center' });
   doc.restore();
 
-  // Curves: the standard, then the reference curves, sampled finely on the log axis.
-  const curves = [input.standard, ...(input.reference_curves ?? [])];
+  // Curves: the first standard solid, the others dashed, sampled finely on the log axis.
   doc.save();
   doc.rect(plot.x, plot.y, plot.width, plot.height).clip();
   curves.forEach((curve, i) => {
+    if (!curve) return;
     let drawing = false;
     const steps = 400;
     for (let s = 0; s <= steps; s++) {
@@ -429,9 +479,9 @@ function drawChart(doc: Doc, input: EventReportInput, judged: ComplianceResult, 
     else if (c.zc_flag === 'lt_1') offChart(doc, xOf(CHART.minHz), y, -1, style.color);
   }
 
-  // Legend: one line per channel with its margin, then one per curve with its verdict.
+  // Legend: one line per channel with its margin (first standard), then one per standard with its verdict.
   let y = plot.y + plot.height + 26;
-  for (const c of judged.channels) {
+  for (const c of primary?.channels ?? []) {
     const a = analysis.channels.find((x) => x.name === c.name);
     const style = CHANNEL_STYLE[c.name];
     marker(doc, style.marker, box.x + 4, y + 3, style.color);
@@ -440,13 +490,16 @@ function drawChart(doc: Doc, input: EventReportInput, judged: ComplianceResult, 
     y += 10.5;
   }
   y += 2;
-  curves.forEach((curve, i) => {
-    const verdict = i === 0 ? judged.verdict : checkCompliance(curve, analysis.channels).verdict;
-    doc.moveTo(box.x, y + 3).lineTo(box.x + 9, y + 3).lineWidth(i === 0 ? 1.6 : 0.9).strokeColor(CURVE_COLORS[i % CURVE_COLORS.length]!);
-    if (i > 0) doc.dash(2, { space: 1 });
-    doc.stroke();
-    doc.undash();
-    put(doc, `${curve.title}: ${verdict === 'n/a' ? 'N/A' : verdict.toUpperCase()}`, box.x + 12, y, { size: 7, bold: i === 0, width: box.width - 12 });
+  analysis.compliance.forEach((r, i) => {
+    if (y > box.y + box.height - 8) return; // no room left: the verdict box lists them all
+    const curve = curves[i] ?? null;
+    if (curve) {
+      doc.moveTo(box.x, y + 3).lineTo(box.x + 9, y + 3).lineWidth(i === 0 ? 1.6 : 0.9).strokeColor(CURVE_COLORS[i % CURVE_COLORS.length]!);
+      if (i > 0) doc.dash(2, { space: 1 });
+      doc.stroke();
+      doc.undash();
+    }
+    put(doc, `${titleOf(r, curve)}: ${verdictText(r.verdict)}${curve ? '' : ' (curve not drawn)'}`, box.x + 12, y, { size: 7, bold: i === 0, width: box.width - 12 });
     y += 10.5;
   });
 }
@@ -472,17 +525,25 @@ function offChart(doc: Doc, x: number, y: number, direction: 1 | -1, color: stri
 
 // ---- footer -------------------------------------------------------------------------------------
 
-function drawFooter(doc: Doc, input: EventReportInput): void {
-  rule(doc, 574);
+function drawFooter(doc: Doc, input: ReportInput, curves: readonly (ComplianceCurve | null)[]): void {
+  rule(doc, 560);
   const width = PAGE_W - 2 * MARGIN;
-  put(doc, `sfm ${input.version}   Standard: ${input.standard.title} (${input.standard.source})`, MARGIN, 578, { size: 7, bold: true, width: width - 60 });
-  put(doc, 'Page 1 of 1', MARGIN, 578, { size: 7, color: COLOR.muted, width, align: 'right' });
-  put(
-    doc,
-    `ZC frequency: the zero-crossing frequency of each channel's peak half cycle. It assumes one predominant frequency; on compound waveforms it is approximate (the FFT dominant frequency, over up to ${FFT_MAX_WINDOW} samples around the peak, is shown beside it).`,
-    MARGIN,
-    588,
-    { size: 6.5, color: COLOR.muted, width },
-  );
-  put(doc, 'Times are seconds from the trigger (t = 0, negative in the pretrigger). The event time is the unit\'s own clock. A margin of 1.00 or more fails.', MARGIN, 597, { size: 6.5, color: COLOR.muted, width });
+  const { compliance, air_blast } = input.analysis;
+  const sources = [...compliance.map((r, i) => `${titleOf(r, curves[i] ?? null)}: ${r.source}`), ...(air_blast ? [`air blast: ${air_blast.source}`] : [])];
+  put(doc, `sfm ${input.version}`, MARGIN, 564, { size: 7, bold: true });
+  put(doc, 'Page 1 of 1', MARGIN, 564, { size: 7, color: COLOR.muted, width, align: 'right' });
+  doc
+    .font(FONT)
+    .fontSize(6.5)
+    .fillColor(COLOR.muted)
+    .text(
+      [
+        `Standards: ${sources.length ? sources.join('; ') : 'none asked for'}.`,
+        `ZC frequency: the zero-crossing frequency of each channel's peak half cycle; it assumes one predominant frequency and is approximate on compound waveforms (the FFT dominant frequency, over up to ${FFT_MAX_WINDOW} samples around the peak, is shown beside it). ` +
+          "Times are seconds from the trigger (t = 0, negative in the pretrigger); the event time is the unit's own clock. A margin of 1.00 or more fails.",
+      ].join('\n'),
+      MARGIN,
+      573,
+      { width, lineGap: 0.5, height: PAGE_H - 573 - 4, ellipsis: true },
+    );
 }

@@ -1,41 +1,38 @@
 /**
- * analyseWaveform: the figures of analysis.md §1 and the compliance of §2 for one Waveform, in
- * the JSON shape of §4. Pure and allocation-light: one pass per channel, one for the vector sum,
- * and a bounded FFT per geophone channel. Figures keep full precision; rounding is the reader's.
+ * analyse(): the figures of analysis.md §1 and the compliance of §2 for one Waveform, in the JSON
+ * shape of §4 (`Analysis`). Pure and allocation-light: one pass per channel, one for the vector
+ * sum, and a bounded FFT per geophone channel. Figures keep full precision; rounding is the
+ * reader's.
  */
-import type { Waveform, WaveformChannel } from '../model.js';
-import { checkCompliance, standardCurve, type ComplianceCurve, type StandardCurveId } from './curves.js';
+import type { Analysis, AnalysisSummary, ChannelAnalysis, MicAnalysis, PeakVectorSum, Verdict, Waveform, WaveformChannel } from '../model.js';
+import { GEOPHONE_NAMES } from '../schema/shapes.js';
+import { psiToDb } from '../protocol/units.js';
+import { G_IPS2 } from './constants.js';
+import { checkAirBlast, checkCompliance, type AirBlastLimit, type ComplianceCurve } from './curves.js';
 import { dominantFrequency } from './fft.js';
 import { measureChannel } from './figures.js';
-import type { Analysis, AnalysisSummary, ChannelAnalysis, GeophoneName, MicAnalysis, PeakVectorSum, Verdict } from './types.js';
-
-/** Standard gravity in in/s². */
-export const G_IPS2 = 386.09;
-/** The same constants as protocol/units.ts (which keeps them private). */
-const PA_PER_PSI = 6894.757;
-const REFERENCE_PRESSURE_PA = 20e-6;
-
-const GEOPHONES: readonly GeophoneName[] = ['Tran', 'Vert', 'Long'];
+import { analysisOptions } from './standards.js';
 
 export interface AnalysisOptions {
-  /**
-   * The curves to judge the event against, in this order: standard ids, or curves from userCurve().
-   * Default: both USBM RI 8507 curves and the OSMRE chart, plus osmre-distance when distance_ft is given.
-   */
-  curves?: readonly (StandardCurveId | ComplianceCurve)[];
-  /** Sensor distance from the blast, for osmre-distance. */
-  distance_ft?: number | null;
+  /** The curves to judge the event against, in this order (default: the default standards, osmre-chart). */
+  curves?: readonly ComplianceCurve[];
+  /** The air-blast limit the microphone is judged against (default: the 2 Hz system's 133 dB); null: not judged. */
+  air_blast?: AirBlastLimit | null;
+  /** Samples per channel the event holds (its total_samples): a channel with fewer is incomplete, and its ZC frequency "n/a". */
+  total_samples?: number | null;
 }
 
-export function analyseWaveform(w: Waveform, opts: AnalysisOptions = {}): Analysis {
+export function analyse(w: Waveform, opts: AnalysisOptions = {}): Analysis {
   const rate = w.sample_rate;
   if (!Number.isFinite(rate) || rate <= 0) throw new RangeError(`waveform sample_rate must be a positive number, got ${rate}`);
+  const defaults = opts.curves === undefined || opts.air_blast === undefined ? analysisOptions() : undefined;
   const timeOf = (index: number | null): number | null => (index === null ? null : w.t0_s + index / rate);
-  const channel = (name: string): WaveformChannel | undefined => w.channels.find((c) => c.name === name);
+  const samplesOf = (name: string): WaveformChannel['samples'] => w.channels.find((c) => c.name === name)?.samples ?? [];
+  const incomplete = (samples: ArrayLike<number>): boolean => opts.total_samples != null && samples.length < opts.total_samples;
 
-  const channels: ChannelAnalysis[] = GEOPHONES.map((name) => {
-    const samples = channel(name)?.samples ?? [];
-    const f = measureChannel(samples, rate);
+  const channels: ChannelAnalysis[] = GEOPHONE_NAMES.map((name) => {
+    const samples = samplesOf(name);
+    const f = measureChannel(samples, rate, incomplete(samples));
     return {
       name,
       ppv_ips: f.peak,
@@ -48,17 +45,18 @@ export function analyseWaveform(w: Waveform, opts: AnalysisOptions = {}): Analys
     };
   });
 
-  const micFigures = measureChannel(channel('MicL')?.samples ?? [], rate);
+  const micSamples = samplesOf('MicL');
+  const m = measureChannel(micSamples, rate, incomplete(micSamples));
   const mic: MicAnalysis = {
-    pspl_psi: micFigures.peak,
-    pspl_db: micFigures.peak !== null && micFigures.peak > 0 ? 20 * Math.log10((micFigures.peak * PA_PER_PSI) / REFERENCE_PRESSURE_PA) : null,
-    t_s: timeOf(micFigures.peakIndex),
-    zc_freq_hz: micFigures.zc.hz,
-    zc_flag: micFigures.zc.flag,
+    pspl_psi: m.peak,
+    pspl_db: m.peak !== null && m.peak > 0 ? psiToDb(m.peak) : null,
+    t_s: timeOf(m.peakIndex),
+    zc_freq_hz: m.zc.hz,
+    zc_flag: m.zc.flag,
   };
 
-  const distance = opts.distance_ft ?? null;
-  const curves = opts.curves ?? defaultCurves(distance);
+  const curves = opts.curves ?? defaults!.curves!;
+  const airBlast = opts.air_blast === undefined ? defaults!.air_blast! : opts.air_blast;
   return {
     schema: 'sfm.analysis.v1',
     serial: w.serial,
@@ -67,23 +65,18 @@ export function analyseWaveform(w: Waveform, opts: AnalysisOptions = {}): Analys
     sample_rate: rate,
     channels,
     mic,
-    pvs: peakVectorSum(GEOPHONES.map((n) => channel(n)?.samples ?? []), w.t0_s, rate),
-    compliance: curves.map((c) => checkCompliance(typeof c === 'string' ? standardCurve(c, distance) : c, channels)),
+    pvs: peakVectorSum(GEOPHONE_NAMES.map(samplesOf), w.t0_s, rate),
+    compliance: curves.map((c) => checkCompliance(c, channels)),
+    air_blast: airBlast === null ? null : checkAirBlast(airBlast, mic),
   };
 }
 
-function defaultCurves(distance_ft: number | null): StandardCurveId[] {
-  const curves: StandardCurveId[] = ['usbm-ri8507-drywall', 'usbm-ri8507-plaster', 'osmre-chart'];
-  if (distance_ft !== null) curves.push('osmre-distance');
-  return curves;
-}
-
-/** max √(T² + V² + L²) over the samples all three channels have; null when one is missing or non-finite. */
+/** max √(T² + V² + L²) over the samples all three channels have, with its first sample; null when one is missing or non-finite. */
 function peakVectorSum(geophones: readonly ArrayLike<number>[], t0_s: number, rate: number): PeakVectorSum {
   const [t, v, l] = geophones as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
   const n = Math.min(t.length, v.length, l.length);
   if (n === 0) return { ips: null, t_s: null };
-  let best = 0;
+  let best = -1;
   let bestAt = 0;
   for (let i = 0; i < n; i++) {
     const squared = t[i]! * t[i]! + v[i]! * v[i]! + l[i]! * l[i]!;
@@ -94,27 +87,33 @@ function peakVectorSum(geophones: readonly ArrayLike<number>[], t0_s: number, ra
     // NaN compares false above; catch it here rather than testing every channel's samples.
     else if (squared !== squared) return { ips: null, t_s: null };
   }
-  if (best === Infinity) return { ips: null, t_s: null };
-  return { ips: Math.sqrt(best), t_s: best > 0 ? t0_s + bestAt / rate : null };
+  if (best === Infinity || best !== best) return { ips: null, t_s: null };
+  return { ips: Math.sqrt(best), t_s: t0_s + bestAt / rate };
 }
 
-const VERDICT_SEVERITY: Record<Verdict, number> = { pass: 0, 'n/a': 1, fail: 2 };
+/** Verdicts from worst to best: an event that fails anything fails; one not judged on something is n/a. */
+const SEVERITY: Record<Verdict, number> = { fail: 2, 'n/a': 1, pass: 0 };
+
+/** The worst of the verdicts (fail, then n/a, then pass); n/a when there are none. */
+export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.length === 0) return 'n/a';
+  return verdicts.reduce((worst, v) => (SEVERITY[v] > SEVERITY[worst] ? v : worst));
+}
 
 /**
- * One line per event: PVS, the largest PPV, and as dominant frequency the ZC frequency of the
- * channel with the largest PPV (what the vendor's summary shows; not the FFT figure). Compliance
- * is the worst verdict over the curves the analysis was judged against (fail, then n/a), n/a when none.
+ * An analysis in one line (the archive's analysis_summary): PVS, the largest PPV, the FFT dominant
+ * frequency of the channel with the largest PPV (the same figure as the channel's
+ * dominant_freq_hz), and the worst verdict over the standards and the air-blast limit.
  */
 export function analysisSummary(a: Analysis): AnalysisSummary {
   let loudest: ChannelAnalysis | null = null;
   for (const c of a.channels) {
     if (c.ppv_ips !== null && (loudest === null || c.ppv_ips > loudest.ppv_ips!)) loudest = c;
   }
-  const compliance = a.compliance.reduce<Verdict | null>((worst, r) => (worst === null || VERDICT_SEVERITY[r.verdict] > VERDICT_SEVERITY[worst] ? r.verdict : worst), null);
   return {
     pvs_ips: a.pvs.ips,
     max_ppv_ips: loudest?.ppv_ips ?? null,
-    dominant_freq_hz: loudest?.zc_freq_hz ?? null,
-    compliance: compliance ?? 'n/a',
+    dominant_freq_hz: loudest?.dominant_freq_hz ?? null,
+    compliance: worstVerdict([...a.compliance.map((r) => r.verdict), ...(a.air_blast ? [a.air_blast.verdict] : [])]),
   };
 }

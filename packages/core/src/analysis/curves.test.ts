@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AIR_BLAST_LIMITS, CurveDefinitionError, checkCompliance, limitAt, osmreDistanceCurve, standardCurve, userCurve, type ComplianceCurve,
+  AIR_BLAST_LIMITS, CurveDefinitionError, checkCompliance, limitAt, osmreDistanceCurve, scaledDistanceChargeLb, standardCurve, userCurve, type ComplianceCurve,
 } from './curves.js';
-import type { ChannelAnalysis } from './types.js';
+import type { ChannelAnalysis } from '../model.js';
+import type { CurveDefinition } from '../kernel/config.js';
 
 /** Expected limits worked by hand: v = 2π·f·d on the displacement segments. */
 function expectLimits(curve: ComplianceCurve, table: [hz: number, ips: number | null][]): void {
@@ -18,6 +19,7 @@ describe('USBM RI 8507', () => {
     expectLimits(standardCurve('usbm-ri8507-drywall'), [
       [0.99, null], // the chart starts at 1 Hz
       [1, 0.1885],
+      [1.01, 0.1904],
       [3.93, 0.7408],
       [3.98, 0.75],
       [4.03, 0.75],
@@ -35,7 +37,9 @@ describe('USBM RI 8507', () => {
 
   it('plaster: 0.030 in to 2.65 Hz, 0.50 in/s to 9.95 Hz, 0.008 in to 39.79 Hz, then 2.0 in/s', () => {
     expectLimits(standardCurve('usbm-ri8507-plaster'), [
+      [0.99, null],
       [1, 0.1885],
+      [1.01, 0.1904],
       [2.6, 0.4901],
       [2.65, 0.4995],
       [2.7, 0.5],
@@ -59,7 +63,7 @@ describe('USBM RI 8507', () => {
 });
 
 describe('OSMRE Figure 1', () => {
-  it('0.030 in below 4 Hz, 0.75 in/s to 11 Hz, displacement 0.01085 in up to 2.0 in/s, 2.0 in/s from 30 Hz', () => {
+  it('0.030 in below 4 Hz, 0.75 in/s to 11 Hz, displacement 0.01085 in capped at 2.0 in/s to 30 Hz, 2.0 in/s from 30 Hz', () => {
     expectLimits(standardCurve('osmre-chart'), [
       [0.5, 0.0942],
       [3.95, 0.7445],
@@ -70,11 +74,20 @@ describe('OSMRE Figure 1', () => {
       [11.05, 0.7534],
       [20, 1.3636],
       [29, 1.9773],
-      [29.95, 2.0], // the 2.05 in/s the line would reach at 30 Hz is drawn to 2.0
+      [29.3, 1.9977],
+      [29.4, 2.0], // the line meets 2.0 in/s at 29.33 Hz: the 2.05 in/s it would reach at 30 Hz is drawn to 2.0
+      [29.95, 2.0],
       [30, 2.0],
       [30.05, 2.0],
       [100, 2.0],
     ]);
+  });
+
+  it('never allows more than 2.0 in/s; steps from 0.754 to 0.75 in/s at 4 Hz and is continuous at 11 Hz', () => {
+    const chart = standardCurve('osmre-chart');
+    for (let hz = 0.5; hz < 200; hz *= 1.01) expect(limitAt(chart, hz)!).toBeLessThanOrEqual(2);
+    expect(limitAt(chart, 4 * (1 - 1e-12))).toBeCloseTo(0.754, 3);
+    expect(limitAt(chart, 11 * (1 - 1e-12))).toBeCloseTo(limitAt(chart, 11)!, 9);
   });
 });
 
@@ -90,6 +103,13 @@ describe('OSMRE by distance', () => {
     expect(osmreDistanceCurve(1200).source).toMatch(/816\.67\(d\)\(2\).*1\.00 in\/s at 1200 ft/);
   });
 
+  it('gives the scaled-distance charge W = (D / Ds)² with each row\'s factor', () => {
+    expect(scaledDistanceChargeLb(300)).toBeCloseTo((300 / 50) ** 2, 12);
+    expect(scaledDistanceChargeLb(301)).toBeCloseTo((301 / 55) ** 2, 12);
+    expect(scaledDistanceChargeLb(5000)).toBeCloseTo((5000 / 55) ** 2, 12);
+    expect(scaledDistanceChargeLb(5001)).toBeCloseTo((5001 / 65) ** 2, 12);
+  });
+
   it('has no limit without a distance, and refuses a negative one', () => {
     expect(limitAt(osmreDistanceCurve(null), 10)).toBeNull();
     expect(limitAt(standardCurve('osmre-distance'), 10)).toBeNull();
@@ -98,8 +118,12 @@ describe('OSMRE by distance', () => {
 });
 
 it('keeps the air-blast limits as a table', () => {
-  expect(AIR_BLAST_LIMITS.map((r) => r.limit_db)).toEqual([134, 133, 129, 105]);
-  expect(AIR_BLAST_LIMITS[3]!.weighting).toBe('C');
+  expect(AIR_BLAST_LIMITS.map((r) => [r.id, r.limit_db, r.weighting])).toEqual([
+    ['osmre-airblast-0.1hz', 134, 'linear'],
+    ['osmre-airblast-2hz', 133, 'linear'],
+    ['osmre-airblast-6hz', 129, 'linear'],
+    ['osmre-airblast-c-slow', 105, 'C'],
+  ]);
 });
 
 it('cites a source for every standard curve', () => {
@@ -149,26 +173,32 @@ describe('checkCompliance', () => {
 });
 
 describe('userCurve', () => {
-  const ri = userCurve({ name: 'rhode-island', source: 'RI §23-28.28-9', points: [{ hz: 2.5, ips: 0.5 }, { hz: 10, ips: 0.5 }, { hz: 40, ips: 2 }] });
+  const ri = userCurve({ name: 'rhode-island', title: 'Rhode Island', source: 'RI §23-28.28-9', points: [{ hz: 2.5, ips: 0.5 }, { hz: 10, ips: 0.5 }, { hz: 40, ips: 2 }] });
 
   it('joins its points with straight lines on the log–log chart and holds the last value above', () => {
     expectLimits(ri, [
       [2, null],
+      [2.49, null],
       [2.5, 0.5],
+      [2.51, 0.5],
       [6, 0.5],
+      [9.99, 0.5],
       [10, 0.5],
+      [10.01, 0.5005],
       [20, 1.0], // 0.05·f
       [32, 1.6],
+      [39.99, 1.9995],
       [40, 2.0],
+      [40.01, 2.0],
       [90, 2.0],
     ]);
-    expect(ri.id).toBe('rhode-island');
-    expect(ri.source).toBe('RI §23-28.28-9');
+    expect([ri.id, ri.title, ri.source]).toEqual(['rhode-island', 'Rhode Island', 'RI §23-28.28-9']);
+    expect(userCurve({ name: 'x', points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] })).toMatchObject({ title: 'x', source: expect.stringMatching(/compliance_curves/) });
   });
 
-  const problemsOf = (input: unknown): readonly string[] => {
+  const problemsOf = (def: CurveDefinition): readonly string[] => {
     try {
-      userCurve(input);
+      userCurve(def);
     } catch (e) {
       expect(e).toBeInstanceOf(CurveDefinitionError);
       return (e as CurveDefinitionError).problems;
@@ -176,29 +206,12 @@ describe('userCurve', () => {
     throw new Error('expected the curve to be refused');
   };
 
-  it('refuses what is not a curve object', () => {
-    expect(problemsOf(null)).toEqual(['a curve must be an object {name, points}, got null']);
-    expect(problemsOf([1, 2])).toEqual(['a curve must be an object {name, points}, got [1,2]']);
-  });
-
-  it('names every bad field', () => {
-    expect(problemsOf({ points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] })).toEqual(['name: must be a non-empty string, got nothing']);
-    expect(problemsOf({ name: '  ', points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] })).toEqual(['name: must be a non-empty string, got "  "']);
-    expect(problemsOf({ name: 'osmre-chart', points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] })).toEqual(['name: "osmre-chart" is a standard curve id; choose another name']);
-    expect(problemsOf({ name: 'x', points: 'flat' })).toEqual(['points: must be an array of {hz, ips}, got "flat"']);
+  it('refuses a standard curve\'s name, too few points and points out of order, every problem at once', () => {
+    expect(problemsOf({ name: 'osmre-chart', points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] })).toEqual(['name: "osmre-chart" is a standard curve\'s id; choose another name']);
     expect(problemsOf({ name: 'x', points: [{ hz: 1, ips: 1 }] })).toEqual(['points: needs at least 2 points, got 1']);
-    expect(problemsOf({ name: 'x', source: 7, points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] })).toEqual(['source: must be a non-empty string when given, got 7']);
-  });
-
-  it('checks each point and their order, and reports every problem at once', () => {
-    expect(problemsOf({ name: 'x', points: [{ hz: 0, ips: 1 }, { hz: '5', ips: -1 }, 3, { hz: 4, ips: 1 }, { hz: 4, ips: 2 }, { hz: 3, ips: 2 }] })).toEqual([
-      'points[0].hz: must be a number > 0, got 0',
-      'points[1].hz: must be a number > 0, got "5"',
-      'points[1].ips: must be a number > 0, got -1',
-      'points[2].hz: must be a number > 0, got nothing',
-      'points[2].ips: must be a number > 0, got nothing',
-      'points[4].hz: must be greater than points[3].hz (4), got 4',
-      'points[5].hz: must be greater than points[4].hz (4), got 3',
+    expect(problemsOf({ name: 'x', points: [{ hz: 4, ips: 1 }, { hz: 4, ips: 2 }, { hz: 3, ips: 2 }] })).toEqual([
+      'points[1].hz: must be greater than points[0].hz (4), got 4',
+      'points[2].hz: must be greater than points[1].hz (4), got 3',
     ]);
     expect(() => userCurve({ name: 'x', points: [] })).toThrow('invalid compliance curve: points: needs at least 2 points, got 0');
   });

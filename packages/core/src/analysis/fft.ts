@@ -2,15 +2,13 @@
  * The FFT dominant frequency of a channel (labelled as such, beside the ZC frequency).
  *
  * Taken over a bounded window so a long record costs no more than a short one: the
- * FFT_MAX_WINDOW samples nearest the peak (the whole record when shorter; 32 s at 1024 Sa/s, 8 s
- * at 4096 — a blast's motion fits with room to spare), mean removed, Hann-weighted, and zero-padded
- * to twice the next power of two while that stays within FFT_MAX_WINDOW points (short records
- * get finer bins; long windows have fine bins already). The largest bin at or above
- * MIN_DOMINANT_HZ is refined by a parabola through the log power of it and its neighbours.
+ * FFT_MAX_WINDOW samples nearest the peak (the whole record when shorter), mean removed,
+ * Hann-weighted, and zero-padded to twice the next power of two while that stays within
+ * FFT_MAX_WINDOW points (short records get finer bins; long windows have fine bins already). The
+ * largest bin at or above MIN_DOMINANT_HZ is refined by a parabola through the log power of it
+ * and its neighbours.
  */
-
-export const FFT_MAX_WINDOW = 1 << 15;
-export const MIN_DOMINANT_HZ = 1;
+import { FFT_MAX_WINDOW, MIN_DOMINANT_HZ } from './constants.js';
 
 export function dominantFrequency(samples: ArrayLike<number>, centre: number, sampleRate: number): number | null {
   const n = samples.length;

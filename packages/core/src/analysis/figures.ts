@@ -6,16 +6,8 @@
  * records sit on zero often; a half cycle that starts from rest starts at its last zero sample),
  * and between two samples of opposite sign the crossing is interpolated linearly.
  */
-import type { ZcFlag } from './types.js';
-
-/**
- * The ZC frequency ceiling. The vendor does not compute ZC frequencies above 100 Hz at 1024 Sa/s
- * (too few samples per half cycle) and prints ">100 Hz". MiniMate Plus units record at 1024, 2048
- * or 4096 Sa/s; sfm keeps the same 100 Hz ceiling at every rate: higher rates only make figures
- * below 100 Hz more accurate, the flag keeps one meaning, and every compliance chart is flat above
- * 40 Hz.
- */
-export const ZC_MAX_HZ = 100;
+import type { ZcFlag } from '../model.js';
+import { ZC_MAX_HZ } from './constants.js';
 
 export interface ZeroCrossingFrequency {
   hz: number | null;
@@ -25,7 +17,7 @@ export interface ZeroCrossingFrequency {
 export interface ChannelFigures {
   /** max |x|; null when the channel has no samples or a non-finite one. */
   peak: number | null;
-  /** First sample where |x| = peak; null also when the channel is all zero (no peak to place). */
+  /** First sample where |x| = peak (the first sample of an all-zero channel); null with peak. */
   peakIndex: number | null;
   zc: ZeroCrossingFrequency;
   /** max |Δx/Δt| over the whole record, per second. */
@@ -36,8 +28,12 @@ export interface ChannelFigures {
 
 const NOT_APPLICABLE: ZeroCrossingFrequency = { hz: null, flag: 'n/a' };
 
-/** One pass over the samples for peak, slope and half-cycle areas; then a local walk for the ZC frequency. */
-export function measureChannel(samples: ArrayLike<number>, sampleRate: number): ChannelFigures {
+/**
+ * One pass over the samples for peak, slope and half-cycle areas; then a local walk for the ZC
+ * frequency — "n/a" when the channel is `incomplete` (fewer samples than the event holds) or did
+ * not move.
+ */
+export function measureChannel(samples: ArrayLike<number>, sampleRate: number, incomplete = false): ChannelFigures {
   const n = samples.length;
   const none: ChannelFigures = { peak: null, peakIndex: null, zc: NOT_APPLICABLE, maxSlopePerS: null, maxHalfCycleArea: null };
   if (n === 0) return none;
@@ -83,8 +79,8 @@ export function measureChannel(samples: ArrayLike<number>, sampleRate: number): 
   const dt = 1 / sampleRate;
   return {
     peak,
-    peakIndex: peak > 0 ? peakIndex : null,
-    zc: peak > 0 ? zeroCrossingFrequency(samples, peakIndex, sampleRate) : NOT_APPLICABLE,
+    peakIndex,
+    zc: peak > 0 && !incomplete ? zeroCrossingFrequency(samples, peakIndex, sampleRate) : NOT_APPLICABLE,
     maxSlopePerS: maxStep * sampleRate,
     maxHalfCycleArea: maxArea >= 0 ? maxArea * dt : null,
   };

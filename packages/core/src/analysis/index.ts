@@ -1,11 +1,20 @@
-/** Event analysis (analysis.md): per-event figures, compliance curves as data, the summary line. */
+/**
+ * @sfm/core/analysis — what an event means (shared spec analysis.md): analyse(waveform, options)
+ * gives the per-event figures and the event against compliance standards kept as data; the
+ * settings and a request's choice resolve to those options.
+ */
 export type {
-  Analysis, AnalysisSummary, ChannelAnalysis, ChannelCompliance, ComplianceResult, GeophoneName, MicAnalysis, PeakVectorSum, Verdict, ZcFlag,
-} from './types.js';
-export { analyseWaveform, analysisSummary, G_IPS2, type AnalysisOptions } from './analyse.js';
+  Analysis, AnalysisSummary, AirBlastCompliance, ChannelAnalysis, ChannelCompliance, ComplianceResult, GeophoneName, MicAnalysis, PeakVectorSum, Verdict, ZcFlag,
+} from '../model.js';
+export { analyse, analysisSummary, worstVerdict, type AnalysisOptions } from './analyse.js';
 export {
-  AIR_BLAST_LIMITS, AIR_BLAST_SOURCE, CurveDefinitionError, OSMRE_DISTANCE_LIMITS, STANDARD_CURVE_IDS, checkCompliance, limitAt, osmreDistanceCurve,
-  standardCurve, userCurve, type ComplianceCurve, type CurveSegment, type StandardCurveId, type UserCurveDefinition,
+  AIR_BLAST_IDS, AIR_BLAST_LIMITS, AIR_BLAST_SOURCE, CurveDefinitionError, OSMRE_DISTANCE_LIMITS, STANDARD_CURVE_IDS, airBlastLimit, checkAirBlast, checkCompliance,
+  limitAt, osmreDistanceCurve, scaledDistanceChargeLb, standardCurve, userCurve, verdictOf,
+  type AirBlastId, type AirBlastLimit, type ComplianceCurve, type CurveSegment, type StandardCurveId,
 } from './curves.js';
-export { ZC_MAX_HZ } from './figures.js';
-export { FFT_MAX_WINDOW, MIN_DOMINANT_HZ } from './fft.js';
+export {
+  DEFAULT_AIR_BLAST, DEFAULT_ANALYSIS_SETTINGS, DEFAULT_STANDARDS, analysisOptions, analysisOptionsKey, analysisSettings, standardNames,
+  type AnalysisRequest, type AnalysisSettings, type AnalysisSettingValues,
+} from './standards.js';
+export { FFT_MAX_WINDOW, G_IPS2, MIN_DOMINANT_HZ, ZC_MAX_HZ } from './constants.js';
+export type { CurveDefinition } from '../kernel/config.js';

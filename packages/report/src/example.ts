@@ -1,7 +1,10 @@
-/** A synthetic blast event for the report's tests, the example rendering and the benchmark. */
+/**
+ * A synthetic blast event: the report's tests and the example rendering in the documentation
+ * (scripts/render-example.mjs) use it. Not part of the package's API.
+ */
 import type { Waveform } from '@sfm/core';
-import { analyseWaveform, standardCurve } from './core-analysis.js';
-import type { EventReportInput } from './report.js';
+import { analyse, analysisOptions } from '@sfm/core/analysis';
+import type { ReportInput } from './report.js';
 
 /** Normal range: 1 body unit = 10 in/s / 2048. */
 const GEO_STEP_IPS = 10 / 2048;
@@ -67,22 +70,24 @@ export function exampleWaveform(seconds = 3, rate = 1024, scale = 1): Waveform {
   };
 }
 
-export function exampleReportInput(seconds = 3, rate = 1024, scale = 1): EventReportInput {
+/** The example event judged against `standard` (default: USBM drywall, then the OSMRE chart). */
+export function exampleReportInput(seconds = 3, rate = 1024, scale = 1, standard = 'usbm-ri8507-drywall,osmre-chart'): ReportInput {
   const waveform = exampleWaveform(seconds, rate, scale);
+  const options = analysisOptions(undefined, { standard });
   return {
     waveform,
-    analysis: analyseWaveform(waveform),
+    analysis: analyse(waveform, options),
+    curves: options.curves,
     event: {
       key: waveform.key,
       timestamp: waveform.timestamp,
       received_at: '2026-04-09T11:31:40Z',
       record_type: 'waveform',
       record_time_s: seconds,
+      trigger_level_ips: null,
       project: { project: 'Quarry North Expansion', client: 'Acme Aggregates', operator: 'J. Smith', sensor_location: 'House 14, NE foundation corner', notes: 'Shot 2026-117, bench 3' },
     },
-    info: { firmware: 'S338.17', geo_range: 'normal', geo_full_scale_ips: 10, trigger_level_ips: 0.02, mic_trigger_psi: 0.0029 },
-    standard: standardCurve('usbm-ri8507-drywall'),
-    reference_curves: [standardCurve('osmre-chart')],
+    unit: { firmware: 'S338.17', trigger_level_ips: 0.02, mic_trigger_psi: 0.0029 },
     version: '0.1.0',
   };
 }
