@@ -31,6 +31,9 @@ export interface ComplianceCurve {
   frequency_independent: boolean;
 }
 
+/** How a standard is named — the standard ids and configured curves' names alike (names are listed comma-separated in ?standard=). */
+export const STANDARD_NAME = { pattern: '[A-Za-z0-9][A-Za-z0-9._-]{0,63}', text: '1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit' };
+
 export const STANDARD_CURVE_IDS = ['usbm-ri8507-drywall', 'usbm-ri8507-plaster', 'osmre-chart', 'osmre-distance'] as const;
 export type StandardCurveId = (typeof STANDARD_CURVE_IDS)[number];
 

@@ -949,6 +949,17 @@ export class RelayService implements DeviceAccess {
     return servedBytes(body, w.cache, w.ageS, w.warning);
   }
 
+  /**
+   * When the waveform of the event at `index` left the unit (its download), ISO 8601 UTC, as far as
+   * this process holds it (after a read of that waveform); null when it does not.
+   */
+  waveformReceivedAt(target: DeviceTarget, index: number): string | null {
+    const id = this.identities.get(connectionKey(target));
+    const meta = id && this.metas.get(id.serial)?.get(index);
+    const held = meta && this.hot.get(waveformHotKey(id.serial, meta));
+    return held ? new Date(held.fetchedAt).toISOString() : null;
+  }
+
   // --- writes and uncached reads -------------------------------------------------------------------
 
   private write<T>(target: DeviceTarget, what: UnitWrite, fn: (c: MiniMateClient, s: UnitSession) => Promise<T>): Promise<T> {

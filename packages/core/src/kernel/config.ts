@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { HostSet } from '../transport/address.js';
 import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '../transport/transport.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
-import { AIR_BLAST_IDS, STANDARD_CURVE_IDS } from '../analysis/curves.js';
+import { AIR_BLAST_IDS, STANDARD_CURVE_IDS, STANDARD_NAME } from '../analysis/curves.js';
 import { DEFAULT_AIR_BLAST, DEFAULT_STANDARDS, analysisSettings, type AnalysisSettings } from '../analysis/standards.js';
 import { loadSources, readSettings, type ConfigSources, type LoadedSources } from './settings.js';
 
@@ -33,8 +33,8 @@ export const CurveDefinition = Type.Object(
   {
     name: Type.String({
       description: 'how ?standard= and the analysis name it',
-      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
-      patternText: '1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      pattern: `^${STANDARD_NAME.pattern}$`,
+      patternText: STANDARD_NAME.text,
     }),
     title: Type.Optional(Type.String({ minLength: 1, maxLength: 120, description: 'what the report calls it (default: the name)' })),
     source: Type.Optional(Type.String({ minLength: 1, maxLength: 300, description: 'the rule it comes from, cited in the analysis and the report' })),
