@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { SfmError, type ErrorCode } from '@sfm/core';
 import { StoreError, type RelayService } from '@sfm/core/cache';
 import type { DeviceAccess } from '@sfm/core/service';
+import type { AnalysisSettings } from '@sfm/core/analysis';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
 import { UsageError, processIO, type CliIO } from './io.js';
@@ -19,6 +20,8 @@ export interface CliServices {
   relay?: Pick<RelayService, 'cacheStats' | 'clearDevice'>;
   /** Named units (--device). */
   resolveDevice?: DeviceResolver;
+  /** What reports judge events against when --standard does not say (the configuration's; default core's defaults). */
+  analysis?: AnalysisSettings;
   close(): void | Promise<void>;
 }
 
@@ -51,7 +54,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     .option('store', { type: 'string', global: true, describe: 'cache store: sqlite:PATH or memory (default sqlite:./data/sfm.db)' })
     .option('config', { type: 'string', global: true, describe: 'configuration file (JSON); also SFM_CONFIG' })
     .command(decodeCommand(io));
-  for (const c of deviceCommands({ io, services })) cli = cli.command(c);
+  for (const c of deviceCommands({ io, services, version: deps.version })) cli = cli.command(c);
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli
     .completion('completion', 'print a shell completion script (bash or zsh): sfm completion >> ~/.bashrc')

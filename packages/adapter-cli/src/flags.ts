@@ -4,12 +4,22 @@
  * must be 1–65535 (a whole number), got "abc"" (yargs' own number type would have made it NaN).
  */
 import type { Options } from 'yargs';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { parseText } from '@sfm/core/schema';
 import { UsageError } from './io.js';
 
-export function integerOption(flag: string, limits: { minimum?: number; maximum?: number }, o: Omit<Options, 'type' | 'coerce' | 'requiresArg'>): Options {
-  const schema = Type.Integer(limits);
+type Limits = { minimum?: number; maximum?: number };
+type FlagOptions = Omit<Options, 'type' | 'coerce' | 'requiresArg'>;
+
+export function integerOption(flag: string, limits: Limits, o: FlagOptions): Options {
+  return checkedOption(flag, Type.Integer(limits), o);
+}
+
+export function numberOption(flag: string, limits: Limits, o: FlagOptions): Options {
+  return checkedOption(flag, Type.Number(limits), o);
+}
+
+function checkedOption(flag: string, schema: TSchema, o: FlagOptions): Options {
   return {
     ...o,
     requiresArg: true,

@@ -11,7 +11,7 @@ import { checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
 import { Body, waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
 import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transport';
 import type { Analysis, Waveform } from '@sfm/core';
-import { DEFAULT_ANALYSIS_SETTINGS, STANDARD_CURVE_IDS, STANDARD_NAME, analysisOptions, analysisOptionsKey, type AnalysisOptions } from '@sfm/core/analysis';
+import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, analysisOptions, analysisOptionsKey, type AnalysisOptions } from '@sfm/core/analysis';
 import { deviceEventReport } from '@sfm/report';
 import { analysisEtag, waveformEtag, waveformIdentity } from './etag.js';
 import { buildOpenApi } from './openapi.js';
@@ -165,7 +165,7 @@ const STANDARD: ParamSpec = {
 const DISTANCE_FT: ParamSpec = {
   name: 'distance_ft',
   in: 'query',
-  schema: Type.Number({ minimum: 0, maximum: 1_000_000 }),
+  schema: Type.Number({ ...DISTANCE_FT_LIMITS }),
   description: 'The sensor\'s distance from the blast in feet, for osmre-distance (default: the configuration\'s compliance_distance_ft; with neither, osmre-distance has no limit and its verdict is n/a).',
 };
 
@@ -417,7 +417,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'The one-page event report (PDF)',
     description:
       'The event\'s report as a one-page vector PDF (US Letter, landscape): the unit and the event (key, unit-local time, received-at in UTC, the project text recorded with it, sample rate, record time, geophone range, trigger level), the figures of GET …/analysis, the four channels with the trigger and the peaks marked, and the log–log compliance chart with each standard\'s curve and each channel\'s point. ' +
-      'Made from the same analysis (standard and distance_ft choose the standards; the first fills the table). The event\'s project text is read first when it is still pending; the unit\'s firmware and setup are left out (printed —) when the unit cannot be asked. X-Cache and Age are the analysis\'s. ' +
+      'The same analysis (standard and distance_ft choose the standards; the first fills the table). The event\'s project text is read first when it is still pending; the unit\'s firmware and setup are left out (printed —) when the unit cannot be asked. X-Cache and Age are the waveform\'s. ' +
       `A monitor-log record has no waveform: 404 NOT_FOUND. ${CACHE_NOTE}`,
     tag: 'device',
     device: true,
@@ -427,9 +427,8 @@ export const ROUTES: readonly RouteSpec[] = [
     ok: { description: 'the report', alternatives: { 'application/pdf': 'a one-page PDF (Content-Disposition: inline; filename="<serial>-<key>.pdf")' } },
     handle: async (c) => {
       const r = await deviceEventReport(c.deps.relay, c.target, idx(c), { analysis: requestedAnalysis(c), force: c.query.force === true, stale: c.query.stale !== false, version: c.deps.version });
-      const { serial, key } = r.analysis.value;
-      const filename = `${serial}-${key}.pdf`.replace(/[^A-Za-z0-9._-]/g, '_');
-      return { served: r.analysis, file: { bytes: r.pdf, contentType: 'application/pdf', filename } };
+      const filename = `${r.analysis.serial}-${r.analysis.key}.pdf`.replace(/[^A-Za-z0-9._-]/g, '_');
+      return { served: r.waveform, file: { bytes: r.pdf, contentType: 'application/pdf', filename } };
     },
   },
   {

@@ -15,6 +15,7 @@ export async function cliServices(opts: ServiceOptions): Promise<CliServices> {
     access: kernel.relay,
     relay: kernel.relay,
     resolveDevice: (name) => kernel.devices.resolve(name),
+    analysis: kernel.config.analysis,
     close: () => kernel.stop(),
   };
 }

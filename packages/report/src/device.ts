@@ -2,8 +2,8 @@
  * The report of an event a unit holds, read through DeviceAccess (the caching relay, or the unit
  * directly): what `GET /device/event/{idx}/report.pdf` and `sfm report IDX` answer.
  */
-import { SfmError, type Analysis, type DeviceInfo } from '@sfm/core';
-import type { AnalysisOptions } from '@sfm/core/analysis';
+import { SfmError, type Analysis, type DeviceInfo, type Waveform } from '@sfm/core';
+import { analyse, type AnalysisOptions } from '@sfm/core/analysis';
 import type { AnalysisReadOptions, DeviceAccess, Served } from '@sfm/core/service';
 import type { DeviceTarget } from '@sfm/core/transport';
 import { renderReport } from './report.js';
@@ -28,15 +28,19 @@ interface KnowsReceipt {
 const UNIT_UNAVAILABLE = new Set(['DEVICE_UNREACHABLE', 'DEVICE_TIMEOUT', 'DEVICE_BUSY', 'PROTOCOL_ERROR']);
 
 /**
- * The event's analysis (its waveform downloaded when needed), its header and event-time project
- * text (read before answering), and the unit's firmware and setup — left out, not failed, when the
- * unit cannot be asked for them — rendered as the one-page report. `analysis` is how the
- * analysis was served (cache outcome and Age for the answer's headers).
+ * The event's waveform (downloaded when needed) and its analysis, the event's header and
+ * event-time project text (read before answering), and the unit's firmware and setup — left
+ * out, not failed, when the unit cannot be asked for them — rendered as the one-page report.
+ * `waveform` is how the waveform was served (cache outcome and Age for the answer's headers).
  */
-export async function deviceEventReport(access: DeviceAccess, target: DeviceTarget, index: number, opts: DeviceReportOptions): Promise<{ pdf: Buffer; analysis: Served<Analysis> }> {
-  const read = { force: opts.force, stale: opts.stale };
-  const analysis = await access.analysis(target, index, { ...read, analysis: opts.analysis, onSyncProgress: opts.onSyncProgress, onProgress: opts.onProgress });
-  const waveform = await access.waveform(target, index, { stale: opts.stale });
+export async function deviceEventReport(
+  access: DeviceAccess,
+  target: DeviceTarget,
+  index: number,
+  opts: DeviceReportOptions,
+): Promise<{ pdf: Buffer; analysis: Analysis; waveform: Served<Waveform> }> {
+  const waveform = await access.waveform(target, index, { force: opts.force, stale: opts.stale, onSyncProgress: opts.onSyncProgress, onProgress: opts.onProgress });
+  const analysis = analyse(waveform.value, opts.analysis);
   const event = await access.event(target, index, { stale: opts.stale, waitForText: true });
   let info: DeviceInfo | null = null;
   try {
@@ -49,10 +53,10 @@ export async function deviceEventReport(access: DeviceAccess, target: DeviceTarg
   const pdf = await renderReport({
     event: { ...event.value, received_at: receivedAt },
     waveform: waveform.value,
-    analysis: analysis.value,
+    analysis,
     curves: opts.analysis?.curves,
     unit: info && { firmware: info.firmware, trigger_level_ips: info.compliance.trigger_level_ips, mic_trigger_psi: info.compliance.mic_trigger_psi },
     version: opts.version,
   });
-  return { pdf, analysis };
+  return { pdf, analysis, waveform };
 }

@@ -13,7 +13,7 @@ export {
   type AirBlastId, type AirBlastLimit, type ComplianceCurve, type CurveSegment, type StandardCurveId,
 } from './curves.js';
 export {
-  DEFAULT_AIR_BLAST, DEFAULT_ANALYSIS_SETTINGS, DEFAULT_STANDARDS, analysisOptions, analysisOptionsKey, analysisSettings, standardNames,
+  DEFAULT_AIR_BLAST, DEFAULT_ANALYSIS_SETTINGS, DEFAULT_STANDARDS, DISTANCE_FT_LIMITS, analysisOptions, analysisOptionsKey, analysisSettings, standardNames,
   type AnalysisRequest, type AnalysisSettings, type AnalysisSettingValues,
 } from './standards.js';
 export { FFT_MAX_WINDOW, G_IPS2, MIN_DOMINANT_HZ, ZC_MAX_HZ } from './constants.js';

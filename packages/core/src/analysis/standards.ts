@@ -11,6 +11,9 @@ import {
   type AirBlastId, type ComplianceCurve, type StandardCurveId,
 } from './curves.js';
 
+/** A sensor's distance from the blast, feet (osmre-distance): in the configuration, ?distance_ft= and --distance-ft alike. */
+export const DISTANCE_FT_LIMITS = { minimum: 0, maximum: 1_000_000 } as const;
+
 /** The standards judged when neither the configuration nor the request names any. */
 export const DEFAULT_STANDARDS: readonly StandardCurveId[] = ['osmre-chart'];
 /** The MiniMate Plus's linear microphone is flat from 2 Hz: the 133 dB limit of 2 Hz systems. */

@@ -9,7 +9,7 @@ import { HostSet } from '../transport/address.js';
 import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '../transport/transport.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
 import { AIR_BLAST_IDS, STANDARD_CURVE_IDS, STANDARD_NAME } from '../analysis/curves.js';
-import { DEFAULT_AIR_BLAST, DEFAULT_STANDARDS, analysisSettings, type AnalysisSettings } from '../analysis/standards.js';
+import { DEFAULT_AIR_BLAST, DEFAULT_STANDARDS, DISTANCE_FT_LIMITS, analysisSettings, type AnalysisSettings } from '../analysis/standards.js';
 import { loadSources, readSettings, type ConfigSources, type LoadedSources } from './settings.js';
 
 const seconds = (description: string, def: number, minimum: number, maximum: number, env?: string) =>
@@ -79,7 +79,7 @@ export const CoreSettings = Type.Object({
     description: `the standards analyses and reports judge events against when a request names none (?standard=): ${STANDARD_CURVE_IDS.join(', ')}, or the name of a compliance_curves entry`,
     default: [...DEFAULT_STANDARDS],
   }),
-  compliance_distance_ft: Type.Union([Type.Number({ minimum: 0, maximum: 1_000_000 }), Type.Null()], {
+  compliance_distance_ft: Type.Union([Type.Number({ ...DISTANCE_FT_LIMITS }), Type.Null()], {
     description: 'the sensor\'s distance from the blast in feet, for osmre-distance when a request gives none (?distance_ft=); null: not known (osmre-distance then has no limit: n/a)',
     default: null,
   }),
