@@ -1,9 +1,9 @@
 /**
  * Event analysis and the PDF report on 4-channel records of 3 s and 60 s at 1024 and 4096 Sa/s,
- * built from real-shaped bodies (buildWaveform, normal range). Analysis time is set against
- * JSON.stringify of the same Waveform — what serving it costs anyway — with the target that
- * analysing the 60-s 4096 Sa/s record (~1 M samples) takes less. Medians over RUNS runs after a
- * warm-up.
+ * built from real-shaped bodies (buildWaveform, normal range), judged against two standards.
+ * Analysis time is set against JSON.stringify of the same Waveform — what serving it costs anyway
+ * — with the target that analysing the 60-s 4096 Sa/s record (~1 M samples) takes well under it:
+ * at most TARGET_RATIO of it. Medians over RUNS runs after a warm-up.
  */
 import type { Waveform } from '@sfm/core';
 import { analyse, analysisOptions } from '@sfm/core/analysis';
@@ -12,6 +12,7 @@ import { renderReport } from '@sfm/report';
 import { report } from './report.js';
 
 const RUNS = 7;
+const TARGET_RATIO = 0.5;
 const WARM_UP = 3;
 const PRETRIGGER_S = 0.25;
 
@@ -90,13 +91,13 @@ export async function runAnalysisBench(): Promise<{ ok: boolean }> {
     rows.push({ seconds, rate, samples: w.channels.reduce((sum, c) => sum + c.samples.length, 0), analyseMs, stringifyMs, renderMs, pdfBytes });
   }
   const target = rows.find((r) => r.seconds === 60 && r.rate === 4096)!;
-  const ok = target.analyseMs < target.stringifyMs;
+  const ok = target.analyseMs <= TARGET_RATIO * target.stringifyMs;
   const ms = (v: number | null): string => (v === null ? '' : v.toFixed(2));
   report(
     {
       group: 'analysis',
       runs: RUNS,
-      target: 'analyse(60 s, 4096 Sa/s, 4 channels) < JSON.stringify(same waveform)',
+      target: `analyse(60 s, 4096 Sa/s, 4 channels) ≤ ${TARGET_RATIO} × JSON.stringify(same waveform)`,
       rows: rows.map((r) => ({
         record_s: r.seconds,
         sample_rate: r.rate,
@@ -112,7 +113,7 @@ export async function runAnalysisBench(): Promise<{ ok: boolean }> {
     [
       ['record', 'samples', 'analyse ms', 'stringify ms', 'analyse ÷ stringify', 'report ms', 'PDF bytes'],
       ...rows.map((r) => [`${r.seconds} s @ ${r.rate} Sa/s`, String(r.samples), ms(r.analyseMs), ms(r.stringifyMs), (r.analyseMs / r.stringifyMs).toFixed(2), ms(r.renderMs), r.pdfBytes === null ? '' : String(r.pdfBytes)]),
-      ['target: 60 s @ 4096 analyse < stringify', '', '', '', ok ? 'met' : 'NOT MET', '', ''],
+      [`target: 60 s @ 4096 analyse ≤ ${TARGET_RATIO} × stringify`, '', '', '', ok ? 'met' : 'NOT MET', '', ''],
     ],
   );
   return { ok };

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: the default groups (codec, link_ops, store, link, http), or those named as
+ * `pnpm bench`: the default groups (codec, link_ops, store, link, http, analysis), or those named as
  * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz` and `load` — run only when named
  * (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
  */
