@@ -5,6 +5,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectDeviceAccess } from '@sfm/core/service';
+import { analysisOptions } from '@sfm/core/analysis';
 import { TransportRegistry } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
@@ -88,6 +89,10 @@ describe('sfm device commands against the emulated unit', () => {
     for (const c of a.channels) expect(text).toContain(c.ppv_ips < 1 ? c.ppv_ips.toFixed(4) : c.ppv_ips.toFixed(3));
     expect(text).toContain('OSMRE limit by distance (350.5 ft)');
     expect(text).toContain(sim.unit.events[1]!.project.project!);
+    // The same analysis as DeviceAccess gives it, reading the unit directly.
+    const options = analysisOptions(undefined, { standard: 'usbm-ri8507-drywall,osmre-distance', distance_ft: 350.5 });
+    const direct = await services().access.analysis({ kind: 'tcp', host: '127.0.0.1', port: sim.address.port }, 1, { analysis: options });
+    expect([direct.cache, direct.value]).toEqual(['miss', a]);
   });
 
   it('monitor start and stop', async () => {
