@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { SfmError, type ErrorCode } from '@sfm/core';
 import { StoreError, type Archive, type RelayService } from '@sfm/core/cache';
 import type { DeviceAccess } from '@sfm/core/service';
+import type { AnalysisSettings } from '@sfm/core/analysis';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
 import { dbCommand } from './commands/db.js';
@@ -22,6 +23,8 @@ export interface CliServices {
   archive?: Archive;
   /** Named units (--device). */
   resolveDevice?: DeviceResolver;
+  /** What reports judge events against when --standard does not say (the configuration's; default core's defaults). */
+  analysis?: AnalysisSettings;
   close(): void | Promise<void>;
 }
 
@@ -54,7 +57,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     .option('store', { type: 'string', global: true, describe: 'cache store: sqlite:PATH or memory (default sqlite:./data/sfm.db)' })
     .option('config', { type: 'string', global: true, describe: 'configuration file (JSON); also SFM_CONFIG' })
     .command(decodeCommand(io));
-  for (const c of deviceCommands({ io, services })) cli = cli.command(c);
+  for (const c of deviceCommands({ io, services, version: deps.version })) cli = cli.command(c);
   cli = cli.command(dbCommand({ io, services }));
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli

@@ -8,12 +8,19 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { parseText } from '@sfm/core/schema';
 import { UsageError } from './io.js';
 
-export function integerOption(flag: string, limits: { minimum?: number; maximum?: number }, o: Omit<Options, 'type' | 'coerce' | 'requiresArg'>): Options {
+type Limits = { minimum?: number; maximum?: number };
+type FlagOptions = Omit<Options, 'type' | 'coerce' | 'requiresArg'>;
+
+export function integerOption(flag: string, limits: Limits, o: FlagOptions): Options {
   return schemaOption(flag, Type.Integer(limits), o);
 }
 
+export function numberOption(flag: string, limits: Limits, o: FlagOptions): Options {
+  return schemaOption(flag, Type.Number(limits), o);
+}
+
 /** A flag whose text is checked by a schema of core's (a number, a pattern, one of some values). */
-export function schemaOption(flag: string, schema: TSchema, o: Omit<Options, 'type' | 'coerce' | 'requiresArg'>): Options {
+export function schemaOption(flag: string, schema: TSchema, o: FlagOptions): Options {
   return {
     ...o,
     requiresArg: true,

@@ -3,7 +3,7 @@ export { runCli, EXIT, EXIT_CODE, type CliDeps, type CliServices, type ServiceOp
 export { processIO, UsageError, type CliIO } from './io.js';
 export { cmd } from './command.js';
 export { parseHostPort } from './host-port.js';
-export { integerOption } from './flags.js';
+export { integerOption, numberOption } from './flags.js';
 export { Progress, type ProgressOptions } from './progress.js';
 export { targetFrom, withTargetOptions, type TargetArgs, type DeviceResolver } from './target.js';
 export { checkOutputPath, writeWhole } from './output-file.js';

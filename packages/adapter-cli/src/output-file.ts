@@ -40,13 +40,13 @@ export async function checkOutputPath(path: string): Promise<string> {
   return full;
 }
 
-export async function writeWhole(path: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
+export async function writeWhole(path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
   const full = await checkOutputPath(path);
   const tmp = join(dirname(full), `.${basename(full)}.${process.pid}.tmp`);
   // O_EXCL | O_NOFOLLOW: never through a link planted under the temporary name.
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    for await (const piece of pieces) await fh.write(piece);
+    for await (const piece of pieces) await (typeof piece === 'string' ? fh.write(piece) : fh.write(piece));
     await fh.sync();
   } catch (e) {
     await fh.close();

@@ -103,6 +103,7 @@ describe('every operation of the served document, through HTTP', () => {
     const log = events.json.events.findIndex((e: { record_type: string }) => e.record_type === 'monitor_log');
     expect(log).toBeGreaterThan(0);
     const waveform = await f.call(`/device/event/0/waveform${q}`);
+    const analysis = await f.call(`/device/event/0/analysis${q}&standard=usbm-ri8507-drywall,osmre-distance&distance_ft=400`);
     await f.relay.idle();
     const archivedEvents = (await f.call('/db/events?limit=100')).json.events as { id: number; has_waveform: boolean }[];
     const archivedId = archivedEvents[0]!.id;
@@ -120,6 +121,9 @@ describe('every operation of the served document, through HTTP', () => {
       [`/device/event/${log}${q}&debug=true`],
       [`/device/event/0/waveform${q}&format=csv`],
       [`/device/event/0/waveform${q}`, { headers: { 'if-none-match': waveform.headers.get('etag')! } }, 304],
+      [`/device/event/0/analysis${q}`],
+      [`/device/event/0/analysis${q}&standard=usbm-ri8507-drywall,osmre-distance&distance_ft=400`, { headers: { 'if-none-match': analysis.headers.get('etag')! } }, 304],
+      [`/device/event/0/report.pdf${q}&standard=osmre-chart`],
       [`/device/monitor/status${q}`],
       [`/device/call-home${q}`],
       [`/device/call_home${q}`],
@@ -183,6 +187,10 @@ describe('every operation of the served document, through HTTP', () => {
       ['GET', `/device/event/0${q}&debug=true&max_age=60`, {}, 400],
       ['GET', `/device/event/0${q}&debug=true&stale=false`, {}, 400],
       ['GET', `/device/event/0/waveform${q}&format=xml`, {}, 400],
+      ['GET', `/device/event/0/analysis${q}&standard=usbm`, {}, 400],
+      ['GET', `/device/event/0/analysis${q}&standard=osmre-chart,,usbm-ri8507-drywall`, {}, 400],
+      ['GET', `/device/event/0/analysis${q}&distance_ft=-5`, {}, 400],
+      ['GET', `/device/event/0/report.pdf${q}&standard=osmre-chart,osmre-chart`, {}, 400],
       ['GET', `/device/events${q}&max_age=-1`, {}, 400],
       ['GET', `/device/events/index${q}&force=true`, {}, 400],
       ['GET', `/device/call_home${q}&force=true`, {}, 400],
@@ -195,6 +203,8 @@ describe('every operation of the served document, through HTTP', () => {
       ['GET', '/device/events/storage_range?device=nowhere', {}, 404],
       ['GET', `/device/event/999${q}`, {}, 404],
       ['GET', `/device/event/999${q}&debug=true`, {}, 404],
+      ['GET', `/device/event/999/analysis${q}`, {}, 404],
+      ['GET', `/device/event/999/report.pdf${q}`, {}, 404],
       ['GET', '/device/info?host=10.1.2.3', {}, 403],
       ['GET', '/device/call_home?port=/dev/ttyS0', {}, 403],
       ['DELETE', '/cache/device?host=192.0.2.1', { token: T }, 403],
@@ -239,11 +249,13 @@ describe('every operation of the served document, through HTTP', () => {
       const list = (await f.call(`/device/events${q}`)).json;
       const log = list.events.findIndex((e: { record_type: string }) => e.record_type === 'monitor_log');
       expect((await f.call(`/device/event/${log}/waveform${q}`)).status).toBe(404);
+      expect((await f.call(`/device/event/${log}/analysis${q}`)).status).toBe(404);
+      expect((await f.call(`/device/event/${log}/report.pdf${q}`)).status).toBe(404);
     });
 
     it('a unit that cannot be reached: 502, on a route and its alias', async () => {
       const port = await closedPort();
-      for (const path of ['/device/events/storage-range', '/device/events/storage_range', '/device/event/0']) {
+      for (const path of ['/device/events/storage-range', '/device/events/storage_range', '/device/event/0', '/device/event/0/analysis', '/device/event/0/report.pdf']) {
         expect((await f.call(`${path}?host=127.0.0.1&tcp_port=${port}`)).status).toBe(502);
       }
       expect((await f.call(`/device/event/0?host=127.0.0.1&tcp_port=${port}&debug=true`)).status).toBe(502);

@@ -1,6 +1,6 @@
 /**
  * Waveform ETags: a strong, quoted hash of what makes a waveform immutable — (serial, key,
- * timestamp). The identity is read from the head of the cached JSON bytes, so a hit is neither
+ * timestamp); an analysis's adds the options and the version. The identity is read from the head of the cached JSON bytes, so a hit is neither
  * parsed nor re-serialised to find its tag.
  */
 import { createHash } from 'node:crypto';
@@ -30,6 +30,14 @@ export function waveformIdentity(s: Served<Waveform>): WaveformIdentity {
 export function waveformEtag(id: WaveformIdentity, format: 'json' | 'csv'): string {
   const hash = createHash('sha256').update(JSON.stringify([id.serial, id.key, id.timestamp])).digest('base64url').slice(0, 32);
   return `"${hash}${format === 'csv' ? '-csv' : ''}"`;
+}
+
+/**
+ * An analysis's tag: its waveform's identity, the options it was made under and the sfm version
+ * that made it (another version may compute a figure differently).
+ */
+export function analysisEtag(id: WaveformIdentity, optionsKey: string, version: string): string {
+  return `"${createHash('sha256').update(JSON.stringify([id.serial, id.key, id.timestamp, 'analysis', optionsKey, version])).digest('base64url').slice(0, 32)}"`;
 }
 
 /**

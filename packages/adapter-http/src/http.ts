@@ -7,6 +7,7 @@ import type { RelayService } from '@sfm/core/cache';
 import type { DeviceRegistry } from '@sfm/core/kernel';
 import type { Body, Served } from '@sfm/core/service';
 import type { DeviceTarget } from '@sfm/core/transport';
+import type { AnalysisSettings } from '@sfm/core/analysis';
 import type { HttpSettings } from './settings.js';
 
 export interface HttpDeps {
@@ -18,6 +19,8 @@ export interface HttpDeps {
   version: string;
   /** Where requests are counted, and what `GET /metrics` renders (default: nowhere, and 404). */
   metrics?: Metrics;
+  /** What analyses and reports judge events against when a request does not say (default: core's defaults). */
+  analysis?: AnalysisSettings;
 }
 
 export interface RouteContext {
@@ -44,6 +47,8 @@ export interface Reply {
   bytes?: Uint8Array | Body;
   /** Text streamed in pieces (CSV) instead of JSON. */
   text?: { pieces: Iterable<string> | AsyncIterable<string>; contentType: string; filename?: string };
+  /** A binary body (a PDF) instead of JSON, sent as it is: it is compressed already. */
+  file?: { bytes: Uint8Array; contentType: string; filename?: string };
   /** Strong ETag: a matching If-None-Match answers 304 without a body. */
   etag?: string;
 }

@@ -44,7 +44,7 @@ describe('buildOpenApi', () => {
   it('lists every route with its parameters, body, responses and error responses', () => {
     const contract = [
       'get /health', 'get /ready', 'get /metrics', 'get /openapi.json', 'get /device/info', 'post /device/connect', 'get /device/events', 'get /device/event/{idx}',
-      'get /device/event/{idx}/waveform', 'get /device/monitor/status', 'post /device/monitor/start', 'post /device/monitor/stop',
+      'get /device/event/{idx}/waveform', 'get /device/event/{idx}/analysis', 'get /device/event/{idx}/report.pdf', 'get /device/monitor/status', 'post /device/monitor/start', 'post /device/monitor/stop',
       'post /device/config', 'get /device/call-home', 'post /device/call-home', 'get /device/events/storage-range',
       'get /device/events/index', 'post /device/events/erase', 'get /cache/stats', 'delete /cache/device',
       'get /db/units', 'get /db/units/{serial}', 'get /db/events', 'get /db/events/{id}', 'patch /db/events/{id}', 'get /db/events/{id}/waveform',
@@ -75,6 +75,12 @@ describe('buildOpenApi', () => {
     expect(Object.keys(waveform.responses['200'].content)).toEqual(['application/json', 'text/csv']);
     expect(waveform.responses['304']).toBeDefined();
     expect(waveform.parameters.map((p: { name: string }) => p.name)).toContain('If-None-Match');
+    const analysis = doc.paths['/device/event/{idx}/analysis']!.get as Record<string, any>;
+    expect(analysis.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Analysis' });
+    expect(analysis.responses['304']).toBeDefined();
+    const report = doc.paths['/device/event/{idx}/report.pdf']!.get as Record<string, any>;
+    expect(Object.keys(report.responses['200'].content)).toEqual(['application/pdf']);
+    for (const op of [analysis, report]) expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['standard', 'distance_ft', 'force', 'stale']));
     expect((doc.paths['/device/events/erase']!.post as Record<string, any>).responses['409']).toBeDefined();
     expect((doc.paths['/device/monitor/start']!.post as Record<string, any>).responses['401']).toBeDefined();
     const idx = (doc.paths['/device/event/{idx}']!.get as Record<string, any>).parameters.find((p: { name: string }) => p.name === 'idx');

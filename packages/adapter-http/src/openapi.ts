@@ -81,7 +81,10 @@ const HEADERS = {
   },
   Age: { description: 'Whole seconds since the data was last confirmed against the unit (the events list and its events: since the last successful probe).', schema: { type: 'integer', minimum: 0 } },
   Warning: { description: 'On X-Cache: stale only: 110 - "unit unreachable: <code>" (RFC 7234 / 5861).', schema: { type: 'string' } },
-  ETag: { description: 'Strong tag of the waveform: a hash of (serial, key, timestamp); the CSV form ends in "-csv".', schema: { type: 'string' } },
+  ETag: {
+    description: 'Strong tag: of a waveform, a hash of (serial, key, timestamp), the CSV form ending in "-csv"; of an analysis, a hash of its waveform\'s identity, the standards and the sfm version. A compressed answer\'s tag ends in "-br" or "-gzip".',
+    schema: { type: 'string' },
+  },
 };
 
 const DESCRIPTION = `A caching relay for Instantel MiniMate Plus (Series III) seismographs: each route reaches one unit through a per-unit queue and a cache with a policy per kind of data.
@@ -95,7 +98,7 @@ Decisions this API makes where the sfm contract is silent:
 - Write routes (monitor start/stop, config, call-home write, erase) and DELETE /cache/device need Authorization: Bearer <token> when a token is configured (401 UNAUTHORIZED otherwise, with WWW-Authenticate); without a configured token they are open, and the server then binds only to loopback. The other routes take no token (security: []).
 - Paths of the service sfm replaces are kept as aliases of sfm's routes, listed here as deprecated operations naming the path to use: /device/call_home (GET, POST), /device/events/storage_range (GET). They are the same routes (handler, token, validation, statuses) and are served under ${API_PREFIX} too.
 - An unknown route, or a known path with another method, is 404 NOT_FOUND (the message names the methods the path takes).
-- Responses are JSON (application/json; charset=utf-8) except the CSV waveform; every response carries X-Request-Id, X-Content-Type-Options: nosniff and Cache-Control: no-cache.
+- Responses are JSON (application/json; charset=utf-8) except the CSV waveform and the PDF report; every response carries X-Request-Id, X-Content-Type-Options: nosniff and Cache-Control: no-cache.
 - Write routes answer what the unit reports afterwards: monitor start/stop the MonitorStatus, config the ComplianceConfig, call-home the CallHomeConfig, erase the StorageRange; DELETE /cache/device answers {connection_key, cleared: counts per kind}.`;
 
 function parameter(p: ParamSpec): Record<string, unknown> {
@@ -132,7 +135,7 @@ function operation(r: RouteSpec): Record<string, unknown> {
   if (r.ok.schema) content['application/json'] = { schema: toOpenApiSchema(r.ok.schema) };
   for (const [type, description] of Object.entries(r.ok.alternatives ?? {})) content[type] = { schema: { type: 'string', description } };
   const responses: Record<string, unknown> = { '200': { description: r.ok.description, headers: okHeaders, content } };
-  if (r.conditional) responses['304'] = { description: 'Not Modified: If-None-Match matched the waveform\'s ETag.', headers: okHeaders };
+  if (r.conditional) responses['304'] = { description: 'Not Modified: If-None-Match matched the ETag.', headers: okHeaders };
   for (const s of errorStatuses(r)) responses[String(s)] = { $ref: `#/components/responses/${ERROR_RESPONSES[s].name}` };
   const op: Record<string, unknown> = {
     operationId: r.id,

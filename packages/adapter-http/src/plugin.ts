@@ -23,6 +23,7 @@ export const plugin: SfmPlugin<typeof HttpSettingsSchema> = {
           logger: ctx.resolve(TOKENS.Logger),
           version: ctx.resolve(TOKENS.Version),
           metrics: ctx.resolve(TOKENS.Metrics),
+          analysis: ctx.config.analysis,
           settings,
         });
       },

@@ -89,9 +89,9 @@ export async function writeReply(req: IncomingMessage, res: ServerResponse, repl
   // Every answer with a body may come compressed: caches must keep one per Accept-Encoding.
   res.setHeader('Vary', 'Accept-Encoding');
   const accepted = negotiateEncoding(req.headers['accept-encoding']);
-  const body = reply.text ? undefined : (reply.served ?? (reply.bytes instanceof Body ? reply.bytes : new Body(reply.bytes ?? Buffer.from(JSON.stringify(reply.json)))));
-  // A streamed body is compressed whenever the client takes it; a small one is not worth it.
-  const encoding = body && body.bytes().byteLength < MIN_COMPRESSED_BYTES ? undefined : accepted;
+  const body = reply.text || reply.file ? undefined : (reply.served ?? (reply.bytes instanceof Body ? reply.bytes : new Body(reply.bytes ?? Buffer.from(JSON.stringify(reply.json)))));
+  // A streamed body is compressed whenever the client takes it; a small one is not worth it, nor a file that is compressed already.
+  const encoding = reply.file || (body && body.bytes().byteLength < MIN_COMPRESSED_BYTES) ? undefined : accepted;
   if (reply.etag) {
     res.setHeader('ETag', encodedEtag(reply.etag, encoding));
     const inm = req.headers['if-none-match'];
@@ -108,6 +108,9 @@ export async function writeReply(req: IncomingMessage, res: ServerResponse, repl
     res.setHeader('Content-Type', reply.text.contentType);
     if (reply.text.filename) res.setHeader('Content-Disposition', `inline; filename="${reply.text.filename}"`);
     await streamPieces(res, head ? [] : reply.text.pieces, encoding);
+  } else if (reply.file) {
+    if (reply.file.filename) res.setHeader('Content-Disposition', `inline; filename="${reply.file.filename}"`);
+    sendBytes(res, status, reply.file.bytes, head, reply.file.contentType);
   } else {
     sendBytes(res, status, encoding ? body!.encoded(encoding) : body!.bytes(), head);
   }

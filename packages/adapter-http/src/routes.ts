@@ -10,9 +10,11 @@ import * as S from '@sfm/core/schema';
 import { checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
 import { ARCHIVE_CSV_COLUMNS, Body, archiveCsv, localTimeBound, waveformCsv, type ReadOptions, type Served } from '@sfm/core/service';
 import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transport';
-import type { RecordType, Waveform } from '@sfm/core';
+import type { Analysis, RecordType, Waveform } from '@sfm/core';
 import type { ArchiveEventQuery } from '@sfm/core/cache';
-import { waveformEtag, waveformIdentity } from './etag.js';
+import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, analysisOptions, analysisOptionsKey, type AnalysisOptions } from '@sfm/core/analysis';
+import { deviceEventReport } from '@sfm/report';
+import { analysisEtag, waveformEtag, waveformIdentity } from './etag.js';
 import { buildOpenApi } from './openapi.js';
 import type { Handler, Peek, Reply, RouteContext } from './http.js';
 
@@ -162,6 +164,22 @@ const DEBUG: ParamSpec = {
 
 const FORMAT: ParamSpec = { name: 'format', in: 'query', schema: S.OneOf(['json', 'csv'], 'json (default) or csv'), description: 'json (default) or csv' };
 
+const STANDARD: ParamSpec = {
+  name: 'standard',
+  in: 'query',
+  schema: Type.String({ pattern: `^${STANDARD_NAME.pattern}(?:,${STANDARD_NAME.pattern})*$`, patternText: 'standard names separated by commas', maxLength: 1000 }),
+  description:
+    `The standards to judge the event against, comma-separated, in the order the analysis lists them: ${STANDARD_CURVE_IDS.join(', ')}, or the name of a curve configured in compliance_curves. ` +
+    'Default: the configuration\'s compliance_standards (osmre-chart unless configured). An unknown or repeated name is 400 INVALID_REQUEST naming the known ones.',
+};
+
+const DISTANCE_FT: ParamSpec = {
+  name: 'distance_ft',
+  in: 'query',
+  schema: Type.Number({ ...DISTANCE_FT_LIMITS }),
+  description: 'The sensor\'s distance from the blast in feet, for osmre-distance (default: the configuration\'s compliance_distance_ft; with neither, osmre-distance has no limit and its verdict is n/a).',
+};
+
 const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
 
 // --- archive parameters ------------------------------------------------------------------------
@@ -210,6 +228,16 @@ const peekOf = (fn: (c: RouteContext) => Served<unknown> | undefined): Peek => (
 function debugOptions(c: RouteContext): { force: boolean } {
   for (const name of ['stale', 'max_age']) if (c.query[name] !== undefined) throw new InvalidInput(name, 'does not go with debug=true (debug reads the unit)');
   return { force: c.query.force === true };
+}
+
+/** The standards a request asks for (400 naming `standard` for an unknown one). */
+function requestedAnalysis(c: RouteContext): AnalysisOptions {
+  return analysisOptions(c.deps.analysis ?? DEFAULT_ANALYSIS_SETTINGS, { standard: c.query.standard as string | undefined, distance_ft: c.query.distance_ft as number | undefined });
+}
+
+/** An analysis, tagged by its waveform's identity, the options and the sfm version that made it. */
+function analysisReply(c: RouteContext, s: Served<Analysis>, options: AnalysisOptions): Reply {
+  return { served: s, etag: analysisEtag(s.value, analysisOptionsKey(options), c.deps.version) };
 }
 
 /** A waveform as JSON or CSV, tagged by its identity. */
@@ -407,6 +435,55 @@ export const ROUTES: readonly RouteSpec[] = [
       if (c.query.force === true) return undefined;
       const s = c.deps.relay.peekWaveform(c.target, idx(c));
       return s && waveformReply(c, s);
+    },
+  },
+  {
+    id: 'analysis',
+    method: 'get',
+    path: '/device/event/{idx}/analysis',
+    summary: 'What an event means: its figures and compliance',
+    description:
+      'Computed by sfm from the event\'s waveform in physical units (read as GET …/waveform reads it: downloaded when not cached, served stale when the unit cannot be reached): per geophone channel the PPV with its time, the zero-crossing frequency of the peak (or the vendor\'s flag), peak acceleration and displacement and the FFT dominant frequency; the peak vector sum; the microphone\'s peak pressure in psi and dB(L); ' +
+      'and the event against each standard asked for (the limit at each channel\'s ZC frequency, the margin PPV / limit, the verdict) and against the configured air-blast limit. ' +
+      'Immutable like its waveform: kept in memory under the waveform\'s identity and the standards, so a repeat is a hit with no device I/O. X-Cache and Age are the waveform\'s. ' +
+      `The strong ETag is a hash of the waveform's identity, the standards and the sfm version; If-None-Match is honoured with 304. A monitor-log record has no waveform: 404 NOT_FOUND. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    conditional: true,
+    params: device(IDX, STANDARD, DISTANCE_FT, FORCE, STALE),
+    ok: { description: 'the analysis', schema: S.Analysis },
+    handle: async (c) => {
+      const options = requestedAnalysis(c);
+      return analysisReply(c, await c.deps.relay.analysis(c.target, idx(c), { ...readOptions(c), analysis: options }), options);
+    },
+    peek: (c) => {
+      if (c.query.force === true) return undefined;
+      const options = requestedAnalysis(c);
+      const s = c.deps.relay.peekAnalysis(c.target, idx(c), options);
+      return s && analysisReply(c, s, options);
+    },
+  },
+  {
+    id: 'report',
+    method: 'get',
+    path: '/device/event/{idx}/report.pdf',
+    summary: 'The one-page event report (PDF)',
+    description:
+      'The event\'s report as a one-page vector PDF (US Letter, landscape): the unit and the event (key, unit-local time, received-at in UTC, the project text recorded with it, sample rate, record time, geophone range, trigger level), the figures of GET …/analysis, the four channels with the trigger and the peaks marked, and the log–log compliance chart with each standard\'s curve and each channel\'s point. ' +
+      'The same analysis (standard and distance_ft choose the standards; the first fills the table). The event\'s project text is read first when it is still pending; the unit\'s firmware and setup are left out (printed —) when the unit cannot be asked. X-Cache and Age are the waveform\'s. ' +
+      `A monitor-log record has no waveform: 404 NOT_FOUND. ${CACHE_NOTE}`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: true,
+    params: device(IDX, STANDARD, DISTANCE_FT, FORCE, STALE),
+    ok: { description: 'the report', alternatives: { 'application/pdf': 'a one-page PDF (Content-Disposition: inline; filename="<serial>-<key>.pdf")' } },
+    handle: async (c) => {
+      const r = await deviceEventReport(c.deps.relay, c.target, idx(c), { analysis: requestedAnalysis(c), force: c.query.force === true, stale: c.query.stale !== false, version: c.deps.version });
+      const filename = `${r.analysis.serial}-${r.analysis.key}.pdf`.replace(/[^A-Za-z0-9._-]/g, '_');
+      return { served: r.waveform, file: { bytes: r.pdf, contentType: 'application/pdf', filename } };
     },
   },
   {

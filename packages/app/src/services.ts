@@ -16,6 +16,7 @@ export async function cliServices(opts: ServiceOptions): Promise<CliServices> {
     relay: kernel.relay,
     archive: kernel.relay.store.archive,
     resolveDevice: (name) => kernel.devices.resolve(name),
+    analysis: kernel.config.analysis,
     close: () => kernel.stop(),
   };
 }

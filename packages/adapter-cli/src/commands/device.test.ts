@@ -5,6 +5,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectDeviceAccess } from '@sfm/core/service';
+import { analysisOptions } from '@sfm/core/analysis';
 import { TransportRegistry } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
@@ -72,6 +73,28 @@ describe('sfm device commands against the emulated unit', () => {
     expect(w.channels.map((c: { name: string; unit: string }) => `${c.name}:${c.unit}`)).toEqual(['Tran:in/s', 'Vert:in/s', 'Long:in/s', 'MicL:psi']);
   });
 
+  it('report 1 --out FILE writes the event\'s one-page PDF, judged against --standard', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfm-cli-'));
+    const file = join(dir, 'r1.pdf');
+    const r = await sfm('report', '1', ...where, '--out', file, '--standard', 'usbm-ri8507-drywall,osmre-distance', '--distance-ft', '350.5', '--json');
+    expect(r.code, r.err).toBe(0);
+    const a = r.json();
+    expect(a).toMatchObject({ schema: 'sfm.analysis.v1', serial: 'BE18189', key: sim.unit.events[1]!.key });
+    expect(a.compliance.map((c: { standard: string }) => c.standard)).toEqual(['usbm-ri8507-drywall', 'osmre-distance']);
+    expect(a.compliance[1].channels[0].limit_ips).toBe(1.0); // 301–5000 ft
+    expect(r.err).toMatch(new RegExp(`wrote .*r1\\.pdf \\(BE18189 event ${a.key}: usbm-ri8507-drywall (pass|fail|n/a), osmre-distance (pass|fail)\\)`));
+    expect(readdirSync(dir)).toEqual(['r1.pdf']);
+    const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    expect(text).toContain('BE18189');
+    for (const c of a.channels) expect(text).toContain(c.ppv_ips < 1 ? c.ppv_ips.toFixed(4) : c.ppv_ips.toFixed(3));
+    expect(text).toContain('OSMRE limit by distance (350.5 ft)');
+    expect(text).toContain(sim.unit.events[1]!.project.project!);
+    // The same analysis as DeviceAccess gives it, reading the unit directly.
+    const options = analysisOptions(undefined, { standard: 'usbm-ri8507-drywall,osmre-distance', distance_ft: 350.5 });
+    const direct = await services().access.analysis({ kind: 'tcp', host: '127.0.0.1', port: sim.address.port }, 1, { analysis: options });
+    expect([direct.cache, direct.value]).toEqual(['miss', a]);
+  });
+
   it('monitor start and stop', async () => {
     expect((await sfm('monitor', 'start', ...where, '--json')).json().is_monitoring).toBe(true);
     expect((await sfm('monitor', 'stop', ...where, '--json')).json().is_monitoring).toBe(false);
@@ -116,6 +139,10 @@ describe('sfm device commands against the emulated unit', () => {
       [['config', 'set', 'colour=red', ...where], 2, /unknown key/],
       [['config', 'set', 'trigger_level_ips=abc', ...where], 2, /trigger_level_ips: must be a number from 0.005 to 10, got "abc"/],
       [['waveform', '0', '--out', '/no/such/dir/w.csv', ...where], 2, /does not exist/],
+      [['report', '0', ...where], 2, /Missing required argument: out/],
+      [['report', '0', '--out', '/no/such/dir/r.pdf', ...where], 2, /does not exist/],
+      [['report', '0', '--out', '/tmp/r.pdf', '--standard', 'usbm', ...where], 2, /^sfm: --standard: unknown standard "usbm" \(known: usbm-ri8507-drywall, /],
+      [['report', '0', '--out', '/tmp/r.pdf', '--distance-ft', 'far', ...where], 2, /^sfm: --distance-ft: must be a number from 0 to 1000000, got "far"\n$/],
       [['status', '--host', '127.0.0.1', '--tcp-port', '1'], 3, /DEVICE_UNREACHABLE/],
       // What was given and what is expected, never NaN; an unknown flag named once.
       [['status', '--host', '127.0.0.1', '--tcp-port', 'abc'], 2, /^sfm: --tcp-port: must be 1–65535 \(a whole number\), got "abc"\n$/],

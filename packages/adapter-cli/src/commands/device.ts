@@ -1,16 +1,19 @@
 /**
- * The device commands: info, events, event, waveform, status, monitor, config, call-home, erase.
+ * The device commands: info, events, event, waveform, report, status, monitor, config, call-home, erase.
  * Each goes through DeviceAccess (the caching relay, or the unit directly), so repeated calls
  * hit the cache when one is configured.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { CallHomeChanges, ComplianceChanges, checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
 import { waveformCsv, type DeviceAccess, type EventReadOptions, type ReadOptions, type Served } from '@sfm/core/service';
+import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, analysisOptions, type AnalysisOptions } from '@sfm/core/analysis';
+import { InvalidInput } from '@sfm/core';
+import { deviceEventReport } from '@sfm/report';
 import { UsageError, type CliIO } from '../io.js';
 import type { CliServices, ServiceOptions } from '../cli.js';
 import { cmd } from '../command.js';
 import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus, plural } from '../format.js';
-import { integerOption } from '../flags.js';
+import { integerOption, numberOption } from '../flags.js';
 import { checkOutputPath, writeWhole } from '../output-file.js';
 import { Progress } from '../progress.js';
 import { targetFrom, withTargetOptions, type TargetArgs } from '../target.js';
@@ -19,6 +22,8 @@ import { fieldsOf, parseAssignments } from '../values.js';
 export interface DeviceCommandDeps {
   io: CliIO;
   services: (opts: ServiceOptions) => Promise<CliServices>;
+  /** sfm's version, printed on reports. */
+  version?: string;
 }
 
 interface CommonArgs extends TargetArgs {
@@ -161,6 +166,37 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         } else {
           for (const p of pieces) io.stdout(p);
         }
+      },
+    }),
+    cmd({
+      command: 'report <idx>',
+      describe: 'the event\'s one-page report (PDF): figures, traces, compliance',
+      builder: (y) =>
+        common(y)
+          .positional('idx', { type: 'string', describe: '0-based event index' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the PDF file to write' })
+          .option('standard', { type: 'string', describe: `standards to judge against, comma-separated: ${STANDARD_CURVE_IDS.join(', ')} or a configured curve (default: the configuration's compliance_standards)` })
+          .option('distance-ft', numberOption('distance-ft', DISTANCE_FT_LIMITS, { describe: 'the sensor\'s distance from the blast in feet, for osmre-distance (default: the configuration\'s compliance_distance_ft)' })),
+      handler: async (a: CommonArgs & { idx: string; out: string; standard?: string; 'distance-ft'?: number }) => {
+        const idx = index(a.idx);
+        const t = await target(a);
+        await checkOutputPath(a.out); // refuse a bad path before minutes of download
+        const services = await svc(a);
+        let options: AnalysisOptions;
+        try {
+          options = analysisOptions(services.analysis ?? DEFAULT_ANALYSIS_SETTINGS, { standard: a.standard, distance_ft: a['distance-ft'] });
+        } catch (e) {
+          throw e instanceof InvalidInput ? new UsageError(`--standard: ${e.why}`) : e;
+        }
+        const r = await withProgress(io, async (p) =>
+          deviceEventReport(services.access, t, idx, { analysis: options, force: a.force, stale: a.stale !== false, version: deps.version ?? 'unknown', onSyncProgress: p.sync, onProgress: p.download }),
+        );
+        const note = provenance(r.waveform);
+        if (note) io.stderr(`${note}\n`);
+        await writeWhole(a.out, [r.pdf]);
+        const verdicts = r.analysis.compliance.map((c) => `${c.standard} ${c.verdict}`).join(', ');
+        io.stderr(`wrote ${a.out} (${r.analysis.serial} event ${r.analysis.key}${verdicts ? `: ${verdicts}` : ''})\n`);
+        if (a.json) io.stdout(JSON.stringify(r.analysis, null, 2) + '\n');
       },
     }),
     cmd({

@@ -30,13 +30,15 @@ import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-ran
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
-import type { CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
+import type { Analysis, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
+import { analyse, type AnalysisOptions } from '../analysis/analyse.js';
+import { analysisOptionsKey } from '../analysis/standards.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import {
   EventNotFound, served, servedBytes,
-  type CacheOutcome, type DeviceAccess, type EraseOptions, type EventReadOptions, type ReadOptions, type Served, type SyncOptions, type WaveformOptions,
+  type AnalysisReadOptions, type CacheOutcome, type DeviceAccess, type EraseOptions, type EventReadOptions, type ReadOptions, type Served, type SyncOptions, type WaveformOptions,
 } from '../service/device-access.js';
 import { HotTier, hotKey } from './hot-tier.js';
 import { cachePolicies, INVALIDATIONS, servable, type CachePolicies, type UnitWrite } from './policies.js';
@@ -930,6 +932,53 @@ export class RelayService implements DeviceAccess {
     }
   }
 
+  // --- analyses ------------------------------------------------------------------------------------
+
+  /** A kept analysis of the event at `index` under these options, answered from memory (see analysis()). */
+  peekAnalysis(target: DeviceTarget, index: number, opts: AnalysisOptions = {}): Served<Analysis> | undefined {
+    const id = this.peekIdentity(target);
+    const meta = id && this.metas.get(id.serial)?.get(index);
+    const hot = meta && this.hot.get(analysisHotKey(id.serial, meta, opts));
+    if (!hot) return undefined;
+    return servedBytes(hot.body, 'hit', this.ageS(Math.max(hot.fetchedAt, this.syncs.get(id.serial)?.probedAt ?? 0)));
+  }
+
+  /**
+   * The analysis of the event's waveform. Analysis of an immutable waveform is immutable: it is
+   * kept in the hot tier under the waveform's identity (serial, key, timestamp) and the options,
+   * and dropped with the unit's waveforms, so a repeat neither parses the waveform nor computes.
+   * The waveform is read as GET …/waveform reads it (downloaded when needed, stale when the unit
+   * cannot be reached), and the analysis is served as the waveform was (cache outcome, Age).
+   */
+  async analysis(target: DeviceTarget, index: number, opts: AnalysisReadOptions = {}): Promise<Served<Analysis>> {
+    const options = opts.analysis ?? {};
+    const peek = opts.force ? undefined : this.peekAnalysis(target, index, options);
+    if (peek) return peek;
+    const w = await this.waveform(target, index, opts);
+    const id = this.identities.get(connectionKey(target));
+    const meta = id && this.metas.get(id.serial)?.get(index);
+    const kept = meta && !opts.force ? this.hot.get(analysisHotKey(id.serial, meta, options)) : undefined;
+    if (kept) return servedBytes(kept.body, w.cache, w.ageS, w.warning);
+
+    const waveform = w.value;
+    const identity: EventMeta = { key: parseInt(waveform.key, 16), timestamp: waveform.timestamp, projectPending: false };
+    const body = new Body(Buffer.from(JSON.stringify(analyse(waveform, options))));
+    const fetchedAt = this.hot.get(waveformHotKey(waveform.serial, identity))?.fetchedAt ?? this.clock.now() - w.ageS * 1000;
+    this.hot.set(analysisHotKey(waveform.serial, identity, options), body, fetchedAt);
+    return servedBytes(body, w.cache, w.ageS, w.warning);
+  }
+
+  /**
+   * When the waveform of the event at `index` left the unit (its download), ISO 8601 UTC, as far as
+   * this process holds it (after a read of that waveform); null when it does not.
+   */
+  waveformReceivedAt(target: DeviceTarget, index: number): string | null {
+    const id = this.identities.get(connectionKey(target));
+    const meta = id && this.metas.get(id.serial)?.get(index);
+    const held = meta && this.hot.get(waveformHotKey(id.serial, meta));
+    return held ? new Date(held.fetchedAt).toISOString() : null;
+  }
+
   // --- writes and uncached reads -------------------------------------------------------------------
 
   private write<T>(target: DeviceTarget, what: UnitWrite, fn: (c: MiniMateClient, s: UnitSession) => Promise<T>): Promise<T> {
@@ -1126,6 +1175,11 @@ function metaOf(row: StoredEvent): EventMeta {
 /** A cached waveform's hot key: its identity, (key, timestamp). */
 function waveformHotKey(serial: string, meta: EventMeta): string {
   return hotKey('waveform', serial, `${meta.key}:${meta.timestamp}`);
+}
+
+/** An analysis's hot key: its waveform's, and the options it was made under. */
+function analysisHotKey(serial: string, meta: EventMeta, opts: AnalysisOptions): string {
+  return hotKey('waveform', serial, `${meta.key}:${meta.timestamp}:analysis:${analysisOptionsKey(opts)}`);
 }
 
 /** A cached event's hot key: the events kind, so invalidating a unit's events drops it too. */

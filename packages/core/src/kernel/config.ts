@@ -1,6 +1,6 @@
 /**
- * The core's settings: which plugins to load, the store, the named units and the allow-list, and
- * the cache and device timings. Plugins declare and check their own settings (the HTTP listener,
+ * The core's settings: which plugins to load, the store, the named units and the allow-list, the
+ * cache and device timings, and what analyses judge events against. Plugins declare and check their own settings (the HTTP listener,
  * the emulated unit, …) the same way; see settings.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -8,6 +8,8 @@ import { ConfigError } from '../errors.js';
 import { HostSet } from '../transport/address.js';
 import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '../transport/transport.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
+import { AIR_BLAST_IDS, STANDARD_CURVE_IDS, STANDARD_NAME } from '../analysis/curves.js';
+import { DEFAULT_AIR_BLAST, DEFAULT_STANDARDS, DISTANCE_FT_LIMITS, analysisSettings, type AnalysisSettings } from '../analysis/standards.js';
 import { loadSources, readSettings, type ConfigSources, type LoadedSources } from './settings.js';
 
 const seconds = (description: string, def: number, minimum: number, maximum: number, env?: string) =>
@@ -22,6 +24,34 @@ const Device = Type.Object(
   },
   { additionalProperties: false, description: 'a unit: {host, tcp_port} or {port, baud}' },
 );
+
+/**
+ * A compliance curve of the operator's own (a jurisdiction's rule, a client's limit): (Hz, in/s)
+ * points joined by straight lines on the log–log chart.
+ */
+export const CurveDefinition = Type.Object(
+  {
+    name: Type.String({
+      description: 'how ?standard= and the analysis name it',
+      pattern: `^${STANDARD_NAME.pattern}$`,
+      patternText: STANDARD_NAME.text,
+    }),
+    title: Type.Optional(Type.String({ minLength: 1, maxLength: 120, description: 'what the report calls it (default: the name)' })),
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 300, description: 'the rule it comes from, cited in the analysis and the report' })),
+    points: Type.Array(
+      Type.Object(
+        {
+          hz: Type.Number({ minimum: 0.01, maximum: 10_000, description: 'frequency, Hz' }),
+          ips: Type.Number({ minimum: 0.001, maximum: 100, description: 'the limit there, in/s' }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'at least 2 points in increasing frequency; below the first there is no limit, above the last its limit holds' },
+    ),
+  },
+  { additionalProperties: false, description: 'a user-defined compliance curve: {name, title?, source?, points: [{hz, ips}, …]}' },
+);
+export type CurveDefinition = Static<typeof CurveDefinition>;
 
 export const CoreSettings = Type.Object({
   plugins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'exactly the plugins to load (default: every plugin the executable has)', env: 'SFM_PLUGINS' })),
@@ -52,6 +82,19 @@ export const CoreSettings = Type.Object({
     },
     { description: 'what the archive may drop (by default nothing: every event and waveform sfm read is kept for good)', default: {}, additionalProperties: false },
   ),
+  compliance_standards: Type.Array(Type.String({ minLength: 1 }), {
+    description: `the standards analyses and reports judge events against when a request names none (?standard=): ${STANDARD_CURVE_IDS.join(', ')}, or the name of a compliance_curves entry`,
+    default: [...DEFAULT_STANDARDS],
+  }),
+  compliance_distance_ft: Type.Union([Type.Number({ ...DISTANCE_FT_LIMITS }), Type.Null()], {
+    description: 'the sensor\'s distance from the blast in feet, for osmre-distance when a request gives none (?distance_ft=); null: not known (osmre-distance then has no limit: n/a)',
+    default: null,
+  }),
+  compliance_curves: Type.Array(CurveDefinition, { description: 'user-defined compliance curves, named in compliance_standards or ?standard= like the standard ones', default: [] }),
+  air_blast_standard: Type.Union([...AIR_BLAST_IDS.map((id) => Type.Literal(id)), Type.Null()], {
+    description: 'the air-blast limit the microphone is judged against, by the measuring system (30 CFR 816.67(b)); null: not judged',
+    default: DEFAULT_AIR_BLAST,
+  }),
   drain_timeout_s: seconds('on SIGTERM/SIGINT, how long sfm serve waits for requests and device work in flight before it exits anyway (a second signal exits at once)', 30, 0, 3600, 'SFM_DRAIN_TIMEOUT_S'),
 });
 
@@ -63,6 +106,8 @@ export interface SfmConfig {
   /** The named units (canonical targets are made by the device registry). */
   devices: Record<string, DeviceTarget>;
   allow: AllowList;
+  /** What analyses judge events against when a request does not say (curves checked). */
+  analysis: AnalysisSettings;
   sources: LoadedSources;
 }
 
@@ -74,8 +119,9 @@ export function loadConfig(src: ConfigSources = {}): SfmConfig {
   if (settings.plugins && new Set(settings.plugins).size !== settings.plugins.length) problems.push('plugins: a plugin is named twice');
   const devices = deviceTargets(settings.devices, problems);
   const allow = { hosts: hostRules(settings.allow_hosts, problems), serialPorts: settings.allow_serial_ports };
+  const analysis = analysisSettings(settings, problems);
   if (problems.length) throw new ConfigError(problems);
-  return { settings, devices, allow, sources };
+  return { settings, devices, allow, analysis, sources };
 }
 
 function deviceTargets(raw: CoreSettingsValues['devices'], problems: string[]): Record<string, DeviceTarget> {

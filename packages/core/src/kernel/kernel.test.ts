@@ -148,6 +148,55 @@ describe('configuration', () => {
     expect(() => loadConfig({ file, env: {} })).toThrow(ConfigError);
   });
 
+  it('analyses: the OSMRE chart and the 2 Hz air-blast limit by default; configured curves checked at startup, every problem named', () => {
+    expect(cfg().analysis).toMatchObject({ standards: ['osmre-chart'], distance_ft: null, air_blast: 'osmre-airblast-2hz' });
+    const dir = mkdtempSync(join(tmpdir(), 'sfm-cfg-'));
+    const file = join(dir, 'curves.json');
+    const ri = { name: 'rhode-island', source: 'RI §23-28.28-9', points: [{ hz: 2.5, ips: 0.5 }, { hz: 10, ips: 0.5 }, { hz: 40, ips: 2 }] };
+    writeFileSync(file, JSON.stringify({ compliance_curves: [ri], compliance_standards: ['rhode-island', 'osmre-distance'], compliance_distance_ft: 800, air_blast_standard: null }));
+    const c = loadConfig({ file, env: {} });
+    expect(c.analysis.standards).toEqual(['rhode-island', 'osmre-distance']);
+    expect(c.analysis.curves.get('rhode-island')).toMatchObject({ id: 'rhode-island', source: 'RI §23-28.28-9' });
+    expect([c.analysis.distance_ft, c.analysis.air_blast]).toEqual([800, null]);
+
+    const bad = {
+      compliance_curves: [
+        { name: 'osmre-chart', points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] },
+        { name: 'mine', points: [{ hz: 5, ips: 1 }, { hz: 4, ips: 1 }] },
+        { name: 'mine', points: [{ hz: 1, ips: 1 }, { hz: 2, ips: 1 }] },
+        { name: 'x y', points: [{ hz: -1, ips: 1 }] },
+      ],
+      compliance_standards: ['usbm'],
+      compliance_distance_ft: -3,
+      air_blast_standard: '134dB',
+    };
+    writeFileSync(file, JSON.stringify(bad));
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({ file, env: {} });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const text = err!.problems.join('\n');
+    expect(text).toContain('compliance_curves[3].name: must be 1 to 64 letters');
+    expect(text).toContain('compliance_distance_ft:');
+    expect(text).toContain('air_blast_standard:');
+    // A curve list that fails its field checks is dropped whole; the checks across fields come next.
+    writeFileSync(file, JSON.stringify({ ...bad, compliance_curves: bad.compliance_curves.slice(0, 3), compliance_distance_ft: null, air_blast_standard: null }));
+    expect(() => loadConfig({ file, env: {} })).toThrow(ConfigError);
+    try {
+      loadConfig({ file, env: {} });
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        'compliance_curves[0].name: "osmre-chart" is a standard curve\'s id; choose another name',
+        'compliance_curves[1].points[1].hz: must be greater than points[0].hz (5), got 4',
+        'compliance_curves[2].name: "mine" names another curve too',
+        'compliance_standards: unknown standard "usbm" (known: usbm-ri8507-drywall, usbm-ri8507-plaster, osmre-chart, osmre-distance, mine)',
+      ]);
+    }
+  });
+
   it('a key no plugin of the executable knows is refused; a key of a plugin not loaded is accepted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfm-cfg-'));
     const file = join(dir, 'keys.json');

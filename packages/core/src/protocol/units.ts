@@ -43,8 +43,9 @@ export function ipsToGeoUnits(ips: number, range: GeoRange): number {
 
 /** Blastware's dB(L) formula: dB = MIC_DBL_OFFSET + 20·log10|counts| (re 20 µPa). */
 const MIC_DBL_OFFSET = 81.94;
-const REFERENCE_PRESSURE_PA = 20e-6;
-const PA_PER_PSI = 6894.757;
+/** The reference pressure of sound pressure levels (dB re 20 µPa). */
+export const REFERENCE_PRESSURE_PA = 20e-6;
+export const PA_PER_PSI = 6894.757;
 
 /**
  * Microphone pressure per count, in psi (≈ 3.63e-5 psi ≈ 0.25 Pa per count).
@@ -52,7 +53,7 @@ const PA_PER_PSI = 6894.757;
  * Analysis-derived, not documented by the vendor: it inverts Blastware's dB(L) formula
  * (dB = 81.94 + 20·log10|c| re 20 µPa), i.e. p[Pa] = 20e-6 · 10^(81.94/20) · c.
  */
-export const MIC_PSI_PER_COUNT: number = (REFERENCE_PRESSURE_PA * 10 ** (MIC_DBL_OFFSET / 20)) / PA_PER_PSI;
+export const MIC_PSI_PER_COUNT: number = dbToPsi(MIC_DBL_OFFSET);
 
 /** Microphone counts (= MicL body units) → overpressure in psi. */
 export function micCountsToPsi(counts: number): number {
@@ -62,6 +63,16 @@ export function micCountsToPsi(counts: number): number {
 /** Overpressure in psi → microphone counts (rounded, clamped to int16). */
 export function psiToMicCounts(psi: number): number {
   return roundClampInt16(psi / MIC_PSI_PER_COUNT);
+}
+
+/** Pressure in psi → dB re 20 µPa: 20·log10(p_Pa / 20 µPa). */
+export function psiToDb(psi: number): number {
+  return 20 * Math.log10((psi * PA_PER_PSI) / REFERENCE_PRESSURE_PA);
+}
+
+/** dB re 20 µPa → pressure in psi. */
+export function dbToPsi(db: number): number {
+  return (REFERENCE_PRESSURE_PA * 10 ** (db / 20)) / PA_PER_PSI;
 }
 
 /**

@@ -9,9 +9,11 @@
 import { Type, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion } from '@sinclair/typebox';
 import { SAMPLE_RATES } from '../protocol/compliance-config.js';
 import { TEXT_FIELDS } from '../protocol/conventions.js';
-import { geoFullScaleIps } from '../protocol/units.js';
+import { PA_PER_PSI, geoFullScaleIps } from '../protocol/units.js';
 import { COMPLIANCE_RULE_TEXTS, longestRecordS } from './compliance-rules.js';
-import { CHANNEL_NAMES } from '../protocol/waveform-body.js';
+import { CHANNEL_NAMES, type ChannelName } from '../protocol/waveform-body.js';
+import { FFT_MAX_WINDOW, G_IPS2, MIN_DOMINANT_HZ, ZC_MAX_HZ } from '../analysis/constants.js';
+import { AIR_BLAST_IDS, STANDARD_CURVE_IDS } from '../analysis/curves.js';
 import { CACHE_KINDS } from '../cache/store.js';
 import { ERROR_CODES } from '../errors.js';
 
@@ -169,6 +171,88 @@ export const Waveform = Shape('Waveform', 'A full waveform (5A stream) in physic
   channels: Type.Array(WaveformChannel),
 });
 
+// --- analysis (shared spec analysis.md) ------------------------------------------------------------
+
+export const GEOPHONE_NAMES = CHANNEL_NAMES.filter((n): n is Exclude<ChannelName, 'MicL'> => n !== 'MicL');
+export const ZC_FLAGS = ['gt_100', 'lt_1', 'n/a'] as const;
+export const VERDICTS = ['pass', 'fail', 'n/a'] as const;
+
+const fromTrigger = (what: string) => Nullable(Type.Number({ description: `${what}: seconds from the trigger (negative in the pretrigger), as the waveform's t0_s defines them; null with the figure` }));
+const zcFrequency = () => Nullable(Type.Number({ description: `zero-crossing frequency of the peak, Hz: 1 / (2·T½), T½ the time between the zero crossings either side of the peak sample (a sample at exactly zero is a crossing; between samples of opposite sign the crossing is interpolated linearly). It assumes one predominant frequency: on compound waveforms it is approximate. Null with zc_flag` }));
+const zcFlag = () =>
+  Nullable(OneOf(ZC_FLAGS, `why zc_freq_hz is null, as the vendor flags it: gt_100 — above ${ZC_MAX_HZ} Hz, not computed (printed ">${ZC_MAX_HZ}"; at every sample rate); lt_1 — a zero crossing of the peak half cycle lies outside the record (printed "<1"); n/a — the channel is incomplete (fewer samples than the event holds) or did not move. Null when zc_freq_hz is given`));
+const margin = (what: string) => Nullable(Type.Number({ description: `${what}; 1 or more fails. Null when it cannot be judged` }));
+const verdict = (what: string) => OneOf(VERDICTS, `${what}: fail when any margin is 1 or more, else n/a when something could not be judged (no frequency to read a limit at, no limit there), else pass`);
+
+export const ChannelAnalysis = Shape('ChannelAnalysis', 'The figures of one geophone channel, from its samples in in/s. A figure that cannot be computed is null, never made up.', {
+  name: OneOf(GEOPHONE_NAMES, 'geophone channel'),
+  ppv_ips: Nullable(Type.Number({ description: 'peak particle velocity: max |v| over the record, in/s (null: the channel has no samples, or a non-finite one)' })),
+  ppv_t_s: fromTrigger('when the PPV occurs (its first sample)'),
+  zc_freq_hz: zcFrequency(),
+  zc_flag: zcFlag(),
+  peak_accel_g: Nullable(Type.Number({ description: `peak acceleration: max |Δv/Δt| between consecutive samples over the whole record, in g (1 g = ${G_IPS2} in/s²)` })),
+  peak_disp_in: Nullable(Type.Number({ description: 'peak displacement: the largest |∫v dt| over a segment between consecutive zero crossings (trapezoidal), halved, in inches; null with fewer than two crossings' })),
+  dominant_freq_hz: Nullable(Type.Number({ description: `FFT dominant frequency, Hz — not the ZC frequency: the strongest spectral component at or above ${MIN_DOMINANT_HZ} Hz over up to ${FFT_MAX_WINDOW} samples around the peak (mean removed, Hann window, interpolated between bins); null on a flat channel` })),
+});
+
+export const MicAnalysis = Shape('MicAnalysis', 'The microphone (MicL), from its samples in psi.', {
+  pspl_psi: Nullable(Type.Number({ description: 'peak sound pressure level: max |p| over the record, psi' })),
+  pspl_db: Nullable(Type.Number({ description: `the PSPL in dB(L): 20·log10(p_Pa / 20 µPa), p_Pa = psi × ${PA_PER_PSI}; null when the PSPL is 0 or unknown` })),
+  t_s: fromTrigger('when the PSPL occurs (its first sample)'),
+  zc_freq_hz: zcFrequency(),
+  zc_flag: zcFlag(),
+});
+
+export const PeakVectorSum = Shape('PeakVectorSum', 'The peak vector sum of the three geophone channels.', {
+  ips: Nullable(Type.Number({ description: 'max over samples of √(T² + V² + L²), in/s (null when a geophone channel is missing or has a non-finite sample)' })),
+  t_s: fromTrigger('when it occurs (its first sample)'),
+});
+
+export const ChannelCompliance = Shape('ChannelCompliance', 'One geophone channel against a standard.', {
+  name: OneOf(GEOPHONE_NAMES, 'geophone channel'),
+  freq_hz: Nullable(Type.Number({ description: 'the frequency the limit is read at: the channel\'s ZC frequency (null with its zc_flag; a gt_100 channel is judged against a curve that is flat from 100 Hz up)' })),
+  ppv_ips: Nullable(Type.Number({ description: 'the channel\'s PPV, in/s' })),
+  limit_ips: Nullable(Type.Number({ description: 'the standard\'s limit at freq_hz, in/s; null when there is none to read' })),
+  margin: margin('PPV / limit (0 for a channel that did not move)'),
+});
+
+export const ComplianceResult = Shape('ComplianceResult', 'The event against one standard: each geophone channel\'s limit and margin, and the verdict.', {
+  standard: Type.String({ description: `the standard: ${STANDARD_CURVE_IDS.join(', ')}, or a curve configured in compliance_curves (by its name)`, examples: ['osmre-chart'] }),
+  source: Type.String({ description: 'where the curve comes from (regulation, report, configuration)' }),
+  verdict: verdict('the event against this standard'),
+  channels: Type.Array(ChannelCompliance),
+});
+
+export const AirBlastCompliance = Shape('AirBlastCompliance', 'The microphone\'s peak pressure against an air-blast limit (30 CFR 816.67(b)).', {
+  standard: OneOf(AIR_BLAST_IDS, 'the air-blast limit, by the measuring system\'s low-frequency limit'),
+  source: Type.String({ description: 'the rule and the limit' }),
+  limit_db: Type.Number({ description: 'the limit, dB re 20 µPa' }),
+  pspl_db: Nullable(Type.Number({ description: 'the PSPL in dB(L), as in mic' })),
+  margin: margin('PSPL / the limit\'s pressure (a C-weighted limit is not judged from linear peak pressure: null)'),
+  verdict: verdict('the microphone against this limit'),
+});
+
+export const Analysis = Shape('Analysis', 'What an event means: the figures read off its waveform (in physical units) and the event against the chosen compliance standards. Computed by sfm from the waveform, not read from the unit.', {
+  schema: Type.Literal('sfm.analysis.v1', { description: 'version of this shape' }),
+  serial: Type.String({ description: 'the unit\'s serial number' }),
+  key: Type.String({ description: 'event key, 8 hex digits' }),
+  timestamp: Nullable(Type.String({ description: 'when the event was recorded (unit-local)' })),
+  sample_rate: Type.Integer({ description: 'samples per second per channel' }),
+  channels: Type.Array(ChannelAnalysis, { description: 'Tran, Vert, Long' }),
+  mic: MicAnalysis,
+  pvs: PeakVectorSum,
+  compliance: Type.Array(ComplianceResult, { description: 'one entry per standard asked for, in that order' }),
+  air_blast: Nullable(AirBlastCompliance),
+});
+
+/** One line per analysed event (the archive's analysis_summary). */
+export const AnalysisSummary = Shape('AnalysisSummary', 'An analysis in one line.', {
+  pvs_ips: Nullable(Type.Number({ description: 'the peak vector sum, in/s' })),
+  max_ppv_ips: Nullable(Type.Number({ description: 'the largest geophone PPV, in/s' })),
+  dominant_freq_hz: Nullable(Type.Number({ description: 'the FFT dominant frequency of the channel with the largest PPV, Hz' })),
+  compliance: OneOf(VERDICTS, 'the worst verdict over the standards and the air-blast limit (fail, then n/a, then pass); n/a when nothing was judged'),
+});
+
 // --- monitoring, storage, call home -------------------------------------------------------------
 
 export const MonitorStatus = Shape('MonitorStatus', 'Monitoring state, battery, memory and clock.', {
@@ -260,14 +344,6 @@ export const LocalTime = Type.String({
 
 export const EVENT_SOURCES = ['call-up', 'call-home', 'import'] as const;
 export const SESSION_KINDS = ['call-up', 'call-home'] as const;
-export const COMPLIANCE_VERDICTS = ['pass', 'fail', 'n/a'] as const;
-
-export const AnalysisSummary = Shape('AnalysisSummary', 'The headline figures of an archived event\'s analysis (analysis.md), kept with the event once its waveform was analysed.', {
-  pvs_ips: Nullable(Type.Number({ description: 'peak vector sum from the waveform, in/s' })),
-  max_ppv_ips: Nullable(Type.Number({ description: 'the largest peak particle velocity of the three geophone channels, in/s' })),
-  dominant_freq_hz: Nullable(Type.Number({ description: 'the zero-crossing frequency of the channel with the largest PPV, Hz' })),
-  compliance: OneOf(COMPLIANCE_VERDICTS, 'the verdict under the configured standard'),
-});
 
 const { index: _liveIndex, ...archivedEventFields } = Event.properties;
 
@@ -371,7 +447,8 @@ export const ErrorBody = Shape('Error', 'Every error response.', {
 
 /** Every named shape, for the OpenAPI components. */
 export const COMPONENTS: readonly TObject[] = [
-  DeviceInfo, ComplianceConfig, Event, EventDebug, EventRaw, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel, MonitorStatus, StorageRange,
+  DeviceInfo, ComplianceConfig, Event, EventDebug, EventRaw, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel,
+  Analysis, ChannelAnalysis, MicAnalysis, PeakVectorSum, ComplianceResult, ChannelCompliance, AirBlastCompliance, MonitorStatus, StorageRange,
   EventIndex, CallHomeConfig, CallHomeTime, CallHomeChanges, ComplianceChanges, EraseRequest, KindStats, CacheStats, CacheCleared,
   AnalysisSummary, ArchivedEvent, ArchivedEventPage, EventReview, Session, SessionPage, Unit, ArchiveStats,
   Health, Ready, ErrorBody,

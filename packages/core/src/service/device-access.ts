@@ -4,7 +4,8 @@
  */
 import { NotFound } from '../errors.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
-import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { Analysis, CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, Event, EventIndexView, EventList, MonitorStatus, StorageRange, Waveform } from '../model.js';
+import type { AnalysisOptions } from '../analysis/analyse.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { DownloadProgress } from '../client/minimate-client.js';
 import { Body, type ContentEncoding } from './body.js';
@@ -115,6 +116,11 @@ export interface WaveformOptions extends ReadOptions, SyncOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
+/** An analysis: its waveform is read as WaveformOptions say; `analysis` chooses the standards (analysisOptions()). */
+export interface AnalysisReadOptions extends WaveformOptions {
+  analysis?: AnalysisOptions;
+}
+
 export interface EraseOptions extends SyncOptions {
   /**
    * Asks for the number of events the unit holds just before it is erased, counted in the erase's
@@ -129,6 +135,8 @@ export interface DeviceAccess {
   events(target: DeviceTarget, opts?: EventReadOptions): Promise<Served<EventList>>;
   event(target: DeviceTarget, index: number, opts?: EventReadOptions): Promise<Served<Event>>;
   waveform(target: DeviceTarget, index: number, opts?: WaveformOptions): Promise<Served<Waveform>>;
+  /** The analysis of the event's waveform (analyse()); served as its waveform was (cache outcome, Age). */
+  analysis(target: DeviceTarget, index: number, opts?: AnalysisReadOptions): Promise<Served<Analysis>>;
   status(target: DeviceTarget, opts?: ReadOptions): Promise<Served<MonitorStatus>>;
   storageRange(target: DeviceTarget): Promise<StorageRange>;
   /** SUB 08: the unit's lifetime record counter. Not cached. */

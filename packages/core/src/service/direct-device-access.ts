@@ -5,10 +5,11 @@ import { keyToHex } from '../protocol/event-key.js';
 import { isEmptyRange, storageRangeView } from '../protocol/storage-range.js';
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
+import { analyse } from '../analysis/analyse.js';
 import type { CallHomeChanges, CallHomeConfig, Event, EventList } from '../model.js';
 import type { DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
-import { EventNotFound, served, type DeviceAccess, type EraseOptions, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
+import { EventNotFound, served, type AnalysisReadOptions, type DeviceAccess, type EraseOptions, type ReadOptions, type Served, type WaveformOptions } from './device-access.js';
 
 function fresh<T>(value: T): Served<T> {
   return served(value, 'miss', 0);
@@ -59,6 +60,10 @@ export class DirectDeviceAccess implements DeviceAccess {
         });
       }, opts.signal),
     );
+  }
+
+  async analysis(target: DeviceTarget, index: number, opts: AnalysisReadOptions = {}) {
+    return fresh(analyse((await this.waveform(target, index, opts)).value, opts.analysis));
   }
 
   async status(target: DeviceTarget, opts: ReadOptions = {}) {
