@@ -14,7 +14,7 @@ import type { CliIO } from '../io.js';
 let sim: RunningSimulator;
 let where: string[];
 const transports = new TransportRegistry().register(tcpTransportFactory);
-const services = () => ({ access: new DirectDeviceAccess(transports, { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, monitorPollMs: 10 }), close() {} });
+const services = () => ({ access: new DirectDeviceAccess(transports, { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, wakeWindowMs: 0, monitorPollMs: 10 }), close() {} });
 
 async function sfm(...args: string[]) {
   const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIO & { out: string; err: string };

@@ -114,7 +114,7 @@ export class Kernel {
       useFactory: instanceCachingFactory(
         (k) =>
           new RelayService(transportsOf(k), resolveToken(k, TOKENS.Store), {
-            client: { frameTimeoutMs: s.frame_timeout_s * 1000, chunkTimeoutMs: s.chunk_timeout_s * 1000, twoStepReads: s.two_step_reads },
+            client: { frameTimeoutMs: s.frame_timeout_s * 1000, chunkTimeoutMs: s.chunk_timeout_s * 1000, wakeWindowMs: s.wake_window_s * 1000, twoStepReads: s.two_step_reads },
             statusTtlMs: s.status_ttl_s * 1000,
             identityTtlMs: s.identity_ttl_s * 1000,
             hotTierBytes: s.hot_tier_bytes,

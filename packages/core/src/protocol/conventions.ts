@@ -111,18 +111,30 @@ export const COMPLIANCE_PAGES = [
 export const COMPLIANCE_LENGTH = 0x082a;
 
 // --- 5A stream -----------------------------------------------------------------------------------
-/** Memory addresses of one event: the probe region at the key, sample chunks after it. */
+/**
+ * An event's memory runs from its start offset (key4[2:4]) to the STRT end_offset, an offset in
+ * the same 16-bit space that may run past 0xFFFF (the captured 3-s event at key 01110000 ends at
+ * 0x21F2 [C], protocol.md §24). [sfm] Its bytes, in order: the STRT record, the 6-byte preamble,
+ * the waveform body, the footer — one contiguous run, so concatenating the replies gives it back.
+ *
+ * Blastware reads it as: the probe (counter = the start offset itself [C]), the two metadata pages,
+ * whole sample chunks of 0x200 from start + 0x600 while they fit before end_offset [C], then TERM
+ * for the residual [I]. Nothing is read between the probe and start + 0x600, so [A] the probe's
+ * reply carries the event's first 0x600 bytes.
+ */
 export const BULK_CHUNK_STEP = 0x0200;
+/** Where the first sample chunk sits after the event's start offset [C for key 01110000; I for others]. */
+export const BULK_FIRST_CHUNK = 0x0600;
 /** Counters of the two metadata pages read after the probe (12-byte params). */
 export const BULK_PAGE_TEXT = 0x1002;
 export const BULK_PAGE_UNIT = 0x1004;
 /** The page of an A5 reply is the request's offset word, or 0 for the TERM reply. */
 export const BULK_TERM_PAGE = 0x0000;
-/** TERM params: [0] 0, [1:3] key4[0:2], [3:5] last chunk counter + one step. */
-export const BULK_TERM_COUNTER_STEP = BULK_CHUNK_STEP;
+// TERM: offset 005A, params [0] 0, [1:3] key4[0:2], [3:5] the counter after the last whole chunk
+// (where the residual starts: 0x2000 for the captured event); its reply carries the residual.
 /** The byte the unit sends after the last chunk (any byte will do; the client skips it). */
 export const BULK_STRAY_END_BYTE = 0x00;
-/** The event file ends with a 26-byte footer after the waveform body. */
+/** The event's memory ends with a 26-byte footer after the waveform body. */
 export const EVENT_FILE_FOOTER_LENGTH = 26;
 export const EVENT_FILE_FOOTER_MAGIC = [0x45, 0x4e, 0x44, 0x00] as const; // "END\0"
 /** Page 0x1004 content: the unit's serial (8) and firmware (16). */
@@ -135,12 +147,20 @@ export const STRT = {
   sampleRate: 4, // u16 [sfm]
   totalSamples: 8, // u16 [C, early reading]
   recordTime: 10, // u16 seconds [sfm]
-  endOffset: 12, // u32: data[23:27] of the probe reply [C]
+  endOffset: 12, // u32: data[23:27] of the probe reply [C]; an offset in key4[2:4]'s space [C for key 01110000]
   pretriggerSamples: 16, // u16 [C, early reading]
   marker: 18, // 0x46 [C]
 } as const;
 /** The 6 bytes between STRT and the body in the event file. */
 export const STRT_PREAMBLE = [0x00, 0x00, 0xff, 0xff, 0xff, 0xff] as const;
+
+// --- Waveform body: the `40 02` segment header's counter --------------------------------------------
+/**
+ * Each segment header carries a u32 little-endian counter at bytes [8:12] after its tag that rises
+ * by one per segment [C] (protocol.md §24). [sfm] Where it starts: the header that begins segment
+ * g carries g (the preamble begins segment 0, so the first header carries 1).
+ */
+export const SEGMENT_COUNTER = { offset: 8, first: 1 } as const;
 
 // --- Call-home block (SUB 2C, 124 logical bytes) ---------------------------------------------------
 export const CALL_HOME = {
