@@ -1,7 +1,7 @@
 /**
  * @sfm/core — what every package shares: the error base, the clock and the contract's types.
  * Everything else is imported from its own subpath: `@sfm/core/protocol` (the codec),
- * `/client` (the device client), `/transport`, `/cache` (the policy engine and the Store
+ * `/client` (the device client), `/capture` (raw session captures), `/transport`, `/cache` (the policy engine and the Store
  * contract), `/service` (DeviceAccess, waveforms), `/schema` (the shapes), `/kernel` (the
  * microkernel and its DI tokens).
  */
