@@ -13,6 +13,8 @@ import { SUB } from './sub-codes.js';
 import { encodeEventKeyReply } from './event-key.js';
 import { encodePollReply } from './poll.js';
 import { concatBytes } from './bytes.js';
+import { CALL_HOME } from './conventions.js';
+import { encodeCallHome } from './call-home.js';
 
 const KEY = 0x01110000;
 const STRT = { sample_rate: 1024, total_samples: 1024, record_time_s: 1, pretrigger_samples: 256 };
@@ -100,5 +102,18 @@ describe('the convention checker', () => {
   it('a POLL data exchange as sfm defines it (0x0A asked, "S3" and zeros) agrees', () => {
     const wire = concatBytes([buildReadFrame(SUB.POLL, 0x0a), reply(SUB.POLL, 0x0a, new Uint8Array(10), encodePollReply())]);
     expect(check(wire)['poll-reply']).toMatchObject({ verdict: 'agrees', frames: 2 });
+  });
+
+  it('a call-home block whose flag is not 0 or 1, an ack with content: named', () => {
+    const block = encodeCallHome({ enabled: true, dial_string: 'ATDT5551234', after_event_recorded: false, at_specified_times: false, time1: { enabled: false, hour: 6, minute: 0 }, time2: { enabled: false, hour: 18, minute: 0 }, num_retries: 3, retry_interval_s: 60, wait_for_connection_s: 60, warm_up_time_s: 10 });
+    block[CALL_HOME.atSpecifiedTimes] = 2;
+    const p = new Uint8Array(10);
+    const wire = concatBytes([
+      buildReadFrame(SUB.CALL_HOME_CONFIG, 0x7c), reply(SUB.CALL_HOME_CONFIG, 0x7c, p, block),
+      buildReadFrame(SUB.CALL_HOME_CONFIRM, 0), reply(SUB.CALL_HOME_CONFIRM, 0, p, Uint8Array.of(1)),
+    ]);
+    const r = check(wire);
+    expect(r['call-home-layout']).toMatchObject({ verdict: 'contradicted', found: ['at_specified_times at 91 is 0x02, not 0 or 1'] });
+    expect(r['write-acks']).toMatchObject({ verdict: 'contradicted', found: ['the ack to 0x7F carries 1 bytes after the echo: 01'] });
   });
 });

@@ -7,7 +7,7 @@
 import { bytesEqual, readAscii, toHex, u16be } from './bytes.js';
 import { decodeComplianceConfig, SAMPLE_RATES } from './compliance-config.js';
 import {
-  BULK_CHUNK_STEP, BULK_TERM_PAGE, COMPLIANCE_LAYOUT, COMPLIANCE_PAGES, CONVENTIONS, EVENT_FILE_FOOTER_LENGTH, EVENT_FILE_FOOTER_MAGIC,
+  BULK_CHUNK_STEP, BULK_TERM_PAGE, CALL_HOME, CALL_HOME_WRITE_TRAILER, COMPLIANCE_LAYOUT, COMPLIANCE_PAGES, CONVENTIONS, EVENT_FILE_FOOTER_LENGTH, EVENT_FILE_FOOTER_MAGIC,
   FULL_CONFIG, FULL_HEADER, HEADER_LENGTH_FULL, HEADER_LENGTH_PARTIAL, MONITOR_COMMAND_TOKEN_INDEX, PARTIAL_HEADER, POLL_DATA_LENGTH,
   RECORD_TYPE_CODE, SEGMENT_COUNTER, STRT, STRT_PREAMBLE, TEXT_FIELDS, TRIGGER_BLOCK, UNIT_PAGE, WAVEFORM_RECORD, BULK_STRAY_END_BYTE,
   type ConventionId,
@@ -490,6 +490,29 @@ const JUDGES: Record<ConventionId, Judge> = {
       if (first === null) continue;
       t.seen();
       if (first !== SEGMENT_COUNTER.first) t.disagree(`the first segment header of ${hex(b.key, 8)} carries ${first}`);
+    }
+  },
+
+  'call-home-layout': (x, _b, t) => {
+    const c = CALL_HOME;
+    for (const e of answered(x)) {
+      if (e.request.sub !== SUB.CALL_HOME_CONFIG || e.request.offset === 0) continue;
+      const b = content(e.reply);
+      if (b.length < c.length) continue;
+      t.seen();
+      const flags = { enabled: c.enabled, after_event_recorded: c.afterEventRecorded, at_specified_times: c.atSpecifiedTimes, time1: c.time1Enabled, time2: c.time2Enabled };
+      for (const [name, at] of Object.entries(flags)) if (b[at]! > 1) t.disagree(`${name} at ${at} is ${hex(b[at]!, 2)}, not 0 or 1`);
+      if (!isPrintableSlot(b, c.dialString, c.dialStringWidth)) t.disagree(`no NUL-padded dial string at ${c.dialString}: ${short(b.subarray(c.dialString))}`);
+      for (const [h, m] of [[c.time1Hour, c.time1Minute], [c.time2Hour, c.time2Minute]] as const) {
+        if (b[h]! > 23 || b[m]! > 59) t.disagree(`no time of day at ${h}/${m}: ${b[h]}:${b[m]}`);
+      }
+    }
+    for (const e of x) {
+      if (e.request.sub !== SUB.CALL_HOME_WRITE) continue;
+      t.seen();
+      const d = unescapeDeviceBytes(e.request.data);
+      const trailer = d.subarray(c.length);
+      if (d.length !== c.length + CALL_HOME_WRITE_TRAILER.length || !CALL_HOME_WRITE_TRAILER.every((v, i) => trailer[i] === v)) t.disagree(`a 7E write carries ${d.length} bytes ending ${toHex(d.subarray(-4))}`);
     }
   },
 

@@ -317,6 +317,12 @@ export const CONVENTIONS = {
     constants: ['SEGMENT_COUNTER'],
     check: { frames: 'whole downloads', agrees: 'the first segment header\'s counter is 1' },
   },
+  'call-home-layout': {
+    title: 'call-home block (2C → D3)',
+    sfm: 'the notes\' field map in logical bytes: flags at 5, 87, 91, 93, 95; dial string 6 (40); times at 101/102 and 105/106; retries 117, interval 119, wait 121, warm-up 123; the 7E write adds 00 00',
+    constants: ['CALL_HOME', 'CALL_HOME_WRITE_TRAILER'],
+    check: { frames: 'D3 data replies, and 7E writes', agrees: 'each flag is 0 or 1, the dial string is NUL-padded text, the times are hours and minutes; a 7E write carries the block and 00 00' },
+  },
   'poll-before-5a': {
     title: 'POLL ×3 before 5A',
     sfm: 'three POLL probes between the 1F arm and the 5A probe',
