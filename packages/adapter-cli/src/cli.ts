@@ -6,12 +6,15 @@
 import yargs from 'yargs';
 import { SfmError, type ErrorCode } from '@sfm/core';
 import { StoreError, type Archive, type RelayService } from '@sfm/core/cache';
+import { CaptureWriter, capturingTransport } from '@sfm/core/capture';
 import type { DeviceAccess } from '@sfm/core/service';
 import type { AnalysisSettings } from '@sfm/core/analysis';
+import type { Transport } from '@sfm/core/transport';
 import { decodeCommand } from './commands/decode.js';
 import { deviceCommands } from './commands/device.js';
 import { dbCommand } from './commands/db.js';
 import { UsageError, processIO, type CliIO } from './io.js';
+import { checkOutputPath } from './output-file.js';
 import type { DeviceResolver } from './target.js';
 
 /** What device commands run against, made once per run on first use and closed at its end. */
@@ -32,6 +35,15 @@ export interface CliServices {
 export interface ServiceOptions {
   store?: string;
   config?: string;
+  /** Wraps every transport the services open sessions through (--capture records them). */
+  wrapTransport?: (t: Transport) => Transport;
+}
+
+/** What a command asks of the services: the global options, and a capture file for its sessions. */
+export interface ServiceRequest {
+  store?: string;
+  config?: string;
+  capture?: string;
 }
 
 export interface CliDeps {
@@ -47,9 +59,20 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, device: 3, notFound: 4 } as c
 export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDeps = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
   let made: Promise<CliServices> | undefined;
-  const services = (opts: ServiceOptions): Promise<CliServices> => {
-    if (!deps.services) return Promise.reject(new UsageError('no device access is configured'));
-    return (made ??= Promise.resolve(deps.services(opts)));
+  let capture: CaptureWriter | undefined;
+  const services = async (req: ServiceRequest): Promise<CliServices> => {
+    if (!deps.services) throw new UsageError('no device access is configured');
+    if (req.capture !== undefined && !made) {
+      const path = await checkOutputPath(req.capture, '--capture');
+      try {
+        capture = CaptureWriter.create(path, { recorder: ['sfm', deps.version].filter(Boolean).join(' '), command: argv });
+      } catch (e) {
+        throw new UsageError(`--capture: ${(e as Error).message}`);
+      }
+    }
+    const writer = capture;
+    const wrapTransport = writer ? (t: Transport) => capturingTransport(t, writer) : undefined;
+    return (made ??= Promise.resolve(deps.services({ store: req.store, config: req.config, wrapTransport })));
   };
   let cli = yargs(argv)
     .scriptName('sfm')
@@ -91,6 +114,16 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     exitCode = code;
   } finally {
     if (made) await made.then((s) => s.close(), () => undefined);
+    // After the services closed: every session has ended and is in the file.
+    if (capture) {
+      capture.close();
+      if (capture.error) {
+        io.stderr(`sfm: --capture: ${capture.error.message}\n`);
+        exitCode ||= EXIT.failure;
+      } else {
+        io.stderr(`(recorded ${capture.sessions} session${capture.sessions === 1 ? '' : 's'} with the unit in ${capture.describe})\n`);
+      }
+    }
   }
   return exitCode;
 }

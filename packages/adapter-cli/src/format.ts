@@ -22,7 +22,7 @@ export function formatInfo(i: DeviceInfo): string {
     `Serial        ${i.serial}`,
     `Firmware      ${v(i.firmware)} (minor ${v(i.firmware_minor)}), DSP ${v(i.dsp_version)}`,
     `Calibrated    ${v(i.calibration_date)}`,
-    `Events        ${v(i.event_count)}`,
+    `Records ever  ${v(i.event_count)}`,
     formatCompliance(i.compliance),
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 /** @sfm/adapter-cli — the `sfm` command line over DeviceAccess (the caching relay, or the unit directly). */
-export { runCli, EXIT, EXIT_CODE, type CliDeps, type CliServices, type ServiceOptions } from './cli.js';
+export { runCli, EXIT, EXIT_CODE, type CliDeps, type CliServices, type ServiceOptions, type ServiceRequest } from './cli.js';
 export { processIO, UsageError, type CliIO } from './io.js';
 export { cmd } from './command.js';
 export { parseHostPort } from './host-port.js';

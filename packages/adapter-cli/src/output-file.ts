@@ -21,7 +21,8 @@ function describeKind(s: Awaited<ReturnType<typeof lstat>>): string | undefined 
   return s.isFile() ? undefined : 'not a regular file';
 }
 
-export async function checkOutputPath(path: string): Promise<string> {
+/** The full path of a regular file to write (new, or one to replace); `flag` names the option in messages. */
+export async function checkOutputPath(path: string, flag = '--out'): Promise<string> {
   const full = resolve(path);
   let dirOk = false;
   try {
@@ -29,14 +30,14 @@ export async function checkOutputPath(path: string): Promise<string> {
   } catch {
     dirOk = false;
   }
-  if (!dirOk) throw new UsageError(`--out: the folder ${dirname(full)} does not exist`);
+  if (!dirOk) throw new UsageError(`${flag}: the folder ${dirname(full)} does not exist`);
   let kind: string | undefined;
   try {
     kind = describeKind(await lstat(full));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`--out: cannot use ${full}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`${flag}: cannot use ${full}: ${(e as Error).message}`);
   }
-  if (kind) throw new UsageError(`--out: ${full} is ${kind}; --out writes regular files only (leave it out to write to standard output)`);
+  if (kind) throw new UsageError(`${flag}: ${full} is ${kind}; ${flag} writes regular files only${flag === '--out' ? ' (leave it out to write to standard output)' : ''}`);
   return full;
 }
 

@@ -6,7 +6,7 @@ import { VERSION } from './version.js';
 
 export async function bootFor(opts: ServiceOptions, flags: Record<string, unknown> = {}, logger?: Logger): Promise<Kernel> {
   const config = loadConfig({ file: opts.config, flags: { ...flags, store: opts.store ?? flags.store } });
-  return Kernel.boot(config, PLUGIN_CATALOG, { logger, version: VERSION });
+  return Kernel.boot(config, PLUGIN_CATALOG, { logger, version: VERSION, wrapTransport: opts.wrapTransport });
 }
 
 export async function cliServices(opts: ServiceOptions): Promise<CliServices> {

@@ -20,6 +20,7 @@ interface SimArgs {
   'boot-banner': boolean;
   'monitor-settle-ms': number;
   'monitor-log': boolean;
+  'wake-ms': number;
   seed: number;
 }
 
@@ -43,6 +44,7 @@ export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSi
         .option('boot-banner', { type: 'boolean', default: false, describe: 'send "Operating System" to each new connection' })
         .option('monitor-settle-ms', integerOption('monitor-settle-ms', WHOLE, { default: 40_000, describe: 'sensor check after start monitoring' }))
         .option('monitor-log', { type: 'boolean', default: false, describe: 'insert a monitor-log record after every 5th event' })
+        .option('wake-ms', integerOption('wake-ms', WHOLE, { default: 0, describe: 'the unit hears nothing this long after each connection opens (waking up; real units take 5000–10000)' }))
         .option('seed', integerOption('seed', {}, { default: 1, describe: 'seed of the synthetic signals' })),
     handler: async (a: SimArgs) => {
       const listen = parseHostPort(a.listen, '--listen');
@@ -50,7 +52,7 @@ export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSi
       const sim = await startSimulator({
         host: listen.host, port: listen.port, serial: a.serial, events: a.events, seed: a.seed, baud: a.baud,
         forwardDelayMs: a['forward-delay-ms'], modemPreamble: a['modem-preamble'], bootBanner: a['boot-banner'],
-        monitorSettleMs: a['monitor-settle-ms'], includeMonitorLog: a['monitor-log'], control,
+        monitorSettleMs: a['monitor-settle-ms'], includeMonitorLog: a['monitor-log'], wakeMs: a['wake-ms'], control,
       });
       let detach: (() => Promise<void>) | undefined;
       try {

@@ -28,7 +28,7 @@ const unit = (s: RunningSimulator) => ['--host', '127.0.0.1', '--tcp-port', Stri
 beforeAll(async () => {
   expect(existsSync(MAIN), `${MAIN} is missing: build first (pnpm build)`).toBe(true);
   // A paced link (each reply waits for the line and a short modem hold), so steps take real time.
-  sim = await startSimulator({ events: 3, recordTimeS: 1, baud: 115_200, forwardDelayMs: 5 });
+  sim = await startSimulator({ events: 3, recordTimeS: 2, baud: 115_200, forwardDelayMs: 5 });
   // Events long enough that their CSV overflows a pipe's buffer.
   big = await startSimulator({ events: 1, recordTimeS: 10, baud: 0, forwardDelayMs: 0 });
 });
@@ -88,7 +88,8 @@ describe('in a terminal', () => {
     const bars = screen.split('\r').filter((l) => l.startsWith('downloading'));
     const total = Number(/ 0\/(\d+) chunks/.exec(bars[0]!)?.[1]);
     expect(total).toBeGreaterThan(1);
-    expect(bars[0]).toMatch(new RegExp(`^downloading \\[\\.{20}\\] 0/${total} chunks, 0/\\d+ KB\\x1b\\[K$`));
+    // The first line comes with the probe's reply (the event's first 1.5 KB), before any chunk.
+    expect(bars[0]).toMatch(new RegExp(`^downloading \\[#*\\.+\\] 0/${total} chunks, 2/\\d+ KB\\x1b\\[K$`));
     expect(bars.at(-1)).toMatch(new RegExp(`^downloading \\[#+\\.*\\] ${total - 1}/${total} chunks, \\d+/\\d+ KB {2}ETA \\d+ s\\x1b\\[K$`));
     expect(bars).toHaveLength(total);
     expect(screen).toMatch(/\r\x1b\[Kwrote .*w1\.csv \(\d+ samples per channel\)\r\n$/);

@@ -21,7 +21,7 @@
 import { randomInt } from 'node:crypto';
 import v8 from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { BULK_PAGE_TEXT, BULK_PAGE_UNIT, PayloadError, SUB, SUB_TABLE, WaveformBodyError, buildBulkFrame, buildDeviceFrame, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, callHomeWriteData, classifyBulkRequest, complianceParams, concatBytes, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange, decodeTextFields, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord, bodyFromEventFileData, describeFrame, echoHeader, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeEventKeyReply, encodeFullConfig, encodeMonitorStatus, encodePollReply, encodeProbeReply, encodeSerialNumber, encodeStorageRange, encodeTextPage, encodeTriggerBlock, encodeUnitPage, encodeWaveformBody, encodeWaveformHeader, encodeWaveformRecord, escapeDeviceBytes, eventFileData, FrameParser, headerLengthFromProbe, keyParams, keyBytes, parseCapture, requestSubFor, storageRangeView, tokenParams, toHex, unescapeDeviceBytes, writeDataLengthFor, type ComplianceSettings, type Frame, type ParsedItem, type ParserDirection } from '@sfm/core/protocol';
+import { BULK_PAGE_TEXT, BULK_PAGE_UNIT, PayloadError, SUB, SUB_TABLE, WaveformBodyError, buildBulkFrame, buildDeviceFrame, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, callHomeWriteData, classifyBulkRequest, complianceParams, concatBytes, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange, decodeTextFields, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord, bodyFromEventMemory, describeFrame, echoHeader, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeEventKeyReply, encodeFullConfig, encodeMonitorStatus, encodeEventMemory, encodePollReply, encodeSerialNumber, encodeStorageRange, encodeTextPage, encodeTriggerBlock, encodeUnitPage, encodeWaveformBody, encodeWaveformHeader, encodeWaveformRecord, escapeDeviceBytes, FrameParser, headerLengthFromProbe, keyParams, keyBytes, parseCapture, requestSubFor, storageRangeView, tokenParams, toHex, unescapeDeviceBytes, writeDataLengthFor, type ComplianceSettings, type Frame, type ParsedItem, type ParserDirection } from '@sfm/core/protocol';
 import { report } from './report.js';
 
 const DEFAULT_CHUNKS = 1_000_000;
@@ -156,7 +156,7 @@ function buildTemplates(r: Rng): Templates {
   add(SUB.SERIAL_NUMBER, encodeSerialNumber({ serial: 'BE18189', unit_byte: 0x79, firmware_minor: 17 }));
   add(SUB.FULL_CONFIG, encodeFullConfig({ firmware: 'S338.17', dsp_version: '10.72', calibration_date: '2025-01-15' }));
   add(SUB.STORAGE_RANGE, encodeStorageRange({ first: 0x01110000, next: 0x01112400 }), encodeStorageRange({ first: 0x01110000, next: 0x01110000 }));
-  const eventIndexBlock = encodeEventIndex({ event_count: 5, backlight: 100, power_save: 2 });
+  const eventIndexBlock = encodeEventIndex({ lifetime_event_count: 5, backlight: 100, power_save: 2 });
   add(SUB.EVENT_INDEX, eventIndexBlock);
   add(SUB.WAVEFORM_HEADER,
     encodeWaveformHeader({ kind: 'full', timestamp: '2026-04-08T01:59:45', record_type: 'waveform', sample_rate: 1024, total_samples: 3072, pretrigger_samples: 256, record_time_s: 3, geo_range: 'normal', serial: 'BE18189' }),
@@ -180,16 +180,21 @@ function buildTemplates(r: Rng): Templates {
   });
   const fileChunks: Uint8Array[] = [];
   for (const body of bodies) {
-    const file = eventFileData(body);
+    const file = eventMemory(body);
     for (let o = 0; o < file.length; o += 512) fileChunks.push(file.slice(o, o + 512));
   }
   add(SUB.BULK_WAVEFORM,
-    encodeProbeReply({ sample_rate: 1024, total_samples: 3072, record_time_s: 3, end_offset: 0x01111000, pretrigger_samples: 256 }),
+    eventMemory(r.pick(bodies)).subarray(0, 0x600),
     encodeTextPage({ project: 'Quarry', client: 'Acme', operator: 'JS', sensor_location: 'House 14', notes: null }),
     encodeUnitPage({ serial: 'BE18189', firmware: 'S338.17' }));
   const compliancePages = [0, 0x400, 0x800].map((o) => escapeDeviceBytes(compliance.subarray(o, Math.min(o + 0x400, compliance.length))));
   const triggerBlock = encodeTriggerBlock(COMPLIANCE);
   return { bySub, bodies, fileChunks, compliancePages, callHomeWrite: callHomeWriteData(callHome), eventIndexBlock, triggerBlock };
+}
+
+/** An event's memory as a unit holds it (STRT, preamble, body, footer) at key 01110000. */
+function eventMemory(body: Uint8Array): Uint8Array {
+  return encodeEventMemory(0x01110000, { sample_rate: 1024, total_samples: 3072, record_time_s: 3, pretrigger_samples: 256 }, body);
 }
 
 const READ_SUBS = SUB_TABLE.filter((row) => row.style === 'read').map((row) => row.request);
@@ -662,7 +667,7 @@ class Fuzzer {
         this.decode('decodeProbeReply', c, () => decodeProbeReply(c));
         this.decode('decodeTextPage', c, () => decodeTextPage(c));
         this.decode('decodeUnitPage', c, () => decodeUnitPage(c));
-        const body = this.decode('bodyFromEventFileData', c, () => bodyFromEventFileData(c)) as Uint8Array | undefined;
+        const body = this.decode('bodyFromEventMemory', c, () => bodyFromEventMemory(c)) as Uint8Array | undefined;
         this.checkBody('decodeWaveformBody(chunk)', body ?? c);
         break;
       }
@@ -764,8 +769,8 @@ class Fuzzer {
       case 13: { const b = sized(0x200, tpl(SUB.BULK_WAVEFORM, 1)); this.decode('direct decodeTextPage', b, () => decodeTextPage(b)); break; }
       case 14: { const b = sized(24, tpl(SUB.BULK_WAVEFORM, 2)); this.decode('direct decodeUnitPage', b, () => decodeUnitPage(b)); break; }
       case 15: {
-        const body = r.chance(0.5) ? eventFileData(randomBody(r, t)) : sized(30, eventFileData(r.pick(t.bodies)));
-        const out = this.decode('direct bodyFromEventFileData', body, () => bodyFromEventFileData(body)) as Uint8Array | undefined;
+        const body = r.chance(0.5) ? eventMemory(randomBody(r, t)) : sized(60, eventMemory(r.pick(t.bodies)));
+        const out = this.decode('direct bodyFromEventMemory', body, () => bodyFromEventMemory(body)) as Uint8Array | undefined;
         if (out) this.checkBody('decodeWaveformBody(file)', out);
         break;
       }

@@ -74,9 +74,9 @@ export async function runLinkBench(): Promise<{ ok: boolean }> {
       await measure(sim.server, () => relay.events(target));
       const m = await measure(sim.server, () => relay.waveform(target, 0));
       const { cost } = m;
-      const stored = sim.unit.record(parseInt(sim.unit.events[0]!.key, 16)) as { fileData: Uint8Array };
+      const stored = sim.unit.record(parseInt(sim.unit.events[0]!.key, 16)) as { memory: Uint8Array };
       // The physical limit: the encoded event crossing the line once at 3840 B/s, nothing else.
-      const encoded = stored.fileData.length;
+      const encoded = stored.memory.length;
       const limitS = encoded / LINK_BYTES_PER_S;
       const wire = cost.bytes_to_unit + cost.bytes_from_unit;
       l4 = {

@@ -11,7 +11,8 @@ export interface WaveformSource {
   sample_rate: number;
   pretrigger_samples: number;
   geo_range: GeoRangeName;
-  body: DecodedBody;
+  /** The samples (a decoded body, or samples kept in a store). */
+  body: Pick<DecodedBody, 'channels' | 'truncated'>;
 }
 
 const MIC_FULL_SCALE_COUNTS = 32767;

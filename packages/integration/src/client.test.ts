@@ -25,7 +25,7 @@ describe.each([
     const info = await session(u, (c) => c.readDeviceInfo());
     expect(info).toEqual({
       serial: 'BE18189', firmware: 'S338.17', firmware_minor: 17, dsp_version: '10.72', calibration_date: '2025-11-03',
-      event_count: u.sim.unit.storedRecords.length, compliance: u.sim.unit.compliance,
+      event_count: u.sim.unit.lifetimeRecords, compliance: u.sim.unit.compliance,
     });
   });
 
@@ -82,10 +82,12 @@ describe.each([
     const w = await session(u, (c) => c.downloadWaveform(key, { onProgress: (p) => progress.push(p) }));
     for (const ch of ['Tran', 'Vert', 'Long', 'MicL'] as const) expect(Array.from(w.body.channels[ch])).toEqual(Array.from(stored.channels[ch]));
     const last = progress.at(-1)!;
-    expect(progress[0]).toEqual({ chunksDone: 0, chunksTotal: last.chunksTotal, bytesDone: 0, bytesTotal: last.bytesTotal });
+    // After the probe (the event's first 0x600 bytes), after each chunk, after TERM's residual.
+    expect(progress[0]).toEqual({ chunksDone: 0, chunksTotal: last.chunksTotal, bytesDone: 0x600, bytesTotal: last.bytesTotal });
     expect([last.chunksDone, last.bytesDone]).toEqual([last.chunksTotal, last.bytesTotal]);
     expect(last.bytesTotal).toBe(w.dataBytes);
-    expect(progress.length).toBe(progress.at(-1)!.chunksTotal + 1);
+    expect(w.dataBytes).toBe(stored.memory.length);
+    expect(progress.length).toBe(progress.at(-1)!.chunksTotal + 2);
     expect(w.text).toEqual(stored.project);
     // In physical units, the peak of each channel is the event's recorded peak.
     const wf = buildWaveform({ serial: 'BE18189', index: ev.index, key: ev.key, timestamp: ev.timestamp, sample_rate: w.header.sample_rate, pretrigger_samples: w.header.pretrigger_samples, geo_range: w.header.geo_range, body: w.body });

@@ -31,7 +31,7 @@ import { UNIT_DEFAULTS, headersOnly } from '@sfm/test-support';
 const TIMEOUT_MS = 200;
 /** What a timeout may take beyond its own time (closing the session, a loaded machine). */
 const MARGIN_MS = 250;
-const CLIENT: ClientOptions = { frameTimeoutMs: TIMEOUT_MS, chunkTimeoutMs: TIMEOUT_MS, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
+const CLIENT: ClientOptions = { frameTimeoutMs: TIMEOUT_MS, chunkTimeoutMs: TIMEOUT_MS, wakeWindowMs: 0, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
 const SERIAL = 'BE18189';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-link-faults-'));
@@ -319,13 +319,13 @@ const OPS: Op[] = [
       const r = await c.relay.waveform(c.target, 1);
       expect(JSON.parse(r.json())).toEqual(unitWaveform(c, 1));
     },
-    // 5A: probe, text page, unit page, the six sample chunks, the end (TERM)
-    corruptRead: { sub: SUB.BULK_WAVEFORM, nth: 6 },
-    stall: { sub: SUB.BULK_WAVEFORM, nth: 8 },
-    garbage: { sub: SUB.BULK_WAVEFORM, nth: 9 },
-    term: { sub: SUB.BULK_WAVEFORM, nth: 10 },
-    reboot: { sub: SUB.BULK_WAVEFORM, nth: 7, outcome: 'DEVICE_TIMEOUT' },
-    modem: { sub: SUB.BULK_WAVEFORM, nth: 5 },
+    // 5A of a 1-s event: probe (its first 0x600 bytes), text page, unit page, one sample chunk, the end (TERM, the residual)
+    corruptRead: { sub: SUB.BULK_WAVEFORM, nth: 4 },
+    stall: { sub: SUB.BULK_WAVEFORM, nth: 4 },
+    garbage: { sub: SUB.BULK_WAVEFORM, nth: 3 },
+    term: { sub: SUB.BULK_WAVEFORM, nth: 5 },
+    reboot: { sub: SUB.BULK_WAVEFORM, nth: 4, outcome: 'DEVICE_TIMEOUT' },
+    modem: { sub: SUB.BULK_WAVEFORM, nth: 1 },
   },
   {
     name: 'config write',

@@ -19,7 +19,7 @@ import { TestClock } from '@sfm/test-support';
 import { UNIT_DEFAULTS, headersOnly } from '@sfm/test-support';
 
 const transports = new TransportRegistry().register(tcpTransportFactory);
-const CLIENT = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
+const CLIENT = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, wakeWindowMs: 0, monitorPollMs: 5, monitorStartTimeoutMs: 1000 };
 
 const stores: [string, () => Store][] = [
   ['memory', () => new MemoryStore()],
@@ -272,6 +272,7 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
 
   it('a link that drops mid-waveform caches nothing; the next call works', async () => {
     await relay.events(target);
+    await relay.idle(); // the project text is read after the answer: the drop is for the waveform's session
     sim.server.dropAfterBytes(1500);
     await expect(relay.waveform(target, 0)).rejects.toBeInstanceOf(DeviceUnreachable);
     expect((await store.stats()).waveform.entries).toBe(0);

@@ -30,7 +30,7 @@ import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { UNIT_DEFAULTS, call, captureLogger, type CallOptions, type Reply } from '@sfm/test-support';
 
 const TOKEN = 'Tok3n-for-the-security-sweep_42';
-const CLIENT = { frameTimeoutMs: 200, chunkTimeoutMs: 200, monitorPollMs: 5 };
+const CLIENT = { frameTimeoutMs: 200, chunkTimeoutMs: 200, wakeWindowMs: 0, monitorPollMs: 5 };
 const BODY_LIMIT = 4096;
 const transports = new TransportRegistry().register(tcpTransportFactory);
 

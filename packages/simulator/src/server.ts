@@ -18,6 +18,11 @@ export interface SimulatorServerOptions extends LinkOptions {
   bootBanner?: boolean;
   /** Seed of the fault injector's random bytes (garble) and choices (corrupt). */
   faultSeed?: number;
+  /**
+   * The unit hears nothing for this long after a connection opens: it wakes from the line being
+   * asserted and needs 5–10 s before it answers POLL (protocol.md §24). Default 0.
+   */
+  wakeMs?: number;
 }
 
 export interface ServeStreamOptions {
@@ -49,9 +54,10 @@ class Connection implements SessionHandle {
   constructor(
     private readonly owner: SimulatorServer,
     private readonly stream: Duplex,
-    private readonly internals: { stats: StatsRecorder; faults: FaultInjector; link: LinkOptions; bootBanner: boolean },
+    private readonly internals: { stats: StatsRecorder; faults: FaultInjector; link: LinkOptions; bootBanner: boolean; wakeMs: number },
     modemPreamble: boolean,
   ) {
+    const awakeAt = performance.now() + internals.wakeMs;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.output = new PacedOutput((b) => this.deliver(b), internals.link);
     this.session = new UnitSession(owner.unit, (b) => this.output.enqueue(b), { stats: internals.stats, faults: internals.faults });
@@ -59,6 +65,7 @@ class Connection implements SessionHandle {
     stream.on('data', (chunk: Buffer | string) => {
       if (!this.open) return;
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      if (performance.now() < awakeAt) return internals.stats.asleep(bytes.length);
       this.session.receive(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     });
     stream.on('end', () => this.close());
@@ -134,6 +141,7 @@ export class SimulatorServer {
   private readonly link: LinkOptions;
   private readonly modemPreamble: boolean;
   private readonly bootBanner: boolean;
+  private readonly wakeMs: number;
   private current: SimulatedUnit;
   private offlineMode: OfflineMode | null = null;
 
@@ -144,6 +152,8 @@ export class SimulatorServer {
     new PacedOutput(() => undefined, this.link).stop();
     this.modemPreamble = opts.modemPreamble ?? false;
     this.bootBanner = opts.bootBanner ?? false;
+    this.wakeMs = opts.wakeMs ?? 0;
+    if (!Number.isFinite(this.wakeMs) || this.wakeMs < 0) throw new RangeError(`wakeMs must be 0 or more, got ${this.wakeMs}`);
     this.faults = new FaultInjector(opts.faultSeed);
   }
 
@@ -218,7 +228,7 @@ export class SimulatorServer {
   }
 
   private attach(stream: Duplex, modemPreamble: boolean): Connection {
-    const c = new Connection(this, stream, { stats: this.recorder, faults: this.faults, link: this.link, bootBanner: this.bootBanner }, modemPreamble);
+    const c = new Connection(this, stream, { stats: this.recorder, faults: this.faults, link: this.link, bootBanner: this.bootBanner, wakeMs: this.wakeMs }, modemPreamble);
     this.connections.add(c);
     return c;
   }

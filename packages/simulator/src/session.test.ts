@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BULK_PAGE_TEXT, BULK_PAGE_UNIT, FIRST_KEY, SUB, TOKEN_FE, bodyFromEventFileData, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, buildBulkFrame, callHomeWriteData, chunkCountFor, complianceParams, concatBytes, conventions, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord, encodeCallHome, encodeEventIndex, escapeDeviceBytes, headerLengthFromProbe, keyBytes, keyFromHex, keyParams, keyToHex, params, patchComplianceConfig, responseContent, toHex, tokenParams, type DeviceFrame } from '@sfm/core/protocol';
+import { BULK_PAGE_TEXT, BULK_PAGE_UNIT, FIRST_KEY, SUB, TOKEN_FE, bodyFromEventMemory, buildReadFrame, buildWriteFrame, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, buildBulkFrame, callHomeWriteData, bulkPlan, complianceParams, concatBytes, conventions, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeEventKeyReply, decodeFullConfig, decodeMonitorStatus, decodeProbeReply, decodeSerialNumber, decodeStorageRange, decodeTextPage, decodeUnitPage, decodeWaveformBody, decodeWaveformHeader, decodeWaveformRecord, encodeCallHome, encodeEventIndex, escapeDeviceBytes, headerLengthFromProbe, keyBytes, keyFromHex, keyParams, keyToHex, params, patchComplianceConfig, responseContent, toHex, tokenParams, type DeviceFrame } from '@sfm/core/protocol';
 import { SessionHarness } from './harness.js';
 import { SimulatedUnit } from './unit.js';
 
@@ -36,7 +36,7 @@ describe('reads: every SUB decodes to the unit state', () => {
     expect(toHex(h.read(SUB.POLL, 0x0a).subarray(0, 2))).toBe('53 33');
     expect(decodeSerialNumber(h.read(SUB.SERIAL_NUMBER, 0x0a))).toEqual({ serial: 'BE18189', unit_byte: 0x79, firmware_minor: 17 });
     expect(decodeFullConfig(h.read(SUB.FULL_CONFIG, 0x98))).toEqual({ firmware: 'S338.17', dsp_version: '10.72', calibration_date: '2025-11-03' });
-    expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58))).toEqual({ event_count: 3, backlight: 100, power_save: 30 });
+    expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58))).toEqual({ lifetime_event_count: 3, backlight: 100, power_save: 30 });
     expect(h.read(SUB.WAVEFORM_DATA_BLOCK, 0xca)).toEqual(unit.block09);
     expect(decodeMonitorStatus(h.read(SUB.MONITOR_STATUS, 0x2c))).toEqual({
       is_monitoring: false, battery_v: 6.77, memory_total: 983026, memory_free: unit.memoryFree, clock: '2026-04-08T01:59:45',
@@ -63,7 +63,36 @@ describe('reads: every SUB decodes to the unit state', () => {
     expect(status2.memory_free).toBe(status.memory_free - (range2.next - range.next));
     expect(status2.battery_v).toBe(6.76);
     expect(status.battery_v).toBe(6.77);
-    expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58)).event_count).toBe(4);
+    expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58)).lifetime_event_count).toBe(4);
+  });
+
+  it('the 1C reply is 44 logical bytes in both states; in seismo-relay\'s raw view 46–49, idle and monitoring alike (protocol.md §24)', () => {
+    const clock = fixedClock();
+    const unit = newUnit({ now: clock.now, monitorSettleMs: 0 });
+    const h = new SessionHarness(unit);
+    /** The section as seismo-relay measures it: only `10 10` un-escaped, `10 02/03/04` kept as two bytes. */
+    const rawSectionLength = (raw: Uint8Array): number => {
+      const body = raw.subarray(raw.indexOf(0x02) + 1, raw.lastIndexOf(0x03));
+      const view: number[] = [];
+      for (let i = 0; i < body.length; i++) {
+        if (body[i] === 0x10 && body[i + 1] === 0x10) i++;
+        view.push(body[i]!);
+      }
+      return view.length - 5 - 1 - 11; // header, checksum, echo
+    };
+    const status = () => {
+      h.request(buildReadFrame(SUB.MONITOR_STATUS, 0));
+      const { raw, items } = h.exchange(buildReadFrame(SUB.MONITOR_STATUS, 0x2c));
+      const f = (items.find((i) => i.kind === 'frame') as { frame: DeviceFrame }).frame;
+      return { content: responseContent(f), rawLength: rawSectionLength(raw) };
+    };
+    const idle = status();
+    h.request(buildReadFrame(SUB.START_MONITORING, 0, tokenParams()));
+    const monitoring = status();
+    expect(decodeMonitorStatus(idle.content).is_monitoring).toBe(false);
+    expect(decodeMonitorStatus(monitoring.content).is_monitoring).toBe(true);
+    expect([idle.content.length, monitoring.content.length]).toEqual([44, 44]);
+    for (const n of [idle.rawLength, monitoring.rawLength]) expect(n).toBeGreaterThanOrEqual(46), expect(n).toBeLessThanOrEqual(49);
   });
 
   it('the call-home reply shows num_retries 3 escaped as 10 03 on the wire', () => {
@@ -259,48 +288,57 @@ describe('5A bulk stream', () => {
     expect(probe.page).toBe(0x1004);
     const strt = decodeProbeReply(responseContent(probe));
     expect(strt).toEqual({
-      sample_rate: 1024, total_samples: 3072, record_time_s: 3, pretrigger_samples: 256, end_offset: key + 0x200 + stored.fileData.length,
+      sample_rate: 1024, total_samples: 3072, record_time_s: 3, pretrigger_samples: 256, end_offset: (key & 0xffff) + stored.memory.length,
     });
+    const plan = bulkPlan(key, strt.end_offset);
+    // The probe carries the event's first 0x600 bytes.
+    expect(responseContent(probe)).toEqual(stored.memory.subarray(0, 0x600));
 
     const text = h.request(bulkPageFrame(key, BULK_PAGE_TEXT));
     expect(text.page).toBe(0x1004);
     expect(decodeTextPage(responseContent(text))).toEqual(e.project);
     expect(decodeUnitPage(responseContent(h.request(bulkPageFrame(key, BULK_PAGE_UNIT))))).toEqual({ serial: 'BE18189', firmware: 'S338.17' });
 
-    const count = chunkCountFor(key, strt.end_offset);
-    expect(count).toBe(Math.ceil(stored.fileData.length / 512));
-    const chunks: Uint8Array[] = [];
-    for (let n = 1; n <= count; n++) {
-      const { raw, items } = h.exchange(bulkChunkFrame(key, n));
-      const frames = items.filter((i) => i.kind === 'frame');
+    const count = plan.chunkCounters.length;
+    expect(count).toBe(Math.floor((stored.memory.length - 0x600) / 512));
+    const parts: Uint8Array[] = [responseContent(probe)];
+    plan.chunkCounters.forEach((counter, i) => {
+      const { raw, items } = h.exchange(bulkChunkFrame(key, counter));
+      const frames = items.filter((it) => it.kind === 'frame');
       expect(frames).toHaveLength(1);
       const f = (frames[0] as { frame: DeviceFrame }).frame;
       expect(f.checksumOk).toBe(true);
-      chunks.push(responseContent(f));
+      parts.push(responseContent(f));
       // Exactly one stray byte after the frame of the last chunk, none before.
-      expect(raw[raw.length - 1]).toBe(n === count ? conventions.BULK_STRAY_END_BYTE : 0x03);
-      if (n === count) expect(raw[raw.length - 2]).toBe(0x03);
-    }
-    const body = bodyFromEventFileData(concatBytes(chunks));
-    const decoded = decodeWaveformBody(body, { samplesPerChannel: e.total_samples! });
-    expect(decoded.truncated).toBe(false);
-    for (const name of ['Tran', 'Vert', 'Long', 'MicL'] as const) expect(Array.from(decoded.channels[name])).toEqual(Array.from(stored.channels[name]));
+      const last = i === count - 1;
+      expect(raw[raw.length - 1]).toBe(last ? conventions.BULK_STRAY_END_BYTE : 0x03);
+      if (last) expect(raw[raw.length - 2]).toBe(0x03);
+    });
 
-    // Out of range and off-step counters: silence.
-    expect(h.silent(bulkChunkFrame(key, count + 1))).toBe(true);
+    // Off-step counters, and counters of the probe's region: silence.
     const p = new Uint8Array(11);
     p.set(keyBytes(key).subarray(0, 2), 1);
     p[3] = 0x01;
     p[4] = 0x23;
     expect(h.silent(buildBulkFrame(0x1004, p))).toBe(true);
-
-    const term = h.request(bulkTermFrame(key, count));
+    expect(h.silent(bulkChunkFrame(key, (key + 0x200) & 0xffff))).toBe(true);
+    // TERM with another counter than the residual's: silence; with it, the residual.
+    expect(h.silent(bulkTermFrame(key, (plan.termCounter + 0x200) & 0xffff))).toBe(true);
+    const term = h.request(bulkTermFrame(key, plan.termCounter));
     expect(term.sub).toBe(0xa5);
     expect(term.page).toBe(0);
-    expect(responseContent(term).length).toBe(0);
+    expect(responseContent(term).length).toBe(plan.residualLength);
+    parts.push(responseContent(term));
     expect(h.session.state.bulk).toBeNull();
+
+    const memory = concatBytes(parts);
+    expect(memory).toEqual(stored.memory);
+    const decoded = decodeWaveformBody(bodyFromEventMemory(memory), { samplesPerChannel: e.total_samples! });
+    expect(decoded.truncated).toBe(false);
+    for (const name of ['Tran', 'Vert', 'Long', 'MicL'] as const) expect(Array.from(decoded.channels[name])).toEqual(Array.from(stored.channels[name]));
+
     // After TERM, chunks and pages are out of sequence.
-    expect(h.silent(bulkChunkFrame(key, 1))).toBe(true);
+    expect(h.silent(bulkChunkFrame(key, plan.chunkCounters[0]!))).toBe(true);
     expect(h.silent(bulkPageFrame(key, BULK_PAGE_TEXT))).toBe(true);
   });
 
@@ -326,14 +364,23 @@ describe('5A bulk stream', () => {
     const key = keyFromHex(unit.events[1]!.key);
     const stored = unit.record(key)!;
     if (stored.kind !== 'full') throw new Error('expected a full event');
-    const strt = decodeProbeReply(responseContent(armAndProbe(h, key)));
-    const count = chunkCountFor(key, strt.end_offset);
-    expect(count).toBeGreaterThan(128);
-    const chunks: Uint8Array[] = [];
-    for (let n = 1; n <= count; n++) chunks.push(responseContent(h.request(bulkChunkFrame(key, n))));
-    expect(concatBytes(chunks)).toEqual(stored.fileData);
-    // Chunk 128 has the probe's counter; in sequence it was served as a chunk.
-    expect(chunks[127]).toEqual(stored.fileData.subarray(127 * 512, 128 * 512));
+    const probe = responseContent(armAndProbe(h, key));
+    const plan = bulkPlan(key, decodeProbeReply(probe).end_offset);
+    expect(plan.chunkCounters.length).toBeGreaterThan(128);
+    // One chunk has the probe's counter (0x600 + 125·0x200 wraps to 0); in sequence it is served as a chunk.
+    const atProbe = plan.chunkCounters.indexOf(key & 0xffff);
+    expect(atProbe).toBe(125);
+    const parts = [probe, ...plan.chunkCounters.map((c) => responseContent(h.request(bulkChunkFrame(key, c))))];
+    parts.push(responseContent(h.request(bulkTermFrame(key, plan.termCounter))));
+    expect(concatBytes(parts)).toEqual(stored.memory);
+  });
+
+  it('a probe sent again before any chunk is a probe, not the chunk with the same counter', () => {
+    const unit = new SimulatedUnit({ now: () => T0, events: 1, sampleRate: 4096, recordTimeS: 10 });
+    const h = new SessionHarness(unit);
+    const key = keyFromHex(unit.events[0]!.key);
+    const first = responseContent(armAndProbe(h, key));
+    expect(responseContent(h.request(bulkProbeFrame(key)))).toEqual(first);
   });
 });
 
@@ -354,7 +401,7 @@ describe('writes', () => {
     const before = unit.complianceBlock;
     const changed = patchComplianceConfig(before, { trigger_level_ips: 0.2, sample_rate: 4096, project: 'Dam Wall', geo_range: 'sensitive' });
 
-    const index = encodeEventIndex({ event_count: 3, backlight: 50, power_save: 10 });
+    const index = encodeEventIndex({ lifetime_event_count: 3, backlight: 50, power_save: 10 });
     expect(h.request(buildWriteFrame(SUB.EVENT_INDEX_WRITE, escapeDeviceBytes(index))).sub).toBe(0x97);
     expect(h.request(buildWriteFrame(SUB.WRITE_CONFIRM_B)).sub).toBe(0x8c);
     complianceWrite(h, changed, false);
@@ -373,7 +420,7 @@ describe('writes', () => {
     expect(unit.compliance).toMatchObject({ trigger_level_ips: 0.2, sample_rate: 4096, project: 'Dam Wall', geo_range: 'sensitive', geo_full_scale_ips: 1.25 });
     expect(decodeComplianceConfig(concatBytes(conventions.COMPLIANCE_PAGES.map((pg) => h.read(SUB.COMPLIANCE_CONFIG, pg.length, complianceParams(pg.page))))).trigger_level_ips).toBe(0.2);
     // The unit keeps its own event count in the 08 block.
-    expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58))).toEqual({ event_count: 3, backlight: 50, power_save: 10 });
+    expect(decodeEventIndex(h.read(SUB.EVENT_INDEX, 0x58))).toEqual({ lifetime_event_count: 3, backlight: 50, power_save: 10 });
     expect(h.read(SUB.WAVEFORM_DATA_BLOCK, 0xca)).toEqual(b09);
     expect(unit.triggerBlock).toEqual(trigger);
     // Events recorded after the write use the new settings.

@@ -7,21 +7,18 @@
  * Session state (what a reboot or a new connection loses): the 0A/0C context key, the 1E/1F arm
  * flags, the open 5A bulk session, the erase arm and the pending (unconfirmed) writes.
  */
-import { BULK_OFFSET_STREAM, BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_CHUNK_STEP, CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, HEADER_LENGTH_FULL, HEADER_LENGTH_PARTIAL, HostFrameParser, NULL_KEY, SUB, TOKEN_FE, WAVEFORM_RECORD_LENGTH, EVENT_KEY_REPLY_LENGTH, buildDeviceFrame, chunkCountFor, classifyBulkRequest, concatBytes, conventions, echoHeader, encodeEventKeyReply, encodePollReply, encodeProbeReply, encodeTextPage, encodeUnitPage, encodeWaveformHeader, encodeWaveformRecord, keyFromBytes, responseSubFor, subInfoForRequest, unescapeDeviceBytes, type HostFrame, type ParsedItem } from '@sfm/core/protocol';
+import { BULK_CHUNK_STEP, BULK_OFFSET_STREAM, BULK_PAGE_TEXT, BULK_PAGE_UNIT, CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, HEADER_LENGTH_FULL, HEADER_LENGTH_PARTIAL, HostFrameParser, NULL_KEY, SUB, TOKEN_FE, WAVEFORM_RECORD_LENGTH, EVENT_KEY_REPLY_LENGTH, buildDeviceFrame, bulkPlan, classifyBulkRequest, concatBytes, conventions, echoHeader, encodeEventKeyReply, encodePollReply, encodeTextPage, encodeUnitPage, encodeWaveformHeader, encodeWaveformRecord, keyFromBytes, responseSubFor, subInfoForRequest, unescapeDeviceBytes, type BulkPlan, type HostFrame, type ParsedItem } from '@sfm/core/protocol';
 import type { FaultInjector } from './faults.js';
 import type { StatsRecorder } from './stats.js';
 import { BLOCK_LENGTHS, type SimulatedUnit, type StoredEvent } from './unit.js';
 
 /** The 1A compliance reads carry this at params[7]. */
 export const COMPLIANCE_READ_MARKER = 0x64;
-/** Chunk counters wrap every 128 chunks (0x10000 / 0x200). */
-const CHUNKS_PER_WRAP = 0x10000 / BULK_CHUNK_STEP;
-
 export interface BulkSessionState {
   key: number;
   endOffset: number;
   chunkCount: number;
-  /** The last chunk served (0 = only the probe so far). */
+  /** The last chunk served, from 1 (0 = only the probe so far). */
   lastChunk: number;
 }
 
@@ -63,7 +60,7 @@ export class UnitSession {
   private armed1E = false;
   private armed5A = false;
   private eraseArmed = false;
-  private bulk: (BulkSessionState & { record: StoredEvent }) | null = null;
+  private bulk: (BulkSessionState & { record: StoredEvent; plan: BulkPlan }) | null = null;
   private pendingCompliance = new Map<number, Uint8Array>();
   private pendingCallHome: Uint8Array | null = null;
   private readonly stats: StatsRecorder | undefined;
@@ -329,10 +326,12 @@ export class UnitSession {
     const r = classifyBulkRequest(f);
     const b = this.bulk;
     if (r.kind === 'term') {
-      if (f.params.length !== 10 || !b || r.keyHigh !== b.key >>> 16) return null;
+      // TERM names where the residual starts; it ends the stream and carries the residual.
+      if (f.params.length !== 10 || !b || r.keyHigh !== b.key >>> 16 || r.counter !== b.plan.termCounter) return null;
       this.bulk = null;
       this.armed5A = false;
-      return this.reply(f, undefined, 0);
+      const from = b.plan.length - b.plan.residualLength;
+      return this.reply(f, b.record.memory.subarray(from, b.plan.length), conventions.BULK_TERM_PAGE);
     }
     if (f.offset !== BULK_OFFSET_STREAM) return null;
     if (r.kind === 'page') {
@@ -342,25 +341,33 @@ export class UnitSession {
       return null;
     }
     if (f.params.length !== 11) return null;
-    // A probe and a chunk look alike. Inside a bulk session the counter names chunk n; the
-    // candidates n0 + 128·m (counters wrap every 128 chunks) and 0 (a re-probe) are resolved
-    // to the one closest to the chunk after the last one served.
+    // A probe and a chunk look alike: inside a bulk session a counter of the plan names a chunk.
     if (b && r.keyHigh === b.key >>> 16) {
-      const delta = (r.counter - (b.key & 0xffff)) & 0xffff;
-      if (delta % BULK_CHUNK_STEP !== 0) return null;
-      const n0 = delta / BULK_CHUNK_STEP;
-      const n = n0 + CHUNKS_PER_WRAP * Math.max(0, Math.round((b.lastChunk + 1 - n0) / CHUNKS_PER_WRAP));
-      if (n !== 0) {
-        if (n < 1 || n > b.chunkCount) return null;
+      const n = this.chunkNumber(b, r.counter);
+      if (n !== null) {
         b.lastChunk = n;
-        const step = BULK_CHUNK_STEP;
-        const content = b.record.fileData.subarray((n - 1) * step, n * step);
-        const reply = this.reply(f, content, f.offset);
+        const from = b.plan.probeLength + (n - 1) * BULK_CHUNK_STEP;
+        const reply = this.reply(f, b.record.memory.subarray(from, from + BULK_CHUNK_STEP), f.offset);
         if (n === b.chunkCount) reply.after = Uint8Array.of(conventions.BULK_STRAY_END_BYTE);
         return reply;
       }
+      if (r.counter !== (b.key & 0xffff)) return null; // neither a chunk of this event nor its probe
     }
     return this.bulkProbe(f);
+  }
+
+  /**
+   * The chunk (from 1) a counter names, or null. Counters wrap every 128 chunks (0x10000 / 0x200)
+   * and one of a long event's equals the probe's: of the places with that counter (the probe at
+   * 0, chunks from 1), the one closest to the chunk after the last one served; null for the probe.
+   */
+  private chunkNumber(b: BulkSessionState & { plan: BulkPlan }, counter: number): number | null {
+    const want = b.lastChunk + 1;
+    let best: number | null = counter === (b.key & 0xffff) ? 0 : null;
+    b.plan.chunkCounters.forEach((c, i) => {
+      if (c === counter && (best === null || Math.abs(i + 1 - want) < Math.abs(best - want))) best = i + 1;
+    });
+    return best === 0 ? null : best;
   }
 
   /** The 5A probe: params[1:5] = the context key, armed by a 1F(FE) since the last 0A/0C. */
@@ -369,16 +376,9 @@ export class UnitSession {
     if (!this.armed5A || this.contextKey === null || key !== this.contextKey) return null;
     const rec = this.unit.record(key);
     if (!rec || rec.kind !== 'full') return null;
-    const chunkCount = chunkCountFor(key, rec.endOffset);
-    this.bulk = { key, endOffset: rec.endOffset, chunkCount, lastChunk: 0, record: rec };
-    const content = encodeProbeReply({
-      sample_rate: rec.sampleRate,
-      total_samples: rec.totalSamples,
-      record_time_s: rec.recordTimeS,
-      end_offset: rec.endOffset,
-      pretrigger_samples: rec.pretriggerSamples,
-    });
-    return this.reply(f, content, BULK_OFFSET_STREAM);
+    const plan = bulkPlan(key, rec.endOffset);
+    this.bulk = { key, endOffset: rec.endOffset, chunkCount: plan.chunkCounters.length, lastChunk: 0, record: rec, plan };
+    return this.reply(f, rec.memory.subarray(0, plan.probeLength), BULK_OFFSET_STREAM);
   }
 
   // --- writes ------------------------------------------------------------------------------------

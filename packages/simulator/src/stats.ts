@@ -23,6 +23,8 @@ export interface SimulatorStats {
   noiseBytes: number;
   /** Requests the unit could not answer because of its own state (counted in `unanswered` too). */
   internalErrors: number;
+  /** Bytes the unit did not hear because it was still waking up after the connection opened. */
+  bytesWhileAsleep: number;
 }
 
 function hex2(n: number): string {
@@ -36,7 +38,7 @@ export class StatsRecorder {
     return {
       framesBySub: {}, framesReceived: 0, bytesIn: 0, bytesOut: 0, connectionsTotal: 0, sessionsActive: active,
       maxConcurrentSessions: active, roundTrips: 0, unanswered: 0, badChecksums: 0, sessionResets: 0, parseErrors: 0,
-      noiseBytes: 0, internalErrors: 0,
+      noiseBytes: 0, internalErrors: 0, bytesWhileAsleep: 0,
     };
   }
 
@@ -89,5 +91,8 @@ export class StatsRecorder {
   }
   noise(n: number): void {
     this.s.noiseBytes += n;
+  }
+  asleep(n: number): void {
+    this.s.bytesWhileAsleep += n;
   }
 }

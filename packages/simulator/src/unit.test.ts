@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FIRST_KEY, bodyFromEventFileData, decodeWaveformBody, endOffsetFor, geoUnitsToIps, keyFromHex, micCountsToPsi } from '@sfm/core/protocol';
+import { FIRST_KEY, bodyFromEventMemory, decodeProbeReply, decodeWaveformBody, endOffsetFor, geoUnitsToIps, keyFromHex, micCountsToPsi } from '@sfm/core/protocol';
 import { computePeaks, synthesizeEvent } from './signals.js';
 import { SimulatedUnit, UnitMemoryFull } from './unit.js';
 
@@ -38,8 +38,11 @@ describe('SimulatedUnit', () => {
     for (const r of recs) {
       expect(r.key).toBe(key);
       expect(r.key % 0x200).toBe(0);
-      const end = r.kind === 'full' ? endOffsetFor(r.key, r.fileData.length) : r.key + 0x200;
-      if (r.kind === 'full') expect(r.endOffset).toBe(end);
+      const end = r.key + (r.kind === 'full' ? r.memory.length : 0x200);
+      if (r.kind === 'full') {
+        expect(r.endOffset).toBe(endOffsetFor(r.key, r.memory.length));
+        expect(decodeProbeReply(r.memory).end_offset).toBe(r.endOffset);
+      }
       key = Math.ceil(end / 0x200) * 0x200;
       expect(r.nextKey).toBe(key);
     }
@@ -49,13 +52,27 @@ describe('SimulatedUnit', () => {
     expect(log.timestamp! > unit.events[4]!.timestamp!).toBe(true);
   });
 
+  it('records an event of a given size: the STRT end_offset asked for, the same samples', () => {
+    const plain = new SimulatedUnit({ now: () => T0, events: 1 });
+    const sized = new SimulatedUnit({ now: () => T0, events: 0 });
+    sized.recordEvent({ at: new Date(plain.events[0]!.timestamp + 'Z'), endOffset: 0x21f2 });
+    const [a] = fullRecords(plain);
+    const [b] = fullRecords(sized);
+    expect(b!.endOffset).toBe(0x21f2);
+    expect(b!.memory.length).toBe(0x21f2);
+    expect(decodeProbeReply(b!.memory).end_offset).toBe(0x21f2);
+    expect(decodeWaveformBody(bodyFromEventMemory(b!.memory), { samplesPerChannel: b!.totalSamples }).channels).toEqual(decodeWaveformBody(bodyFromEventMemory(a!.memory), { samplesPerChannel: a!.totalSamples }).channels);
+    expect(() => new SimulatedUnit({ now: () => T0, events: 0 }).recordEvent({ endOffset: 0x800 })).toThrow(/needs an end_offset of at least/);
+    expect(() => new SimulatedUnit({ now: () => T0, events: 0 }).recordEvent({ endOffset: 0x21f3 })).toThrow(RangeError);
+  });
+
   it('is deterministic from its seed', () => {
     const a = new SimulatedUnit({ now: () => T0, seed: 7, events: 2 });
     const b = new SimulatedUnit({ now: () => T0, seed: 7, events: 2 });
     const c = new SimulatedUnit({ now: () => T0, seed: 8, events: 2 });
     expect(a.events).toEqual(b.events);
-    expect(fullRecords(a)[1]!.fileData).toEqual(fullRecords(b)[1]!.fileData);
-    expect(fullRecords(a)[1]!.fileData).not.toEqual(fullRecords(c)[1]!.fileData);
+    expect(fullRecords(a)[1]!.memory).toEqual(fullRecords(b)[1]!.memory);
+    expect(fullRecords(a)[1]!.memory).not.toEqual(fullRecords(c)[1]!.memory);
   });
 
   it('recordEvent changes the storage range, memory free and battery; erase resets keys and memory', () => {
@@ -93,7 +110,7 @@ describe('SimulatedUnit', () => {
   it('summaries match the stored samples: peaks in physical units and the vector sum', () => {
     const unit = new SimulatedUnit({ now: () => T0, events: 3 });
     for (const r of fullRecords(unit)) {
-      const decoded = decodeWaveformBody(bodyFromEventFileData(r.fileData), { samplesPerChannel: r.totalSamples });
+      const decoded = decodeWaveformBody(bodyFromEventMemory(r.memory), { samplesPerChannel: r.totalSamples });
       expect(Array.from(decoded.channels.Tran)).toEqual(Array.from(r.channels.Tran));
       const max = (a: Int16Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(r.peaks.tran_ips).toBeCloseTo(geoUnitsToIps(max(r.channels.Tran), 'normal'), 5);

@@ -6,13 +6,13 @@
 import { checkComplianceChanges, longestRecordS } from '@sfm/core/schema';
 import { SfmError } from '@sfm/core';
 import { type GeoRangeName } from '@sfm/core';
-import { CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, FIRST_KEY, NULL_KEY, SAMPLE_RATES, SUB, conventions, subInfoForRequest, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeMonitorStatus, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeFullConfig, encodeMonitorStatus, encodeSerialNumber, encodeStorageRange, encodeWaveformBody, endOffsetFor, eventFileData, geoFullScaleIps, isoFromDate, keyToHex, patchComplianceConfig, tidyFloat32, type ComplianceSettings, type StorageRangeKeys } from '@sfm/core/protocol';
+import { CALL_HOME_LENGTH, COMPLIANCE_LENGTH, EVENT_INDEX_LENGTH, FIRST_KEY, NULL_KEY, SAMPLE_RATES, SUB, conventions, subInfoForRequest, decodeCallHome, decodeComplianceConfig, decodeEventIndex, decodeMonitorStatus, encodeCallHome, encodeComplianceConfig, encodeEventIndex, encodeFullConfig, encodeMonitorStatus, encodeSerialNumber, encodeStorageRange, encodeEventMemory, encodeWaveformBody, geoFullScaleIps, padWaveformBody, EVENT_MEMORY_OVERHEAD, isoFromDate, keyToHex, patchComplianceConfig, tidyFloat32, type ComplianceSettings, type StorageRangeKeys } from '@sfm/core/protocol';
 import type { CallHomeConfig, ComplianceConfig, Event, EventPeaks, MonitorStatus, ProjectText } from '@sfm/core';
 import type { ComplianceChanges } from '@sfm/core/protocol';
 import { mixSeed, Prng } from './prng.js';
 import { computePeaks, synthesizeEvent, type EventChannels } from './signals.js';
 
-/** Where one record's memory ends is rounded up to this, so chunk counters never hit 0x1002/0x1004. */
+/** Where one record's memory ends is rounded up to this, so chunk counters never hit the pages 0x1002/0x1004. */
 export const KEY_ALIGN = 0x200;
 /** A monitor-log (partial) record occupies one aligned slot. */
 export const MONITOR_LOG_BYTES = 0x200;
@@ -103,9 +103,9 @@ export interface StoredEvent {
   readonly peaks: Readonly<EventPeaks>;
   /** The compliance text as it was when the event was recorded (served on 5A page 0x1002). */
   readonly project: Readonly<ProjectText>;
-  /** The event file's data after the probe region: waveform body + footer (served as 5A chunks). */
-  readonly fileData: Uint8Array;
-  /** STRT end_offset: key + 0x200 + fileData.length. */
+  /** The event's memory as 5A reads it: STRT record, preamble, waveform body, footer. */
+  readonly memory: Uint8Array;
+  /** STRT end_offset: the key's start offset (key4[2:4]) + memory.length. */
   readonly endOffset: number;
   /** The key the record after this one gets. */
   readonly nextKey: number;
@@ -134,6 +134,11 @@ export class UnitMemoryFull extends SfmError {
 export interface RecordEventOptions {
   /** When the event happened (default: the unit clock now). */
   at?: Date;
+  /**
+   * Make the event's STRT end_offset exactly this (its body padded with empty blocks, the samples
+   * unchanged): an emulated copy of a captured event's size. RangeError when its data does not fit.
+   */
+  endOffset?: number;
 }
 
 export interface MonitorLogOptions {
@@ -198,7 +203,7 @@ export class SimulatedUnit {
     if (opts.recordTimeS !== undefined) settings.record_time_s = opts.recordTimeS;
     settings.geo_full_scale_ips = geoFullScaleIps(settings.geo_range);
     this.complianceRaw = encodeComplianceConfig(settings);
-    this.eventIndexRaw = encodeEventIndex({ event_count: 0, backlight: 100, power_save: 30 });
+    this.eventIndexRaw = encodeEventIndex({ lifetime_event_count: 0, backlight: 100, power_save: 30 });
     this.block09Raw = Uint8Array.from({ length: BLOCK_09_LENGTH }, (_, i) => (i * 29 + 7) & 0xff);
     this.callHomeRaw = encodeCallHome(DEFAULT_CALL_HOME);
     this.populate(opts.events ?? 5);
@@ -242,10 +247,17 @@ export class SimulatedUnit {
     const channels = synthesizeEvent({
       sampleRate, totalSamples, pretriggerSamples, geoRange, seed: mixSeed(this.seed, this.eventsSynthesized + 1),
     });
-    const fileData = eventFileData(encodeWaveformBody(channels));
     const key = this.nextKey;
-    const endOffset = endOffsetFor(key, fileData.length);
-    const nextKey = alignUp(endOffset, this.slot);
+    let body = encodeWaveformBody(channels);
+    if (opts.endOffset !== undefined) {
+      const length = opts.endOffset - (key & 0xffff) - EVENT_MEMORY_OVERHEAD;
+      if (length < body.length) throw new RangeError(`event at ${keyToHex(key)}: its data needs an end_offset of at least 0x${((key & 0xffff) + EVENT_MEMORY_OVERHEAD + body.length).toString(16)}, not 0x${opts.endOffset.toString(16)}`);
+      body = padWaveformBody(body, length);
+    }
+    const strt = { sample_rate: sampleRate, total_samples: totalSamples, record_time_s: recordTimeS, pretrigger_samples: pretriggerSamples };
+    const memory = encodeEventMemory(key, strt, body);
+    const endOffset = (key & 0xffff) + memory.length;
+    const nextKey = alignUp(key + memory.length, this.slot);
     this.ensureRoom(nextKey, 'event');
     this.eventsSynthesized++;
     const rec: StoredEvent = {
@@ -264,7 +276,7 @@ export class SimulatedUnit {
         project: cfg.project ?? '', client: cfg.client ?? '', operator: cfg.operator ?? '',
         sensor_location: cfg.sensor_location ?? '', notes: cfg.notes ?? '',
       },
-      fileData,
+      memory,
       endOffset,
       nextKey,
     };
@@ -395,7 +407,7 @@ export class SimulatedUnit {
     return decodeMonitorStatus(this.monitorStatusBlock());
   }
 
-  get eventIndex(): { event_count: number; backlight: number; power_save: number } {
+  get eventIndex(): { lifetime_event_count: number; backlight: number; power_save: number } {
     return decodeEventIndex(this.eventIndexBlock());
   }
 
@@ -445,9 +457,9 @@ export class SimulatedUnit {
   eventIndexBlock(): Uint8Array {
     const out = this.eventIndexRaw.slice();
     const current = decodeEventIndex(out);
-    if (current.event_count !== this.recordsEver) {
-      // event_count is the u32 at +3 (event-index.ts); only that field is the unit's to change.
-      const fresh = encodeEventIndex({ ...current, event_count: this.recordsEver });
+    if (current.lifetime_event_count !== this.recordsEver) {
+      // The counter is the u32 at +3 (event-index.ts); only that field is the unit's to change.
+      const fresh = encodeEventIndex({ ...current, lifetime_event_count: this.recordsEver });
       out.set(fresh.subarray(3, 7), 3);
     }
     return out;

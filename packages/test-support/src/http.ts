@@ -15,7 +15,7 @@ import { defaultHttpSettings, startHttpServer, type HttpServerHandle, type HttpS
 import { TestClock } from './clock.js';
 
 export const SIM_OPTIONS: StartSimulatorOptions = { events: 3, recordTimeS: 1, baud: 0, forwardDelayMs: 0, monitorSettleMs: 0, host: '127.0.0.1', port: 0 };
-export const CLIENT_OPTIONS = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, monitorPollMs: 5 };
+export const CLIENT_OPTIONS = { frameTimeoutMs: 1000, chunkTimeoutMs: 1000, wakeWindowMs: 0, monitorPollMs: 5 };
 
 export interface Reply {
   status: number;

@@ -13,8 +13,8 @@ export interface UnitFixture {
   close(): Promise<void>;
 }
 
-/** Fast timeouts: the emulated unit answers at once. */
-export const FAST: ClientOptions = { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, monitorPollMs: 10, monitorStartTimeoutMs: 2000 };
+/** Fast timeouts: the emulated unit answers at once (and is awake at once: no wake-up window). */
+export const FAST: ClientOptions = { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, wakeWindowMs: 0, monitorPollMs: 10, monitorStartTimeoutMs: 2000 };
 
 export const UNIT_DEFAULTS: StartSimulatorOptions = { events: 3, recordTimeS: 1, monitorSettleMs: 50, baud: 0, forwardDelayMs: 0 };
 

@@ -9,7 +9,7 @@ import { LocalTime, OneOf, RECORD_TYPES } from '@sfm/core/schema';
 import { archiveCsv, localTimeBound } from '@sfm/core/service';
 import type { ArchiveEventQuery } from '@sfm/core/cache';
 import { Type } from '@sinclair/typebox';
-import type { CliServices, ServiceOptions } from '../cli.js';
+import type { CliServices, ServiceRequest } from '../cli.js';
 import { cmd } from '../command.js';
 import { integerOption, schemaOption } from '../flags.js';
 import { formatArchivedEvents, formatSessions, formatUnits } from '../format.js';
@@ -18,7 +18,7 @@ import { writeWhole } from '../output-file.js';
 
 export interface DbCommandDeps {
   io: CliIO;
-  services: (opts: ServiceOptions) => Promise<CliServices>;
+  services: (req: ServiceRequest) => Promise<CliServices>;
 }
 
 interface DbArgs {

@@ -9,13 +9,16 @@ import { analysisOptions } from '@sfm/core/analysis';
 import { TransportRegistry } from '@sfm/core/transport';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
-import { runCli } from '../cli.js';
+import { runCli, type ServiceOptions } from '../cli.js';
+import { readCapture, type CaptureRecord } from '@sfm/core/capture';
 import type { CliIO } from '../io.js';
 
 let sim: RunningSimulator;
 let where: string[];
-const transports = new TransportRegistry().register(tcpTransportFactory);
-const services = () => ({ access: new DirectDeviceAccess(transports, { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, monitorPollMs: 10 }), close() {} });
+const services = (opts: ServiceOptions) => ({
+  access: new DirectDeviceAccess(new TransportRegistry(opts.wrapTransport).register(tcpTransportFactory), { frameTimeoutMs: 2000, chunkTimeoutMs: 2000, wakeWindowMs: 0, monitorPollMs: 10 }),
+  close() {},
+});
 
 async function sfm(...args: string[]) {
   const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIO & { out: string; err: string };
@@ -91,7 +94,7 @@ describe('sfm device commands against the emulated unit', () => {
     expect(text).toContain(sim.unit.events[1]!.project.project!);
     // The same analysis as DeviceAccess gives it, reading the unit directly.
     const options = analysisOptions(undefined, { standard: 'usbm-ri8507-drywall,osmre-distance', distance_ft: 350.5 });
-    const direct = await services().access.analysis({ kind: 'tcp', host: '127.0.0.1', port: sim.address.port }, 1, { analysis: options });
+    const direct = await services({}).access.analysis({ kind: 'tcp', host: '127.0.0.1', port: sim.address.port }, 1, { analysis: options });
     expect([direct.cache, direct.value]).toEqual(['miss', a]);
   });
 
@@ -219,6 +222,37 @@ describe('sfm device commands against the emulated unit', () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe('keep me');
     expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+});
+
+describe('--capture FILE', () => {
+  const bytesOf = (records: CaptureRecord[], type: 'host' | 'device') => records.reduce((n, r) => n + (r.type === type ? r.bytes.length : 0), 0);
+
+  it('records every byte of the command\'s session both ways, with who, what and when', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sfm-capture-')), 'events.sfmcap');
+    sim.server.resetStats();
+    const r = await sfm('events', ...where, '--json', '--capture', file);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`(recorded 1 session with the unit in ${file})`);
+    const { records, cut } = readCapture(readFileSync(file));
+    expect(cut).toBeNull();
+    expect(records[0]).toMatchObject({ type: 'capture', header: { format: 'sfm-capture', recorder: 'sfm', command: ['events', ...where, '--json', '--capture', file] } });
+    expect(records[1]).toMatchObject({ type: 'session-start', session: { session: 1, host: 'sfm', device: `tcp:127.0.0.1:${sim.address.port}` } });
+    // What the unit heard and said, byte for byte.
+    expect([bytesOf(records, 'host'), bytesOf(records, 'device')]).toEqual([sim.server.stats.bytesIn, sim.server.stats.bytesOut]);
+    expect(records.at(-2)).toMatchObject({ type: 'session-end', end: { closed_by: 'host' } });
+    expect(records.at(-1)!.type).toBe('capture-end');
+  });
+
+  it('a unit that cannot be reached: the capture says so; a path that is not a regular file is refused first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sfm-capture-'));
+    const file = join(dir, 'refused.sfmcap');
+    const r = await sfm('status', '--host', '127.0.0.1', '--tcp-port', '1', '--capture', file);
+    expect(r.code).toBe(3);
+    const { records } = readCapture(readFileSync(file));
+    expect(records.find((x) => x.type === 'session-end')).toMatchObject({ end: { closed_by: 'device', error: expect.stringMatching(/refused|ECONNREFUSED/) } });
+    const bad = await sfm('status', ...where, '--capture', dir);
+    expect([bad.code, bad.err]).toEqual([2, `sfm: --capture: ${dir} is a folder; --capture writes regular files only\n`]);
   });
 });
 

@@ -10,7 +10,7 @@ import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, anal
 import { InvalidInput } from '@sfm/core';
 import { deviceEventReport } from '@sfm/report';
 import { UsageError, type CliIO } from '../io.js';
-import type { CliServices, ServiceOptions } from '../cli.js';
+import type { CliServices, ServiceRequest } from '../cli.js';
 import { cmd } from '../command.js';
 import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo, formatRange, formatStatus, plural } from '../format.js';
 import { integerOption, numberOption } from '../flags.js';
@@ -21,7 +21,7 @@ import { fieldsOf, parseAssignments } from '../values.js';
 
 export interface DeviceCommandDeps {
   io: CliIO;
-  services: (opts: ServiceOptions) => Promise<CliServices>;
+  services: (req: ServiceRequest) => Promise<CliServices>;
   /** sfm's version, printed on reports. */
   version?: string;
 }
@@ -33,13 +33,15 @@ interface CommonArgs extends TargetArgs {
   'max-age'?: number;
   store?: string;
   config?: string;
+  capture?: string;
 }
 
 function common<T>(y: Argv<T>) {
   return withTargetOptions(y)
     .option('json', { type: 'boolean', describe: 'print the JSON document (for scripts)' })
     .option('force', { type: 'boolean', describe: 'bypass the cache and ask the unit' })
-    .option('stale', { type: 'boolean', default: true, describe: 'when the unit cannot be reached, show what is cached (--no-stale: fail instead)' });
+    .option('stale', { type: 'boolean', default: true, describe: 'when the unit cannot be reached, show what is cached (--no-stale: fail instead)' })
+    .option('capture', { type: 'string', requiresArg: true, describe: 'record every byte both ways of the sessions with the unit into this capture file (sfm decode reads it)' });
 }
 
 function withEventOptions<T>(y: Argv<T>) {
@@ -94,7 +96,7 @@ function index(raw: unknown): number {
 
 export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>[] {
   const { io } = deps;
-  const svc = (a: CommonArgs) => deps.services({ store: a.store, config: a.config });
+  const svc = (a: CommonArgs) => deps.services({ store: a.store, config: a.config, capture: a.capture });
   /** The unit the flags name (a --device name needs the configured registry). */
   const target = async (a: CommonArgs) => {
     if (a.device === undefined) return targetFrom(a);

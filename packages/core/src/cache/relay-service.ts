@@ -1015,7 +1015,7 @@ export class RelayService implements DeviceAccess {
   }
 
   async eventIndex(target: DeviceTarget): Promise<EventIndexView> {
-    return { lifetime_event_count: (await this.device(target, 'event-index', async (s) => (await s.unit()).readEventIndex())).event_count };
+    return { lifetime_event_count: (await this.device(target, 'event-index', async (s) => (await s.unit()).readEventIndex())).lifetime_event_count };
   }
 
   /**

@@ -26,13 +26,13 @@ import { SUB } from '../protocol/sub-codes.js';
 import { decodeWaveformHeader, headerLengthFromProbe, type FullEventHeader, type MonitorLogHeader, type WaveformHeader } from '../protocol/waveform-header.js';
 import { decodeWaveformRecord, WAVEFORM_RECORD_LENGTH, type WaveformRecord } from '../protocol/waveform-record.js';
 import {
-  BULK_PAGE_TEXT, BULK_PAGE_UNIT, bodyFromEventFileData, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame,
-  chunkCountFor, decodeProbeReply, decodeTextPage, type StrtRecord,
+  BULK_PAGE_TEXT, BULK_PAGE_UNIT, bodyFromEventMemory, bulkChunkFrame, bulkPageFrame, bulkPlan, bulkProbeFrame, bulkTermFrame,
+  decodeProbeReply, decodeTextPage, type BulkPlan, type StrtRecord,
 } from '../protocol/bulk-stream.js';
-import { BULK_CHUNK_STEP } from '../protocol/conventions.js';
 import { decodeWaveformBody, type DecodedBody } from '../protocol/waveform-body.js';
 import { encodeTriggerBlock } from '../protocol/trigger-block.js';
 import { PayloadError } from '../protocol/errors.js';
+import { BULK_CHUNK_STEP } from '../protocol/conventions.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { CallHomeChanges, CallHomeConfig, ComplianceConfig, DeviceInfo, MonitorStatus, ProjectText } from '../model.js';
 import { connectionKey, type Link, type OpenOptions, type Transport } from '../transport/transport.js';
@@ -47,6 +47,13 @@ export interface ClientOptions {
   chunkTimeoutMs?: number;
   /** Probe before every data read, as the vendor's software does (default false). */
   twoStepReads?: boolean;
+  /**
+   * A unit wakes from the line being asserted and answers POLL only after 5–10 s (protocol.md §24):
+   * the first POLL of a session is sent again every `wakeRetryMs` (default 2.5 s) until it is
+   * answered or max(frameTimeoutMs, wakeWindowMs) has passed (default 10 s).
+   */
+  wakeWindowMs?: number;
+  wakeRetryMs?: number;
   /** Status polling while monitoring starts (default every 5 s, for up to 60 s). */
   monitorPollMs?: number;
   monitorStartTimeoutMs?: number;
@@ -58,9 +65,10 @@ export interface ClientOptions {
 export interface ConnectOptions extends ClientOptions, OpenOptions {}
 
 export interface DownloadProgress {
+  /** Sample chunks read so far and in all (the probe and TERM's residual are not counted). */
   chunksDone: number;
   chunksTotal: number;
-  /** Bytes of event data received so far, and in all (the probe says how many). */
+  /** Bytes of the event's memory received so far, and in all (the probe says how many). */
   bytesDone: number;
   bytesTotal: number;
 }
@@ -71,7 +79,7 @@ export interface DownloadedWaveform {
   strt: StrtRecord;
   text: ProjectText;
   body: DecodedBody;
-  /** Bytes of event data received (body + footer). */
+  /** Bytes of the event's memory received (STRT record, preamble, body, footer). */
   dataBytes: number;
 }
 
@@ -108,6 +116,14 @@ export interface EventsProbe {
 }
 
 const SESSION_RESET = Uint8Array.of(0x41, 0x03);
+export const DEFAULT_WAKE_WINDOW_MS = 10_000;
+export const DEFAULT_WAKE_RETRY_MS = 2_500;
+/** Timers may fire a little early: a window with less than this left is over. */
+const TIMER_SLACK_MS = 10;
+
+function seconds(ms: number): string {
+  return `${+(ms / 1000).toFixed(1)} s`;
+}
 const MAX_EVENTS = 100_000;
 
 export class MiniMateClient {
@@ -115,6 +131,8 @@ export class MiniMateClient {
   private readonly frameTimeoutMs: number;
   private readonly chunkTimeoutMs: number;
   private readonly twoStep: boolean;
+  private readonly wakeWindowMs: number;
+  private readonly wakeRetryMs: number;
   private readonly clock: Clock;
   private readonly monitorPollMs: number;
   private readonly monitorStartTimeoutMs: number;
@@ -139,18 +157,51 @@ export class MiniMateClient {
     this.frameTimeoutMs = opts.frameTimeoutMs ?? 15_000;
     this.chunkTimeoutMs = opts.chunkTimeoutMs ?? 10_000;
     this.twoStep = opts.twoStepReads ?? false;
+    this.wakeWindowMs = opts.wakeWindowMs ?? DEFAULT_WAKE_WINDOW_MS;
+    this.wakeRetryMs = opts.wakeRetryMs ?? DEFAULT_WAKE_RETRY_MS;
+    if (!(this.wakeRetryMs > 0)) throw new RangeError(`wakeRetryMs must be more than 0, got ${this.wakeRetryMs}`);
     this.clock = opts.clock ?? systemClock;
     this.monitorPollMs = opts.monitorPollMs ?? 5_000;
     this.monitorStartTimeoutMs = opts.monitorStartTimeoutMs ?? 60_000;
   }
 
-  /** Wakes a unit that may be monitoring and does the POLL handshake. */
+  /** Wakes the unit (session reset and the first POLL, repeated while it wakes up), then the POLL handshake. */
   async start(): Promise<void> {
-    await this.channel.send(SESSION_RESET);
-    await this.read('POLL', async () => {
-      await this.exchange(buildReadFrame(SUB.POLL, 0), SUB.POLL, 'POLL probe');
-      await this.exchange(buildReadFrame(SUB.POLL, POLL_DATA_LENGTH), SUB.POLL, 'POLL');
-    });
+    await this.wake();
+    await this.read('POLL', () => this.exchange(buildReadFrame(SUB.POLL, POLL_DATA_LENGTH), SUB.POLL, 'POLL'));
+  }
+
+  /**
+   * `41 03` and the POLL probe, sent again every wakeRetryMs while the unit does not answer (it
+   * hears nothing until it is awake) or answers garbage (its boot), for max(frameTimeoutMs,
+   * wakeWindowMs) in all. A slow unit may answer more than one of them: the late answers are skipped.
+   */
+  private async wake(): Promise<void> {
+    const window = Math.max(this.frameTimeoutMs, this.wakeWindowMs);
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      const sentAt = performance.now();
+      const left = window - (sentAt - started);
+      try {
+        await this.channel.send(SESSION_RESET);
+        await this.exchange(buildReadFrame(SUB.POLL, 0), SUB.POLL, 'POLL probe', Math.min(this.wakeRetryMs, left));
+        if (attempt > 1) this.channel.expectLate(0xff - SUB.POLL);
+        return;
+      } catch (e) {
+        if (!(e instanceof DeviceTimeout || e instanceof ProtocolError) || !this.channel.isOpen) throw e;
+        const elapsed = performance.now() - started;
+        if (elapsed >= window - TIMER_SLACK_MS) {
+          const tries = `sent ${attempt} time${attempt > 1 ? 's' : ''}; a unit answers 5–10 s after the line wakes it`;
+          if (e instanceof ProtocolError) throw new ProtocolError(`${e.message} (${tries})`, { cause: e });
+          throw new DeviceTimeout(`${this.describe}: POLL: no reply within ${seconds(window)} (${tries})`, { cause: e });
+        }
+        // A reply may be on its way (a slow line): only garbage is thrown away.
+        if (e instanceof ProtocolError) this.channel.discardPending();
+        // Garbage comes at once: wait out the attempt before the next POLL.
+        const rest = Math.min(this.wakeRetryMs - (performance.now() - sentAt), window - elapsed);
+        if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+      }
+    }
   }
 
   get stats(): Readonly<ChannelStats> {
@@ -261,7 +312,7 @@ export class MiniMateClient {
       firmware_minor: serial.firmware_minor,
       dsp_version: full.dsp_version,
       calibration_date: full.calibration_date,
-      event_count: index.event_count,
+      event_count: index.lifetime_event_count,
       compliance,
     };
   }
@@ -373,7 +424,7 @@ export class MiniMateClient {
   async readProbe(): Promise<EventsProbe> {
     const serial = (await this.readSerialNumber()).serial;
     const range = await this.readStorageRange();
-    const counter = (await this.readEventIndex()).event_count;
+    const counter = (await this.readEventIndex()).lifetime_event_count;
     return { serial, range, counter };
   }
 
@@ -392,37 +443,42 @@ export class MiniMateClient {
    * still holds the event it listed.
    */
   async readEventText(key: number): Promise<{ text: ProjectText; timestamp: string | null }> {
-    const { record, text } = await this.openBulk(key, async () => ({ chunks: 0, value: undefined }));
+    const { record, text } = await this.openBulk(key, async () => undefined);
     return { text, timestamp: record.timestamp };
   }
 
   /** 1E arm → 0C → 1F arm → POLL ×3 → 5A probe and pages (no sample chunks) → TERM. */
   private async readEventDetail(key: number, header: FullEventHeader): Promise<DeviceEvent> {
-    const { record, text } = await this.openBulk(key, async () => ({ chunks: 0, value: undefined }));
+    const { record, text } = await this.openBulk(key, async () => undefined);
     return fullEvent(key, header, record, text, false);
   }
 
   /**
-   * The shared prelude of an event read and a waveform download; `inner` reads the sample chunks
-   * it wants (none for an event read) and says how many, so TERM names the last one.
+   * The shared prelude of an event read and a waveform download (protocol.md §10.3, §12); `inner`
+   * reads the sample chunks it wants (none for an event read) after the probe and the pages. TERM
+   * names where the residual starts whatever was read, and its reply carries the residual.
    */
-  private async openBulk<T>(key: number, inner: (strt: StrtRecord) => Promise<{ chunks: number; value: T }>) {
-    const kb = keyBytes(key);
+  private async openBulk<T>(key: number, inner: (plan: BulkPlan, probe: Uint8Array) => Promise<T>) {
     const hex = keyToHex(key);
     await this.keyReply(SUB.FIRST_EVENT_KEY, tokenParams(), `arm 1E for ${hex}`);
-    const record = decodeWaveformRecord(await this.readBlock(SUB.WAVEFORM_RECORD, WAVEFORM_RECORD_LENGTH, keyParams(kb), `waveform record ${hex}`));
+    const record = decodeWaveformRecord(await this.readBlock(SUB.WAVEFORM_RECORD, WAVEFORM_RECORD_LENGTH, keyParams(keyBytes(key)), `waveform record ${hex}`));
     await this.keyReply(SUB.NEXT_EVENT_KEY, tokenParams(), `arm 1F for ${hex}`);
     for (let i = 0; i < 3; i++) await this.read('POLL', () => this.exchange(buildReadFrame(SUB.POLL, 0), SUB.POLL, 'POLL before 5A'));
-    const strt = await this.bulk(bulkProbeFrame(key), `5A probe ${hex}`, (c) => decodeProbeReply(c));
+    const what = `5A probe ${hex}`;
+    const { strt, plan, probe } = await this.bulk(bulkProbeFrame(key), what, (c) => {
+      const strt = decodeProbeReply(c);
+      return { strt, plan: bulkPlan(key, strt.end_offset), probe: c };
+    });
     const text = await this.bulk(bulkPageFrame(key, BULK_PAGE_TEXT), `5A text page ${hex}`, (c) => decodeTextPage(c));
     await this.bulk(bulkPageFrame(key, BULK_PAGE_UNIT), `5A unit page ${hex}`, () => undefined);
-    const { chunks, value } = await inner(strt);
-    await this.exchange(bulkTermFrame(key, chunks), SUB.BULK_WAVEFORM, `5A end ${hex}`, this.chunkTimeoutMs);
-    return { record, strt, text, result: value };
+    const value = await inner(plan, probe);
+    const residual = await this.bulk(bulkTermFrame(key, plan.termCounter), `5A end ${hex}`, (c) => c, false);
+    return { record, strt, text, residual, result: value };
   }
 
-  private bulk<T>(frame: Uint8Array, what: string, decode: (content: Uint8Array) => T): Promise<T> {
-    return this.read(what, async () => {
+  /** One 5A exchange; a read is retried once after a protocol error, TERM is not (a second TERM gets no answer). */
+  private bulk<T>(frame: Uint8Array, what: string, decode: (content: Uint8Array) => T, retry = true): Promise<T> {
+    const once = async () => {
       const f = await this.exchange(frame, SUB.BULK_WAVEFORM, what, this.chunkTimeoutMs);
       try {
         return decode(responseContent(f));
@@ -430,38 +486,41 @@ export class MiniMateClient {
         if (e instanceof PayloadError) throw new ProtocolError(`${this.describe}: ${what}: ${e.message}`);
         throw e;
       }
-    });
+    };
+    return retry ? this.read(what, once) : once();
   }
 
-  /** Downloads one event's waveform through the 5A stream, chunk by chunk. */
+  /** Downloads one event's waveform through the 5A stream: the probe, the sample chunks, TERM's residual. */
   async downloadWaveform(key: number, opts: { onProgress?: (p: DownloadProgress) => void } = {}): Promise<DownloadedWaveform> {
     const hex = keyToHex(key);
     const header = await this.readHeader(key);
     if (header.kind !== 'full') throw new ProtocolError(`${this.describe}: event ${hex} is a monitor-log record; it has no waveform`);
-    const { strt, text, result } = await this.openBulk(key, async (strt) => {
-      let total: number;
-      try {
-        total = chunkCountFor(key, strt.end_offset);
-      } catch (e) {
-        throw new ProtocolError(`${this.describe}: 5A probe ${hex}: ${(e as Error).message}`);
-      }
-      const dataLength = strt.end_offset - key - BULK_CHUNK_STEP;
-      const data = new Uint8Array(dataLength);
-      opts.onProgress?.({ chunksDone: 0, chunksTotal: total, bytesDone: 0, bytesTotal: dataLength });
+    let plan: BulkPlan | undefined;
+    const { strt, text, residual, result } = await this.openBulk(key, async (p, probe) => {
+      plan = p;
+      if (probe.length !== p.probeLength) throw new ProtocolError(`${this.describe}: 5A probe ${hex}: reply carries ${probe.length} bytes, the event's first ${p.probeLength} expected`);
+      const memory = new Uint8Array(p.length);
+      memory.set(probe, 0);
+      let done = probe.length;
+      const total = p.chunkCounters.length;
+      opts.onProgress?.({ chunksDone: 0, chunksTotal: total, bytesDone: done, bytesTotal: p.length });
       for (let n = 1; n <= total; n++) {
-        const expect = Math.min(BULK_CHUNK_STEP, dataLength - (n - 1) * BULK_CHUNK_STEP);
-        const chunk = await this.bulk(bulkChunkFrame(key, n), `5A chunk ${n}/${total} of ${hex}`, (c) => {
-          if (c.length !== expect) throw new PayloadError(`chunk carries ${c.length} bytes, expected ${expect}`);
+        const chunk = await this.bulk(bulkChunkFrame(key, p.chunkCounters[n - 1]!), `5A chunk ${n}/${total} of ${hex}`, (c) => {
+          if (c.length !== BULK_CHUNK_STEP) throw new PayloadError(`chunk carries ${c.length} bytes, expected ${BULK_CHUNK_STEP}`);
           return c;
         });
-        data.set(chunk, (n - 1) * BULK_CHUNK_STEP);
-        opts.onProgress?.({ chunksDone: n, chunksTotal: total, bytesDone: Math.min(n * BULK_CHUNK_STEP, dataLength), bytesTotal: dataLength });
+        memory.set(chunk, done);
+        done += chunk.length;
+        opts.onProgress?.({ chunksDone: n, chunksTotal: total, bytesDone: done, bytesTotal: p.length });
       }
-      return { chunks: total, value: data };
+      return memory;
     });
+    if (residual.length !== plan!.residualLength) throw new ProtocolError(`${this.describe}: 5A end ${hex}: reply carries ${residual.length} bytes, the event's last ${plan!.residualLength} expected`);
+    result.set(residual, plan!.length - plan!.residualLength);
+    opts.onProgress?.({ chunksDone: plan!.chunkCounters.length, chunksTotal: plan!.chunkCounters.length, bytesDone: plan!.length, bytesTotal: plan!.length });
     let body: DecodedBody;
     try {
-      body = decodeWaveformBody(bodyFromEventFileData(result), { samplesPerChannel: header.total_samples });
+      body = decodeWaveformBody(bodyFromEventMemory(result), { samplesPerChannel: header.total_samples });
     } catch (e) {
       throw new ProtocolError(`${this.describe}: waveform ${hex}: ${(e as Error).message}`);
     }

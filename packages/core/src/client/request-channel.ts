@@ -13,6 +13,8 @@ export interface ChannelStats {
   bytesIn: number;
   roundTrips: number;
   noiseBytes: number;
+  /** Late answers to a repeated request, skipped. */
+  lateReplies: number;
 }
 
 type Reply = Extract<ParsedItem, { kind: 'frame' | 'error' }>;
@@ -22,7 +24,9 @@ export class RequestChannel {
   private readonly replies: Reply[] = [];
   private waiter: ((item: Reply | Error) => void) | null = null;
   private closedError: Error | null = null;
-  readonly stats: ChannelStats = { bytesOut: 0, bytesIn: 0, roundTrips: 0, noiseBytes: 0 };
+  /** Reply SUBs that may still arrive late (answers to a request sent more than once): skipped while waiting for another. */
+  private readonly late = new Set<number>();
+  readonly stats: ChannelStats = { bytesOut: 0, bytesIn: 0, roundTrips: 0, noiseBytes: 0, lateReplies: 0 };
 
   constructor(
     private readonly link: Link,
@@ -66,16 +70,29 @@ export class RequestChannel {
   async request(bytes: Uint8Array, expectSub: number, timeoutMs: number, what: string): Promise<DeviceFrame> {
     this.replies.length = 0;
     await this.send(bytes);
-    const item = await this.next(timeoutMs, what);
-    if (item.kind === 'error') throw new ProtocolError(`${what}: ${item.message}`);
-    const f = item.frame as DeviceFrame;
-    if (!f.checksumOk) throw new ProtocolError(`${what}: reply checksum ${hex(f.checksum)} is wrong`);
-    if (f.sub !== expectSub) throw new ProtocolError(`${what}: expected reply SUB ${hex(expectSub)}, got ${hex(f.sub)}`);
-    this.stats.roundTrips++;
-    return f;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const item = await this.next(Math.max(0, deadline - performance.now()), timeoutMs, what);
+      if (item.kind === 'error') throw new ProtocolError(`${what}: ${item.message}`);
+      const f = item.frame as DeviceFrame;
+      if (f.sub !== expectSub && f.checksumOk && this.late.has(f.sub)) {
+        this.stats.lateReplies++;
+        continue;
+      }
+      if (!f.checksumOk) throw new ProtocolError(`${what}: reply checksum ${hex(f.checksum)} is wrong`);
+      if (f.sub !== expectSub) throw new ProtocolError(`${what}: expected reply SUB ${hex(expectSub)}, got ${hex(f.sub)}`);
+      this.stats.roundTrips++;
+      return f;
+    }
   }
 
-  private next(timeoutMs: number, what: string): Promise<Reply> {
+  /** From now on, replies with this SUB that come while another is awaited are late answers to a repeated request: skipped. */
+  expectLate(replySub: number): void {
+    this.late.add(replySub);
+  }
+
+  /** The next reply within `waitMs` (`timeoutMs` is the request's whole timeout, for the message). */
+  private next(waitMs: number, timeoutMs: number, what: string): Promise<Reply> {
     const ready = this.replies.shift();
     if (ready) return Promise.resolve(ready);
     if (this.closedError) return Promise.reject(this.closedError);
@@ -83,7 +100,7 @@ export class RequestChannel {
       const timer = setTimeout(() => {
         this.waiter = null;
         reject(new DeviceTimeout(`${what}: no reply within ${fmtMs(timeoutMs)}`));
-      }, timeoutMs);
+      }, waitMs);
       this.waiter = (item) => {
         clearTimeout(timer);
         if (item instanceof Error) reject(item);

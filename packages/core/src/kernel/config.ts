@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_WAKE_RETRY_MS, DEFAULT_WAKE_WINDOW_MS } from '../client/minimate-client.js';
 import { HostSet } from '../transport/address.js';
 import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '../transport/transport.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
@@ -66,6 +67,7 @@ export const CoreSettings = Type.Object({
   queue_wait_s: seconds('how long a request may wait for its unit (then DEVICE_BUSY)', 120, 0.01, 3600),
   frame_timeout_s: seconds('wait for one reply frame', 15, 0.05, 600),
   chunk_timeout_s: seconds('wait for one 5A reply', 10, 0.05, 600),
+  wake_window_s: seconds(`how long the first POLL of a session may go unanswered while the unit wakes up (it is sent again every ${DEFAULT_WAKE_RETRY_MS / 1000} s; the frame timeout when that is longer)`, DEFAULT_WAKE_WINDOW_MS / 1000, 0, 600),
   two_step_reads: Type.Boolean({ description: 'probe before every read, as the vendor\'s software does', default: false }),
   event_reads: Type.Union([Type.Literal('headers-first'), Type.Literal('vendor')], {
     description: 'headers-first: list events with 0A, 0C and 1F and read their project text after answering; vendor: read each event whole, as the vendor\'s software does',

@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import { RelayService } from '../cache/relay-service.js';
 import { systemClock, type Clock } from '../clock.js';
 import { TransportRegistry } from '../transport/registry.js';
+import type { Transport } from '../transport/transport.js';
 import { CoreSettings, type SfmConfig } from './config.js';
 import { DeviceRegistry } from './device-registry.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -29,6 +30,8 @@ export interface KernelOptions {
   clock?: Clock;
   /** sfm's version, for /health and banners. */
   version?: string;
+  /** Wraps every transport the relay opens sessions through (the CLI's --capture). */
+  wrapTransport?: (t: Transport) => Transport;
 }
 
 /** The scheme of a store URL: `sqlite` for sqlite:PATH, `memory` for memory or :memory:. */
@@ -117,8 +120,8 @@ export class Kernel {
     c.register(TOKENS.Relay, {
       useFactory: instanceCachingFactory(
         (k) =>
-          new RelayService(transportsOf(k), resolveToken(k, TOKENS.Store), {
-            client: { frameTimeoutMs: s.frame_timeout_s * 1000, chunkTimeoutMs: s.chunk_timeout_s * 1000, twoStepReads: s.two_step_reads },
+          new RelayService(transportsOf(k, opts.wrapTransport), resolveToken(k, TOKENS.Store), {
+            client: { frameTimeoutMs: s.frame_timeout_s * 1000, chunkTimeoutMs: s.chunk_timeout_s * 1000, wakeWindowMs: s.wake_window_s * 1000, twoStepReads: s.two_step_reads },
             statusTtlMs: s.status_ttl_s * 1000,
             identityTtlMs: s.identity_ttl_s * 1000,
             hotTierBytes: s.hot_tier_bytes,
@@ -189,8 +192,8 @@ export class Kernel {
   }
 }
 
-function transportsOf(c: DependencyContainer): TransportRegistry {
-  const registry = new TransportRegistry();
+function transportsOf(c: DependencyContainer, wrap?: (t: Transport) => Transport): TransportRegistry {
+  const registry = new TransportRegistry(wrap);
   for (const f of resolveAllTokens(c, TOKENS.TransportFactory)) registry.register(f);
   return registry;
 }

@@ -1,19 +1,20 @@
 /**
- * The 5A bulk waveform stream (protocol.md §12), sfm's reading of it:
+ * The 5A bulk waveform stream (protocol.md §12, §24), sfm's reading of it:
  *
- *   probe   offset 1004, params 00 ‖ key4 ‖ zeros (11)     → A5: STRT record + 6-byte preamble
+ *   probe   offset 1004, params 00 ‖ key4 ‖ zeros (11)     → A5: the event's first 0x600 bytes
  *   pages   offset 1004, params 00 ‖ key4[0:2] ‖ 1002|1004 ‖ zeros (12) → text page, unit page
- *   chunks  offset 1004, params 00 ‖ key4[0:2] ‖ counter ‖ zeros (11)  → 512 bytes of the event file
+ *   chunks  offset 1004, params 00 ‖ key4[0:2] ‖ counter ‖ zeros (11)  → 0x200 bytes each
  *   (one stray byte after the last chunk)
- *   TERM    offset 005A, params 00 ‖ key4[0:2] ‖ last counter + 0x200 ‖ zeros (10) → A5, page 0
+ *   TERM    offset 005A, params 00 ‖ key4[0:2] ‖ residual counter ‖ zeros (10) → A5, page 0: the residual
  *
- * Counters are the low 16 bits of memory addresses: chunk n (n ≥ 1) is at key + n·0x200, up to the
- * STRT end_offset; counter key+0 would repeat the probe. Which chunk counter comes first and the
- * TERM formula are unknown on real units ([sfm], conventions.ts).
+ * An event's memory runs from its start offset (key4[2:4], the probe's counter) to the STRT
+ * end_offset: the STRT record, the preamble, the waveform body and the footer. Counters are its
+ * offsets' low 16 bits; whole chunks start at start + 0x600 (bulkPlan). Which parts are known and
+ * which are sfm's own is in conventions.ts.
  */
 import { asciiBytes, putU16be, putU32be, readAscii, u16be, u32be, writeAsciiField } from './bytes.js';
 import {
-  BULK_CHUNK_STEP, BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_TERM_COUNTER_STEP, EVENT_FILE_FOOTER_LENGTH,
+  BULK_CHUNK_STEP, BULK_FIRST_CHUNK, BULK_PAGE_TEXT, BULK_PAGE_UNIT, EVENT_FILE_FOOTER_LENGTH,
   EVENT_FILE_FOOTER_MAGIC, STRT, STRT_PREAMBLE, TEXT_PAGE_LENGTH, UNIT_PAGE,
 } from './conventions.js';
 import { PayloadError, requireLength } from './errors.js';
@@ -21,9 +22,11 @@ import { BULK_OFFSET_STREAM, BULK_OFFSET_TERM, buildBulkFrame, type HostFrame } 
 import { decodeTextFields, encodeTextFields } from './text-fields.js';
 import type { ProjectText } from '../model.js';
 
-export { BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_CHUNK_STEP };
+export { BULK_PAGE_TEXT, BULK_PAGE_UNIT, BULK_CHUNK_STEP, BULK_FIRST_CHUNK };
 const STRT_MAGIC = asciiBytes('STRT');
 export const STRT_RECORD_MARKER = 0x46;
+/** Bytes of an event's memory that are not its waveform body: STRT, preamble, footer. */
+export const EVENT_MEMORY_OVERHEAD = STRT.length + STRT_PREAMBLE.length + EVENT_FILE_FOOTER_LENGTH;
 
 /**
  * The STRT record counts an event's samples per channel in a u16 (protocol.md §12.4, early
@@ -39,23 +42,78 @@ export interface StrtRecord {
   pretrigger_samples: number;
 }
 
-/** Content of the probe reply: the 21-byte STRT record and the 6-byte preamble. */
-export function encodeProbeReply(strt: StrtRecord): Uint8Array {
+/** How one event's memory is read over 5A: what the probe carries, the chunks, TERM and its residual. */
+export interface BulkPlan {
+  /** key4[2:4]: where the event starts (the probe's counter). */
+  start: number;
+  /** The STRT end_offset. */
+  end: number;
+  /** Bytes of the event's memory (end − start). */
+  length: number;
+  /** Bytes the probe's reply carries: the first min(0x600, length). */
+  probeLength: number;
+  /** The whole sample chunks' counters as they go on the wire (16 bits, so they wrap past 64 KiB). */
+  chunkCounters: number[];
+  /** TERM's counter: where the residual starts (16 bits). */
+  termCounter: number;
+  /** Bytes TERM's reply carries (0–0x1FF). */
+  residualLength: number;
+}
+
+/** The request walk of one event, from its key and the STRT end_offset its probe reply gives. */
+export function bulkPlan(key: number, endOffset: number): BulkPlan {
+  const start = key & 0xffff;
+  const length = endOffset - start;
+  if (!Number.isSafeInteger(endOffset) || length < STRT.length + STRT_PREAMBLE.length) {
+    throw new PayloadError(`STRT end_offset ${hex(endOffset)} leaves no room for the event's data (it starts at ${hex(start)})`);
+  }
+  const first = start + BULK_FIRST_CHUNK;
+  const chunks = length > BULK_FIRST_CHUNK ? Math.floor((endOffset - first) / BULK_CHUNK_STEP) : 0;
+  const residualStart = first + chunks * BULK_CHUNK_STEP;
+  return {
+    start,
+    end: endOffset,
+    length,
+    probeLength: Math.min(BULK_FIRST_CHUNK, length),
+    chunkCounters: Array.from({ length: chunks }, (_, i) => (first + i * BULK_CHUNK_STEP) & 0xffff),
+    termCounter: residualStart & 0xffff,
+    residualLength: Math.max(0, endOffset - residualStart),
+  };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).toUpperCase()}`;
+}
+
+/**
+ * An event's memory as the unit holds it: the STRT record (end_offset = the start offset + the
+ * memory's length), the preamble, the waveform body and the footer.
+ */
+export function encodeEventMemory(key: number, strt: Omit<StrtRecord, 'end_offset'>, body: Uint8Array): Uint8Array {
   if (!Number.isInteger(strt.total_samples) || strt.total_samples < 0 || strt.total_samples > MAX_SAMPLES_PER_CHANNEL) {
     throw new PayloadError(`a STRT record counts 0–${MAX_SAMPLES_PER_CHANNEL} samples per channel, got ${strt.total_samples}`);
   }
-  const out = new Uint8Array(STRT.length + STRT_PREAMBLE.length);
+  const length = EVENT_MEMORY_OVERHEAD + body.length;
+  const out = new Uint8Array(length);
   out.set(STRT_MAGIC, 0);
   putU16be(out, STRT.sampleRate, strt.sample_rate);
   putU16be(out, STRT.totalSamples, strt.total_samples);
   putU16be(out, STRT.recordTime, Math.round(strt.record_time_s));
-  putU32be(out, STRT.endOffset, strt.end_offset >>> 0);
+  putU32be(out, STRT.endOffset, endOffsetFor(key, length));
   putU16be(out, STRT.pretriggerSamples, strt.pretrigger_samples);
   out[STRT.marker] = STRT_RECORD_MARKER;
   out.set(STRT_PREAMBLE, STRT.length);
+  out.set(body, STRT.length + STRT_PREAMBLE.length);
+  out.set(EVENT_FILE_FOOTER_MAGIC, length - EVENT_FILE_FOOTER_LENGTH);
   return out;
 }
 
+/** The STRT end_offset of an event at `key` whose memory has `length` bytes. */
+export function endOffsetFor(key: number, length: number): number {
+  return (key & 0xffff) + length;
+}
+
+/** The STRT record at the start of the probe's reply. */
 export function decodeProbeReply(content: Uint8Array): StrtRecord {
   requireLength(content, STRT.length, '5A probe reply');
   for (let i = 0; i < 4; i++) {
@@ -70,6 +128,21 @@ export function decodeProbeReply(content: Uint8Array): StrtRecord {
   };
 }
 
+/** The waveform body out of an event's whole memory (probe reply, chunks and residual, concatenated). */
+export function bodyFromEventMemory(memory: Uint8Array): Uint8Array {
+  if (memory.length < EVENT_MEMORY_OVERHEAD) throw new PayloadError(`event memory of ${memory.length} bytes is shorter than its STRT, preamble and footer`);
+  decodeProbeReply(memory);
+  const bodyStart = STRT.length + STRT_PREAMBLE.length;
+  for (let i = 0; i < STRT_PREAMBLE.length; i++) {
+    if (memory[STRT.length + i] !== STRT_PREAMBLE[i]) throw new PayloadError('event memory: the STRT record is not followed by its preamble 00 00 FF FF FF FF');
+  }
+  const f = memory.length - EVENT_FILE_FOOTER_LENGTH;
+  for (let i = 0; i < EVENT_FILE_FOOTER_MAGIC.length; i++) {
+    if (memory[f + i] !== EVENT_FILE_FOOTER_MAGIC[i]) throw new PayloadError('event memory does not end with the file footer');
+  }
+  return memory.subarray(bodyStart, f);
+}
+
 function bulkParams(length: number, key: number, counter: number): Uint8Array {
   const p = new Uint8Array(length);
   p[1] = (key >>> 24) & 0xff;
@@ -78,30 +151,20 @@ function bulkParams(length: number, key: number, counter: number): Uint8Array {
   return p;
 }
 
+/** The probe: its counter is the event's start offset itself (key4[2:4]). */
 export function bulkProbeFrame(key: number): Uint8Array {
   return buildBulkFrame(BULK_OFFSET_STREAM, bulkParams(11, key, key & 0xffff));
 }
 export function bulkPageFrame(key: number, page: typeof BULK_PAGE_TEXT | typeof BULK_PAGE_UNIT): Uint8Array {
   return buildBulkFrame(BULK_OFFSET_STREAM, bulkParams(12, key, page));
 }
-export function bulkChunkFrame(key: number, chunk: number): Uint8Array {
-  return buildBulkFrame(BULK_OFFSET_STREAM, bulkParams(11, key, chunkCounter(key, chunk)));
+/** A sample chunk at `counter` (one of bulkPlan's chunkCounters). */
+export function bulkChunkFrame(key: number, counter: number): Uint8Array {
+  return buildBulkFrame(BULK_OFFSET_STREAM, bulkParams(11, key, counter));
 }
-export function bulkTermFrame(key: number, chunkCount: number): Uint8Array {
-  const last = chunkCount > 0 ? chunkCounter(key, chunkCount) : key & 0xffff;
-  return buildBulkFrame(BULK_OFFSET_TERM, bulkParams(10, key, last + BULK_TERM_COUNTER_STEP));
-}
-
-/** The counter of chunk n (n ≥ 1). */
-export function chunkCounter(key: number, chunk: number): number {
-  return ((key & 0xffff) + chunk * BULK_CHUNK_STEP) & 0xffff;
-}
-
-/** How many chunks lie between the probe region and end_offset. */
-export function chunkCountFor(key: number, endOffset: number): number {
-  const bytes = endOffset - (key >>> 0) - BULK_CHUNK_STEP;
-  if (bytes < 0) throw new PayloadError(`STRT end_offset ${endOffset.toString(16)} lies before the event's data`);
-  return Math.ceil(bytes / BULK_CHUNK_STEP);
+/** TERM with the residual's counter (bulkPlan's termCounter). */
+export function bulkTermFrame(key: number, counter: number): Uint8Array {
+  return buildBulkFrame(BULK_OFFSET_TERM, bulkParams(10, key, counter));
 }
 
 export type BulkRequest =
@@ -145,27 +208,4 @@ export function encodeUnitPage(u: UnitPage): Uint8Array {
 export function decodeUnitPage(content: Uint8Array): UnitPage {
   requireLength(content, UNIT_PAGE.length, 'unit page');
   return { serial: readAscii(content, UNIT_PAGE.serial, 8), firmware: readAscii(content, UNIT_PAGE.firmware, 16) };
-}
-
-/** The event file's data after the probe region: the waveform body and the footer. */
-export function eventFileData(body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(body.length + EVENT_FILE_FOOTER_LENGTH);
-  out.set(body, 0);
-  out.set(EVENT_FILE_FOOTER_MAGIC, body.length);
-  return out;
-}
-
-/** The waveform body out of the concatenated chunk contents (the footer removed). */
-export function bodyFromEventFileData(data: Uint8Array): Uint8Array {
-  if (data.length < EVENT_FILE_FOOTER_LENGTH) throw new PayloadError(`event data of ${data.length} bytes is shorter than its footer`);
-  const f = data.length - EVENT_FILE_FOOTER_LENGTH;
-  for (let i = 0; i < EVENT_FILE_FOOTER_MAGIC.length; i++) {
-    if (data[f + i] !== EVENT_FILE_FOOTER_MAGIC[i]) throw new PayloadError('event data does not end with the file footer');
-  }
-  return data.subarray(0, f);
-}
-
-/** The end address of an event whose file data (body + footer) has `dataLength` bytes. */
-export function endOffsetFor(key: number, dataLength: number): number {
-  return (key >>> 0) + BULK_CHUNK_STEP + dataLength;
 }

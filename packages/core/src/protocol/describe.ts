@@ -1,7 +1,9 @@
 /**
  * One JSON-ready description per frame, in the shape `sfm decode` prints (http-api.md):
  * direction, cmd, sub, offset, params_hex, data_hex, checksum, checksum_ok and, where the SUB
- * is known and the content is complete, `decoded` with the contract's field names.
+ * is known and the content is complete, `decoded` with the contract's field names. Every field is
+ * on every line: a device reply has no offset word and no params (its data begins with their
+ * echo), so those are null there, and it has its page word (payload[3:5]) instead.
  */
 import { toHex } from './bytes.js';
 import { decodeCallHome, CALL_HOME_LENGTH } from './call-home.js';
@@ -23,9 +25,12 @@ export interface FrameDescription {
   cmd: number;
   sub: number;
   name: string | null;
-  offset?: number;
+  /** The host's offset word (payload[4:6]); null on a device reply. */
+  offset: number | null;
+  /** Device replies only: payload[3:5], 0 in most replies, the request's offset word in A5 stream replies. */
   page?: number;
-  params_hex?: string;
+  /** The host's params (10; 10–12 for 5A); null on a device reply. */
+  params_hex: string | null;
   data_hex: string;
   checksum: number;
   checksum_ok: boolean;
@@ -76,7 +81,9 @@ function describeDevice(f: DeviceFrame): FrameDescription {
     cmd: f.cmd,
     sub: f.sub,
     name: subInfoForResponse(f.sub)?.name ?? null,
+    offset: null,
     page: f.page,
+    params_hex: null,
     data_hex: toHex(f.data),
     checksum: f.checksum,
     checksum_ok: f.checksumOk,

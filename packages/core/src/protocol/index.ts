@@ -23,3 +23,4 @@ export * from './units.js';
 export * from './describe.js';
 export * as conventions from './conventions.js';
 export * from './trigger-block.js';
+export * from './convention-check.js';

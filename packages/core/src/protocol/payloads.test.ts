@@ -20,9 +20,8 @@ import { decodeWaveformHeader, encodeWaveformHeader, headerLengthFromProbe, type
 import { decodeWaveformRecord, encodeWaveformRecord, type WaveformRecord } from './waveform-record.js';
 import { callHomeWriteData, decodeCallHome, encodeCallHome } from './call-home.js';
 import {
-  bodyFromEventFileData, bulkChunkFrame, bulkPageFrame, bulkProbeFrame, bulkTermFrame, chunkCountFor, chunkCounter,
-  classifyBulkRequest, decodeProbeReply, decodeTextPage, decodeUnitPage, encodeProbeReply, encodeTextPage, encodeUnitPage,
-  endOffsetFor, eventFileData,
+  EVENT_MEMORY_OVERHEAD, bodyFromEventMemory, bulkChunkFrame, bulkPageFrame, bulkPlan, bulkProbeFrame, bulkTermFrame,
+  classifyBulkRequest, decodeProbeReply, decodeTextPage, decodeUnitPage, encodeEventMemory, encodeTextPage, encodeUnitPage,
 } from './bulk-stream.js';
 import { decodeTimestamp, encodeTimestamp } from './timestamp.js';
 import { describeFrame } from './describe.js';
@@ -90,7 +89,7 @@ describe('encode ∘ decode is the identity for every payload type', () => {
   it('serial number', () => fc.assert(fc.property(fc.record({ serial: ascii(8).filter((s) => s.length > 0 && !s.includes('\0')), firmware_minor: u8, unit_byte: u8 }), (s) => void expect(decodeSerialNumber(encodeSerialNumber(s))).toEqual(s))));
   it('full config', () => fc.assert(fc.property(fc.record({ firmware: ascii(16).map((s) => s || null), dsp_version: ascii(8).map((s) => s || null), calibration_date: fc.option(iso.map((t) => t.slice(0, 10)), { nil: null }) }), (c) => void expect(decodeFullConfig(encodeFullConfig(c))).toEqual(c))));
   it('compliance config', () => fc.assert(fc.property(complianceSettings, (s) => void expect(decodeComplianceConfig(encodeComplianceConfig(s))).toEqual(s))));
-  it('event index', () => fc.assert(fc.property(fc.record({ event_count: fc.integer({ min: 0, max: 0xffffffff }), backlight: u8, power_save: u8 }), (x) => void expect(decodeEventIndex(encodeEventIndex(x))).toEqual(x))));
+  it('event index', () => fc.assert(fc.property(fc.record({ lifetime_event_count: fc.integer({ min: 0, max: 0xffffffff }), backlight: u8, power_save: u8 }), (x) => void expect(decodeEventIndex(encodeEventIndex(x))).toEqual(x))));
   it('storage range', () => fc.assert(fc.property(fc.record({ first: fc.integer({ min: 0, max: 0xffffffff }), next: fc.integer({ min: 0, max: 0xffffffff }) }), (x) => void expect(decodeStorageRange(encodeStorageRange(x))).toEqual(x))));
   it('event key replies and key text', () => fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (k) => { expect(decodeEventKeyReply(encodeEventKeyReply(k))).toBe(k); expect(keyFromHex(keyToHex(k))).toBe(k); })));
   it('monitor status', () => fc.assert(fc.property(fc.record({ is_monitoring: fc.boolean(), battery_v: fc.integer({ min: 0, max: 65535 }).map((n) => n / 100), memory_total: fc.integer({ min: 0, max: 0xffffffff }), memory_free: fc.integer({ min: 0, max: 0xffffffff }), clock: fc.option(iso, { nil: null }) }), (s: MonitorStatus) => void expect(decodeMonitorStatus(encodeMonitorStatus(s))).toEqual(s))));
@@ -113,11 +112,15 @@ describe('encode ∘ decode is the identity for every payload type', () => {
     // num_retries 3 travels as `10 03`: 124 logical bytes become 125 on the wire, 127 with the trailer (offset 0x7E).
     expect(write.length).toBe(127);
   });
-  it('5A probe reply (STRT), text page, unit page, event file data', () => {
-    fc.assert(fc.property(fc.record({ sample_rate: fc.constantFrom(1024, 2048, 4096), total_samples: fc.integer({ min: 0, max: 65535 }), record_time_s: fc.integer({ min: 0, max: 600 }), end_offset: fc.integer({ min: 0, max: 0xffffffff }), pretrigger_samples: fc.integer({ min: 0, max: 65535 }) }), (s) => void expect(decodeProbeReply(encodeProbeReply(s))).toEqual(s)));
+  it('5A event memory (its STRT record is the probe reply\'s start), text page, unit page', () => {
+    const strt = fc.record({ sample_rate: fc.constantFrom(1024, 2048, 4096), total_samples: fc.integer({ min: 0, max: 65535 }), record_time_s: fc.integer({ min: 0, max: 600 }), pretrigger_samples: fc.integer({ min: 0, max: 65535 }) });
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), strt, fc.uint8Array({ maxLength: 3000 }), (key, s, body) => {
+      const memory = encodeEventMemory(key, s, body);
+      expect(decodeProbeReply(memory.subarray(0, 0x600))).toEqual({ ...s, end_offset: (key & 0xffff) + EVENT_MEMORY_OVERHEAD + body.length });
+      expect(toHex(bodyFromEventMemory(memory))).toBe(toHex(body));
+    }));
     fc.assert(fc.property(projectText, (t) => void expect(decodeTextPage(encodeTextPage(t))).toEqual(t)));
     fc.assert(fc.property(fc.record({ serial: ascii(8), firmware: ascii(16) }), (u) => void expect(decodeUnitPage(encodeUnitPage(u))).toEqual(u)));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), (body) => void expect(toHex(bodyFromEventFileData(eventFileData(body)))).toBe(toHex(body))));
   });
 });
 
@@ -180,7 +183,7 @@ describe('decoders reject short or foreign content with PayloadError', () => {
     ['serial', decodeSerialNumber], ['full config', decodeFullConfig], ['event index', decodeEventIndex],
     ['storage range', decodeStorageRange], ['monitor status', decodeMonitorStatus], ['call home', decodeCallHome],
     ['waveform record', decodeWaveformRecord], ['probe reply', decodeProbeReply], ['unit page', decodeUnitPage],
-    ['header', (b) => decodeWaveformHeader(b, 0x46)], ['event file', bodyFromEventFileData],
+    ['header', (b) => decodeWaveformHeader(b, 0x46)], ['event memory', bodyFromEventMemory],
   ];
   for (const [name, decode] of decoders) {
     it(`${name}: random bytes decode or throw PayloadError, nothing else`, () => {
@@ -202,24 +205,31 @@ describe('decoders reject short or foreign content with PayloadError', () => {
 
 describe('5A request frames', () => {
   const parse = (w: Uint8Array) => (parseCapture(w, 'host-to-device')[0] as { frame: HostFrame }).frame;
-  it('probe matches the golden vector for key 0111245A', () => {
-    const g = golden.frames.find((f) => f.name.includes('5A probe, key 0111245A'))!;
-    expect(toHex(bulkProbeFrame(0x0111245a))).toBe(g.wire);
+  it('probe matches the golden vectors: its counter is the event\'s start offset itself', () => {
+    for (const key of [0x01110000, 0x0111245a]) {
+      const g = golden.frames.find((f) => f.name.includes(`5A probe, key ${keyToHex(key)}`))!;
+      expect(toHex(bulkProbeFrame(key))).toBe(g.wire);
+    }
   });
   it('pages, chunks and TERM classify as what they ask for; a counter 0x1000 goes out stuffed', () => {
-    const key = 0x0111_0e00;
+    const key = 0x0111_0000;
     expect(classifyBulkRequest(parse(bulkPageFrame(key, 0x1002)))).toEqual({ kind: 'page', keyHigh: 0x0111, page: 0x1002 });
-    expect(chunkCounter(key, 1)).toBe(0x1000);
-    expect(toHex(bulkChunkFrame(key, 1))).toContain('10 10 00');
-    expect(classifyBulkRequest(parse(bulkChunkFrame(key, 1)))).toEqual({ kind: 'chunk', keyHigh: 0x0111, counter: 0x1000 });
-    expect(classifyBulkRequest(parse(bulkTermFrame(key, 3)))).toEqual({ kind: 'term', keyHigh: 0x0111, counter: chunkCounter(key, 3) + 0x200 });
+    expect(toHex(bulkChunkFrame(key, 0x1000))).toContain('01 11 10 10 00');
+    expect(classifyBulkRequest(parse(bulkChunkFrame(key, 0x1000)))).toEqual({ kind: 'chunk', keyHigh: 0x0111, counter: 0x1000 });
+    expect(classifyBulkRequest(parse(bulkTermFrame(key, 0x2000)))).toEqual({ kind: 'term', keyHigh: 0x0111, counter: 0x2000 });
   });
-  it('chunk count follows end_offset', () => {
-    expect(chunkCountFor(0x01110000, endOffsetFor(0x01110000, 0))).toBe(0);
-    expect(chunkCountFor(0x01110000, endOffsetFor(0x01110000, 1))).toBe(1);
-    expect(chunkCountFor(0x01110000, endOffsetFor(0x01110000, 0x200))).toBe(1);
-    expect(chunkCountFor(0x01110000, endOffsetFor(0x01110000, 0x201))).toBe(2);
-    expect(() => chunkCountFor(0x01110000, 0x01110000)).toThrow(PayloadError);
+  it('the plan: the probe carries the first 0x600 bytes, whole chunks of 0x200 follow, TERM the residual (protocol.md §24)', () => {
+    // The captured 3-s event: 13 chunks 0x0600 … 0x1E00, TERM for 0x2000 … 0x21F2.
+    const plan = bulkPlan(0x01110000, 0x21f2);
+    expect(plan).toMatchObject({ start: 0, end: 0x21f2, length: 0x21f2, probeLength: 0x600, termCounter: 0x2000, residualLength: 0x1f2 });
+    expect(plan.chunkCounters).toEqual(Array.from({ length: 13 }, (_, i) => 0x0600 + i * 0x200));
+    // Another event starts at its own offset; an aligned end leaves no residual; counters wrap.
+    expect(bulkPlan(0x0111245a, 0x245a + 0x800)).toMatchObject({ chunkCounters: [0x2a5a], termCounter: 0x2c5a, residualLength: 0 });
+    expect(bulkPlan(0x0111fe00, 0xfe00 + 0xa00).chunkCounters).toEqual([0x0400, 0x0600]);
+    // Short events: the probe carries them whole.
+    expect(bulkPlan(0x01110000, 0x400)).toMatchObject({ probeLength: 0x400, chunkCounters: [], termCounter: 0x600, residualLength: 0 });
+    expect(() => bulkPlan(0x01110000, 0x10)).toThrow(PayloadError);
+    expect(() => bulkPlan(0x01112000, 0x1000)).toThrow(/leaves no room/);
   });
   it('a response echoes the request offset byte and params', () => {
     expect(toHex(echoHeader(0x2c, params()))).toBe('2C 00 00 00 00 00 00 00 00 00 00');

@@ -5,20 +5,30 @@ import {
   WaveformBodyError,
   decodeWaveformBody,
   encodeWaveformBody,
+  padWaveformBody,
   type ChannelName,
   type DecodedBody,
 } from './waveform-body.js';
+import { SEGMENT_COUNTER } from './conventions.js';
 
 // ---- hand-building helpers ------------------------------------------------------------------
 
 const i16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const preamble = (a0: number, a1: number): number[] => [0x00, 0x02, 0x00, ...i16(a0), ...i16(a1)];
-/** `40 02` header: carried deltas c0, c1 for the old channel, anchors a0, a1 for the new one. */
+/** `40 02` header: carried deltas c0, c1 for the old channel, anchors a0, a1 for the new one (body() numbers it). */
 const header = (c0: number, c1: number, a0 = 0, a1 = 0, hint = 0): number[] => [
   0x40, 0x02, ...i16(c0), ...i16(c1), 0, 0, ...i16(hint), 0, 0, 0, 0, 0, 0, ...i16(a0), ...i16(a1),
 ];
 const finalHeader = (c0: number, c1: number): number[] => header(c0, c1, 0x1234, -0x1234);
-const body = (...parts: number[][]): Uint8Array => Uint8Array.from(parts.flat());
+const isHeader = (p: number[]): boolean => p.length === 20 && p[0] === 0x40 && p[1] === 0x02;
+/** The counter at [8:12] after the tag, little-endian. */
+const withCounter = (h: number[], n: number): number[] => h.map((b, i) => (i >= 10 && i < 14 ? (n >>> (8 * (i - 10))) & 0xff : b));
+/** The parts in order, each header numbered from `first` up (the unit numbers them so). */
+const numberedBody = (first: number, ...parts: number[][]): Uint8Array => {
+  let n = first;
+  return Uint8Array.from(parts.flatMap((p) => (isHeader(p) ? withCounter(p, n++) : p)));
+};
+const body = (...parts: number[][]): Uint8Array => numberedBody(SEGMENT_COUNTER.first, ...parts);
 
 const arr = (a: ArrayLike<number>): number[] => Array.from(a);
 /** Running sums: the samples a list of deltas produces after `start`. */
@@ -172,8 +182,20 @@ describe('decodeWaveformBody: segments', () => {
   it('ignores the unknown header bytes and the block-length hint', () => {
     const plain = body(preamble(1, 1), [0x10, 0x04, 0x12, 0x34], header(1, 2, 50, 60), [0x00, 0x04], finalHeader(3, 4));
     const noisy = plain.slice();
-    for (const h of [11, 33]) for (const i of [6, 7, 8, 9, 10, 11, 12, 13, 14, 15]) noisy[h + i] = 0xa5;
+    for (const h of [11, 33]) for (const i of [6, 7, 8, 9, 14, 15]) noisy[h + i] = 0xa5;
     expect(decodeWaveformBody(noisy)).toEqual(decodeWaveformBody(plain));
+  });
+
+  it('segment counters (u32 LE at [8:12] after the tag) rise by one from any start; a jump is a lost or repeated segment', () => {
+    const parts = [preamble(1, 1), [0x00, 0x04], header(0, 0, 5, 5), [0x00, 0x04], header(0, 0, 6, 6), finalHeader(0, 0)];
+    expect(decodeWaveformBody(body(...parts)).firstSegmentCounter).toBe(SEGMENT_COUNTER.first);
+    const from = decodeWaveformBody(numberedBody(0xfffffffe, ...parts)); // and across the u32 wrap
+    expect(from.firstSegmentCounter).toBe(0xfffffffe);
+    expect(from.channels).toEqual(decodeWaveformBody(body(...parts)).channels);
+    const jump = body(...parts);
+    jump[7 + 2 + 20 + 2 + 10] = 9; // the second header says 9
+    expect(() => decodeWaveformBody(jump)).toThrow(/segment counter 9 follows 1: a segment is missing or repeated/);
+    expect(decodeWaveformBody(body(preamble(1, 1))).firstSegmentCounter).toBeNull();
   });
 
   it('stops at a final header: its anchors start no segment', () => {
@@ -313,6 +335,18 @@ describe('encodeWaveformBody', () => {
       header(0, 0, 0, 0, 0), // final
     );
     expect(arr(encoded)).toEqual(arr(expected));
+  });
+
+  it('padWaveformBody grows a body by empty blocks before its final header: the same samples, the same counters', () => {
+    const tran = Array.from({ length: 40 }, (_, i) => (i * 37) % 300);
+    const encoded = encodeWaveformBody(channels(() => tran));
+    const padded = padWaveformBody(encoded, encoded.length + 10);
+    expect(padded.length).toBe(encoded.length + 10);
+    expect(decodeWaveformBody(padded, { samplesPerChannel: 40 })).toEqual(decodeWaveformBody(encoded, { samplesPerChannel: 40 }));
+    expect(padWaveformBody(encoded, encoded.length)).toEqual(encoded);
+    expect(() => padWaveformBody(encoded, encoded.length + 1)).toThrow(RangeError);
+    expect(() => padWaveformBody(encoded, encoded.length - 2)).toThrow(RangeError);
+    expect(() => padWaveformBody(encoded.subarray(0, encoded.length - 1), encoded.length + 1)).toThrow(/final segment header/);
   });
 
   it('chooses 00 / 10 / 20 / 30 blocks by delta size', () => {

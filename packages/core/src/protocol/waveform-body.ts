@@ -14,6 +14,7 @@
  *              bits 8..11 (`11 90` = 400 nibble deltas).
  *   40 02 + 18 segment header: [0:4] two i16 deltas that end the previous channel's segment,
  *              [6:8] u16 byte length of the next segment's blocks (a hint only, never trusted),
+ *              [8:12] u32 little-endian segment counter, one more than the previous header's,
  *              [14:18] two i16 anchors (absolute) that start the next channel's segment.
  *
  * Channels take turns Tran → Vert → Long → MicL → Tran …, one segment each. Segment length is
@@ -24,6 +25,7 @@
  * int16, and wrapping is what lets any int16 → int16 jump be carried as an int16 delta.
  */
 import { SfmError } from '../errors.js';
+import { SEGMENT_COUNTER } from './conventions.js';
 
 export const CHANNEL_NAMES = ['Tran', 'Vert', 'Long', 'MicL'] as const;
 export type ChannelName = (typeof CHANNEL_NAMES)[number];
@@ -33,6 +35,8 @@ export interface DecodedBody {
   channels: Record<ChannelName, Int32Array>;
   /** The body ended early (mid-block, or without its final header), or a channel has fewer than `samplesPerChannel` samples. */
   truncated: boolean;
+  /** The first segment header's counter (null without a whole header); each later one is one more. */
+  firstSegmentCounter: number | null;
 }
 
 export interface DecodeOptions {
@@ -76,6 +80,9 @@ const MAX_SAMPLES_PER_CHANNEL = 1 << 24;
 
 const int16 = (v: number): number => (v << 16) >> 16;
 const readI16 = (b: Uint8Array, p: number): number => int16((b[p] << 8) | b[p + 1]);
+const readU32le = (b: Uint8Array, p: number): number => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+/** Where a header's counter sits from its tag. */
+const COUNTER_AT = 2 + SEGMENT_COUNTER.offset;
 
 // ---------------------------------------------------------------------------------------------
 // Decoder
@@ -209,7 +216,9 @@ export function decodeWaveformBody(body: Uint8Array, opts: DecodeOptions = {}): 
   const end = body.length;
   // Nibble blocks give ~0.5 samples per body byte per channel; grow from there if runs are longer.
   const sink = new ChannelSink(Math.min(limit !== undefined ? limit + 8 : Infinity, (end >> 1) + 16));
-  const result = (truncated: boolean): DecodedBody => finishDecode(sink, truncated, limit);
+  let firstCounter: number | null = null;
+  let lastCounter = 0;
+  const result = (truncated: boolean): DecodedBody => finishDecode(sink, truncated, limit, firstCounter);
 
   for (let i = 0; i < MAGIC.length && i < end; i++) {
     if (body[i] !== MAGIC[i]) throw new WaveformBodyError(`bad magic, expected 00 02 00`, i);
@@ -233,6 +242,13 @@ export function decodeWaveformBody(body: Uint8Array, opts: DecodeOptions = {}): 
       if (available >= 2) sink.delta(readI16(body, p + 2), p + 2);
       if (available >= 4) sink.delta(readI16(body, p + 4), p + 4);
       if (available < HEADER_LENGTH - 2) return result(true);
+      // Segments are numbered: a jump means one was lost or repeated when the body was put together.
+      const counter = readU32le(body, p + COUNTER_AT);
+      if (firstCounter === null) firstCounter = counter;
+      else if (counter !== ((lastCounter + 1) >>> 0)) {
+        throw new WaveformBodyError(`segment counter ${counter} follows ${lastCounter}: a segment is missing or repeated`, p + COUNTER_AT);
+      }
+      lastCounter = counter;
       if (p + HEADER_LENGTH === end) return result(false); // the final header: its anchors start nothing
       sink.nextChannel();
       sink.anchor(readI16(body, p + 16), p + 16);
@@ -260,7 +276,7 @@ export function decodeWaveformBody(body: Uint8Array, opts: DecodeOptions = {}): 
   return result(true);
 }
 
-function finishDecode(sink: ChannelSink, truncated: boolean, limit: number | undefined): DecodedBody {
+function finishDecode(sink: ChannelSink, truncated: boolean, limit: number | undefined, firstSegmentCounter: number | null): DecodedBody {
   const channels = {} as Record<ChannelName, Int32Array>;
   CHANNEL_NAMES.forEach((name, c) => {
     let n = sink.lengths[c];
@@ -270,7 +286,7 @@ function finishDecode(sink: ChannelSink, truncated: boolean, limit: number | und
     }
     channels[name] = sink.buffers[c].slice(0, n);
   });
-  return { channels, truncated };
+  return { channels, truncated, firstSegmentCounter };
 }
 
 function hex(byte: number): string {
@@ -458,6 +474,10 @@ class ByteWriter {
     this.bytes[this.pos++] = v & 0xff;
   }
 
+  u32le(v: number): void {
+    for (let i = 0; i < 4; i++) this.bytes[this.pos++] = (v >>> (8 * i)) & 0xff;
+  }
+
   zeros(n: number): void {
     this.pos += n; // the buffer starts zeroed
   }
@@ -563,10 +583,28 @@ export function encodeWaveformBody(channels: Record<ChannelName, ArrayLike<numbe
     w.zeros(2);
     const next = order[g + 1];
     w.u16(next ? Math.min(0xffff, next[1].blockBytes) : 0); // block-length hint, as real units write it
-    w.zeros(6);
+    w.u32le(SEGMENT_COUNTER.first + g); // this header begins segment g + 1
+    w.zeros(2);
     w.u16(next ? anchor(next[0], next[1], 0) : 0);
     w.u16(next ? anchor(next[0], next[1], 1) : 0);
   });
   if (w.pos !== total) throw new Error(`internal: wrote ${w.pos} of ${total} planned bytes`);
   return w.bytes;
+}
+
+/**
+ * The same body grown to exactly `length` bytes with empty zero-run blocks (`00 00`, no samples)
+ * before its final header, so it decodes to the same samples: an emulated event of a given size.
+ */
+export function padWaveformBody(body: Uint8Array, length: number): Uint8Array {
+  const extra = length - body.length;
+  if (!Number.isSafeInteger(length) || extra < 0 || extra % 2 !== 0) {
+    throw new RangeError(`a body of ${body.length} bytes grows by empty 2-byte blocks only: ${length} cannot be reached`);
+  }
+  const tail = body.length - HEADER_LENGTH;
+  if (tail < PREAMBLE_LENGTH || body[tail] !== HEADER_TAG || body[tail + 1] !== HEADER_SUBTAG) throw new RangeError('the body does not end with its final segment header');
+  const out = new Uint8Array(length);
+  out.set(body.subarray(0, tail), 0);
+  out.set(body.subarray(tail), tail + extra); // the gap stays 00 00 …
+  return out;
 }

@@ -71,7 +71,7 @@ export class DirectDeviceAccess implements DeviceAccess {
   }
 
   async eventIndex(target: DeviceTarget) {
-    return { lifetime_event_count: (await this.session(target, (c) => c.readEventIndex())).event_count };
+    return { lifetime_event_count: (await this.session(target, (c) => c.readEventIndex())).lifetime_event_count };
   }
 
   /** SUB 06, and the walk for the last stored record's key (SUB 06 gives the first and the next key). */

@@ -13,6 +13,9 @@ export class UnsupportedTarget extends SfmError {
 export class TransportRegistry {
   private readonly factories = new Map<DeviceTarget['kind'], TransportFactory>();
 
+  /** `wrap` is applied to every transport made (a capture recording each session, say). */
+  constructor(private readonly wrap: (t: Transport) => Transport = (t) => t) {}
+
   register(factory: TransportFactory): this {
     this.factories.set(factory.kind, factory);
     return this;
@@ -25,6 +28,6 @@ export class TransportRegistry {
   create(target: DeviceTarget): Transport {
     const f = this.factories.get(target.kind);
     if (!f) throw new UnsupportedTarget(`this deployment reaches no ${target.kind} units (the transport-${target.kind} plugin is not loaded)`);
-    return f.create(target);
+    return this.wrap(f.create(target));
   }
 }
