@@ -21,7 +21,7 @@ import type { DeviceResolver } from './target.js';
 export interface CliServices {
   access: DeviceAccess;
   /** The caching relay, when there is one (for `cache stats` / `cache clear`). */
-  relay?: Pick<RelayService, 'cacheStats' | 'clearDevice'>;
+  relay?: Pick<RelayService, 'cacheStats' | 'clearDevice' | 'archivedAnalysis' | 'store'>;
   /** The store's archive, when there is a store (`sfm db`). */
   archive?: Archive;
   /** Named units (--device). */
@@ -81,7 +81,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, deps: CliDep
     .option('config', { type: 'string', global: true, describe: 'configuration file (JSON); also SFM_CONFIG' })
     .command(decodeCommand(io));
   for (const c of deviceCommands({ io, services, version: deps.version })) cli = cli.command(c);
-  cli = cli.command(dbCommand({ io, services }));
+  cli = cli.command(dbCommand({ io, services, version: deps.version }));
   for (const c of deps.extraCommands?.(io) ?? []) cli = cli.command(c);
   cli = cli
     .completion('completion', 'print a shell completion script (bash or zsh): sfm completion >> ~/.bashrc')

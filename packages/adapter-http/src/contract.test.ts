@@ -148,6 +148,8 @@ describe('every operation of the served document, through HTTP', () => {
       [`/db/events/${archivedId}`, { method: 'PATCH', token: T, body: { false_trigger: true, notes: 'contract' } }],
       [`/db/events/${withWaveform}/waveform`],
       [`/db/events/${withWaveform}/waveform?format=csv`],
+      [`/db/events/${withWaveform}/analysis?standard=osmre-chart`],
+      [`/db/events/${withWaveform}/report.pdf`],
       ['/db/sessions?limit=1'],
       ['/db/export.csv?record_type=waveform'],
     ];
@@ -172,6 +174,9 @@ describe('every operation of the served document, through HTTP', () => {
       ['GET', '/db/events/0', {}, 400],
       ['GET', '/db/events/999999', {}, 404],
       ['GET', '/db/events/999999/waveform', {}, 404],
+      ['GET', '/db/events/999999/analysis', {}, 404],
+      ['GET', '/db/events/999999/report.pdf', {}, 404],
+      ['GET', '/db/events/1/analysis?distance_ft=-5', {}, 400],
       ['GET', '/db/units/NOT-SEEN', {}, 404],
       ['GET', '/db/units/bad%20serial', {}, 400],
       ['PATCH', '/db/events/1', { body: { false_trigger: true } }, 401],

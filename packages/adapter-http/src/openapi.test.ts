@@ -47,7 +47,7 @@ describe('buildOpenApi', () => {
       'get /device/event/{idx}/waveform', 'get /device/event/{idx}/analysis', 'get /device/event/{idx}/report.pdf', 'get /device/monitor/status', 'post /device/monitor/start', 'post /device/monitor/stop',
       'post /device/config', 'get /device/call-home', 'post /device/call-home', 'get /device/events/storage-range',
       'get /device/events/index', 'post /device/events/erase', 'get /cache/stats', 'delete /cache/device',
-      'get /db/units', 'get /db/units/{serial}', 'get /db/events', 'get /db/events/{id}', 'patch /db/events/{id}', 'get /db/events/{id}/waveform',
+      'get /db/units', 'get /db/units/{serial}', 'get /db/events', 'get /db/events/{id}', 'patch /db/events/{id}', 'get /db/events/{id}/waveform', 'get /db/events/{id}/analysis', 'get /db/events/{id}/report.pdf',
       'get /db/sessions', 'get /db/export.csv',
       // the paths of the service sfm replaces
       'get /device/call_home', 'post /device/call_home', 'get /device/events/storage_range',

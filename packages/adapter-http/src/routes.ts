@@ -13,7 +13,7 @@ import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transpo
 import type { Analysis, RecordType, Waveform } from '@sfm/core';
 import type { ArchiveEventQuery } from '@sfm/core/cache';
 import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, analysisOptions, analysisOptionsKey, type AnalysisOptions } from '@sfm/core/analysis';
-import { deviceEventReport } from '@sfm/report';
+import { archivedEventReport, deviceEventReport } from '@sfm/report';
 import { analysisEtag, waveformEtag, waveformIdentity } from './etag.js';
 import { buildOpenApi } from './openapi.js';
 import type { Handler, Peek, Reply, RouteContext } from './http.js';
@@ -233,6 +233,15 @@ function debugOptions(c: RouteContext): { force: boolean } {
 /** The standards a request asks for (400 naming `standard` for an unknown one). */
 function requestedAnalysis(c: RouteContext): AnalysisOptions {
   return analysisOptions(c.deps.analysis ?? DEFAULT_ANALYSIS_SETTINGS, { standard: c.query.standard as string | undefined, distance_ft: c.query.distance_ft as number | undefined });
+}
+
+/** A report's file name: the unit and the event's key, nothing a header could trip on. */
+function reportFilename(a: Analysis): string {
+  return `${a.serial}-${a.key}.pdf`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function noArchivedWaveform(c: RouteContext): string {
+  return `archived event ${eventId(c)} has no waveform (it was never downloaded, or there is no such event)`;
 }
 
 /** An analysis, tagged by its waveform's identity, the options and the sfm version that made it. */
@@ -482,8 +491,7 @@ export const ROUTES: readonly RouteSpec[] = [
     ok: { description: 'the report', alternatives: { 'application/pdf': 'a one-page PDF (Content-Disposition: inline; filename="<serial>-<key>.pdf")' } },
     handle: async (c) => {
       const r = await deviceEventReport(c.deps.relay, c.target, idx(c), { analysis: requestedAnalysis(c), force: c.query.force === true, stale: c.query.stale !== false, version: c.deps.version });
-      const filename = `${r.analysis.serial}-${r.analysis.key}.pdf`.replace(/[^A-Za-z0-9._-]/g, '_');
-      return { served: r.waveform, file: { bytes: r.pdf, contentType: 'application/pdf', filename } };
+      return { served: r.waveform, file: { bytes: r.pdf, contentType: 'application/pdf', filename: reportFilename(r.analysis) } };
     },
   },
   {
@@ -751,7 +759,47 @@ export const ROUTES: readonly RouteSpec[] = [
     params: [EVENT_ID, FORMAT],
     ok: { description: 'the waveform', schema: S.Waveform, alternatives: { 'text/csv': 'format=csv: t_s,Tran_ips,Vert_ips,Long_ips,MicL_psi, one line per sample' } },
     handle: async (c) =>
-      waveformReply(c, found(await c.deps.relay.archivedWaveform(eventId(c)), `archived event ${eventId(c)} has no waveform (it was never downloaded, or there is no such event)`)),
+      waveformReply(c, found(await c.deps.relay.archivedWaveform(eventId(c)), noArchivedWaveform(c))),
+  },
+  {
+    id: 'dbEventAnalysis',
+    method: 'get',
+    path: '/db/events/{id}/analysis',
+    summary: 'An archived event\'s analysis',
+    description:
+      'The Analysis of GET /device/event/{idx}/analysis, computed from the archived waveform (standard and distance_ft choose the standards; default the configuration\'s). ' +
+      'Kept in memory under the waveform\'s identity like a live analysis; the same strong ETag for the same waveform, standards and sfm version. 404 NOT_FOUND when the event\'s waveform was never downloaded. No device I/O.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: true,
+    conditional: true,
+    params: [EVENT_ID, STANDARD, DISTANCE_FT],
+    ok: { description: 'the analysis', schema: S.Analysis },
+    handle: async (c) => {
+      const options = requestedAnalysis(c);
+      const a = found(await c.deps.relay.archivedAnalysis(eventId(c), options), noArchivedWaveform(c));
+      return analysisReply(c, a.analysis, options);
+    },
+  },
+  {
+    id: 'dbEventReport',
+    method: 'get',
+    path: '/db/events/{id}/report.pdf',
+    summary: 'An archived event\'s report (PDF)',
+    description:
+      'The one-page report of GET /device/event/{idx}/report.pdf for an archived event: the event as archived (its project text, received-at), its kept waveform, the analysis under the standards asked for, and the unit\'s firmware and setup as last read. ' +
+      '404 NOT_FOUND when the event\'s waveform was never downloaded. No device I/O.',
+    tag: 'archive',
+    device: false,
+    auth: false,
+    cached: true,
+    params: [EVENT_ID, STANDARD, DISTANCE_FT],
+    ok: { description: 'the report', alternatives: { 'application/pdf': 'a one-page PDF (Content-Disposition: inline; filename="<serial>-<key>.pdf")' } },
+    handle: async (c) => {
+      const r = found(await archivedEventReport(c.deps.relay, eventId(c), { analysis: requestedAnalysis(c), version: c.deps.version }), noArchivedWaveform(c));
+      return { served: r.waveform, file: { bytes: r.pdf, contentType: 'application/pdf', filename: reportFilename(r.analysis) } };
+    },
   },
   {
     id: 'dbSessions',

@@ -411,8 +411,10 @@ export class MemoryStore implements Store {
     return d && { index: d.index, gzip: d.gzip.slice(), fetchedAt: e.w.fetchedAt };
   }
 
-  async putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
+  async putWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisSummary): Promise<boolean> {
     this.live();
+    const archived = analysis && this.archivedByIdentity.get(identityKey(serial, w.key, w.timestamp));
+    if (archived) this.setAnalysis(archived.id, analysis);
     const copy = copyWaveform(w);
     const c = copy.channels;
     const payload = c.Tran.byteLength + c.Vert.byteLength + c.Long.byteLength + c.MicL.byteLength + (copy.document?.gzip.byteLength ?? 0);

@@ -23,7 +23,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CACHE_KINDS, StoreError, StoreUnavailable, addressScope, unitScope } from '@sfm/core/cache';
-import type { DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
+import type { AnalysisSummary, DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText } from '@sfm/core';
 import type {
   CacheKind, ChangeListener, EventSyncState, Identity, KindStats, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform, WaveformDocument,
 } from '@sfm/core/cache';
@@ -162,6 +162,7 @@ export class SqliteStore implements Store {
          ON CONFLICT (serial, key, ts) DO UPDATE SET fetched_at = excluded.fetched_at, data = excluded.data,
            document = excluded.document, document_index = excluded.document_index`,
       ),
+      analyseArchived: db.prepare<[string, string, number, string]>('UPDATE archive_events SET analysis = ? WHERE serial = ? AND key = ? AND ts = ?'),
 
       getStatus: db.prepare<[string], [string, number]>('SELECT json, fetched_at FROM monitor_status WHERE serial = ?').raw(),
       putStatus: db.prepare<[string, string, number]>(
@@ -284,10 +285,11 @@ export class SqliteStore implements Store {
         if (events + syncs > 0) touch(unitScope(serial));
         return { events };
       }),
-      putWaveform: immediate(db, (serial: string, w: StoredWaveform, blob: Buffer) => {
+      putWaveform: immediate(db, (serial: string, w: StoredWaveform, blob: Buffer, analysis: string | null) => {
         const ts = tsOf(w.timestamp);
         const isNew = q.hasWaveform.get(serial, w.key, ts) === undefined;
         q.putWaveform.run(serial, w.key, ts, w.fetchedAt, blob, w.document?.gzip ?? null, w.document?.index ?? null);
+        if (analysis !== null) q.analyseArchived.run(analysis, serial, w.key, ts);
         touch(unitScope(serial));
         return isNew;
       }),
@@ -470,8 +472,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
-    return this.run(() => this.tx.putWaveform(serial, w, encodeWaveformBlob(w)));
+  putWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisSummary): Promise<boolean> {
+    return this.run(() => this.tx.putWaveform(serial, w, encodeWaveformBlob(w), analysis === undefined ? null : JSON.stringify(analysis)));
   }
 
   getStatus(serial: string): Promise<StoredStatus | undefined> {

@@ -1218,6 +1218,25 @@ export function storeContractSuite(name: string, makeStore: () => Store | Promis
         expect(await store.archive.event(e.id)).toEqual(e);
         expect(await store.archive.setAnalysis(987_654_321, sampleAnalysis())).toBe(false);
       });
+      it('putWaveform with an analysis gives the archived event of that identity its summary in the same write', async () => {
+        await store.appendEvents(S1, storedEvents(0, 2));
+        const byLabel = async (): Promise<Map<string, ArchivedEvent>> => new Map((await everyArchived(store)).map((e) => [label(e), e]));
+        const before = await byLabel();
+        const summary = sampleAnalysis({ compliance: 'fail' });
+        expect(await store.putWaveform(S1, sampleWaveform(sampleKey(1), sampleTimestamp(1), 16), summary)).toBe(true);
+        let m = await byLabel();
+        expect(m.get('S1/1')).toEqual({ ...before.get('S1/1')!, has_waveform: true, analysis_summary: summary });
+        expect(m.get('S1/0')).toEqual(before.get('S1/0'));
+        // without one, a later put leaves the summary as it is
+        expect(await store.putWaveform(S1, sampleWaveform(sampleKey(1), sampleTimestamp(1), 16, { seed: 2 }))).toBe(false);
+        expect((await byLabel()).get('S1/1')!.analysis_summary).toEqual(summary);
+        // the same key at another time, or another unit's, is not this event: no summary, no error
+        expect(await store.putWaveform(S1, sampleWaveform(sampleKey(0), '2026-05-01T08:00:00', 16), sampleAnalysis())).toBe(true);
+        expect(await store.putWaveform(S2, sampleWaveform(sampleKey(0), sampleTimestamp(0), 16), sampleAnalysis())).toBe(true);
+        m = await byLabel();
+        expect(m.get('S1/0')).toEqual(before.get('S1/0'));
+        expect([...m.keys()].sort()).toEqual(['S1/0', 'S1/1']);
+      });
     });
 
     describe('archive: the fleet', () => {

@@ -267,8 +267,10 @@ export class ReferenceStore implements Store {
     return w?.document && { ...structuredClone(w.document), fetchedAt: w.fetchedAt };
   }
 
-  async putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
+  async putWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisSummary): Promise<boolean> {
     this.live();
+    const archived = analysis && this.archived.find((a) => a.serial === serial && a.key === w.key && a.fields.timestamp === w.timestamp);
+    if (archived) archived.analysis = structuredClone(analysis);
     const id = waveformId(serial, w.key, w.timestamp);
     const isNew = !this.waveforms.has(id);
     this.waveforms.set(id, { serial, w: structuredClone(w) });

@@ -12,7 +12,7 @@ import type {
   Archive, CacheKind, ChangeListener, EventSyncState, Identity, LeaseHolder, LeaseStore, Millis, PendingText, Store, StoreCapabilities, StoredEvent, StoredInfo, StoredStatus, StoredWaveform,
   WaveformDocument,
 } from '@sfm/core/cache';
-import type { DeviceInfo, EventSource, MonitorStatus, ProjectText } from '@sfm/core';
+import type { AnalysisSummary, DeviceInfo, EventSource, MonitorStatus, ProjectText } from '@sfm/core';
 import type { KindStats } from '@sfm/core/cache';
 import { ReferenceStore } from './reference-store.js';
 
@@ -137,8 +137,8 @@ class SharedReferenceView implements Store {
   getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined> {
     return this.read(() => this.backing.data.getWaveformDocument(serial, key, timestamp));
   }
-  putWaveform(serial: string, w: StoredWaveform): Promise<boolean> {
-    return this.write([unitScope(serial)], () => this.backing.data.putWaveform(serial, w));
+  putWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisSummary): Promise<boolean> {
+    return this.write([unitScope(serial)], () => this.backing.data.putWaveform(serial, w, analysis));
   }
   getStatus(serial: string): Promise<StoredStatus | undefined> {
     return this.read(() => this.backing.data.getStatus(serial));

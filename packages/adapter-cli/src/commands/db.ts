@@ -8,21 +8,30 @@ import type { RecordType } from '@sfm/core';
 import { LocalTime, OneOf, RECORD_TYPES } from '@sfm/core/schema';
 import { archiveCsv, localTimeBound } from '@sfm/core/service';
 import type { ArchiveEventQuery } from '@sfm/core/cache';
+import { DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS } from '@sfm/core/analysis';
+import { NotFound } from '@sfm/core';
+import { archivedEventReport } from '@sfm/report';
 import { Type } from '@sinclair/typebox';
 import type { CliServices, ServiceRequest } from '../cli.js';
 import { cmd } from '../command.js';
-import { integerOption, schemaOption } from '../flags.js';
+import { integerOption, numberOption, schemaOption } from '../flags.js';
 import { formatArchivedEvents, formatSessions, formatUnits } from '../format.js';
 import { UsageError, type CliIO } from '../io.js';
-import { writeWhole } from '../output-file.js';
+import { checkOutputPath, writeWhole } from '../output-file.js';
+import { requestedAnalysis, verdicts } from '../analysis-flags.js';
 
 export interface DbCommandDeps {
   io: CliIO;
+  /** sfm's version, printed on reports. */
+  version?: string;
   services: (req: ServiceRequest) => Promise<CliServices>;
 }
 
 interface DbArgs {
-  action: 'units' | 'events' | 'sessions' | 'export';
+  action: 'units' | 'events' | 'sessions' | 'export' | 'report';
+  id?: string;
+  standard?: string;
+  'distance-ft'?: number;
   json?: boolean;
   serial?: string;
   from?: string;
@@ -40,7 +49,8 @@ interface DbArgs {
 
 function options<T>(y: Argv<T>) {
   return y
-    .positional('action', { choices: ['units', 'events', 'sessions', 'export'] as const, describe: 'what to list (export: the events as CSV)' })
+    .positional('action', { choices: ['units', 'events', 'sessions', 'export', 'report'] as const, describe: 'what to list (export: the events as CSV; report ID: an archived event\'s PDF report)' })
+    .positional('id', { type: 'string', describe: 'report: the archive\'s id of the event (sfm db events shows it)' })
     .option('json', { type: 'boolean', describe: 'print the JSON document (for scripts)' })
     .option('serial', schemaOption('serial', Type.String({ minLength: 1, maxLength: 64 }), { describe: 'only this unit\'s' }))
     .option('from', schemaOption('from', LocalTime, { describe: 'recorded at or after (unit-local: YYYY-MM-DD[THH:MM[:SS]])' }))
@@ -51,7 +61,9 @@ function options<T>(y: Argv<T>) {
     .option('false-trigger', { type: 'boolean', describe: 'only events marked (or, with --no-false-trigger, not marked) as false triggers' })
     .option('limit', integerOption('limit', { minimum: 1, maximum: 5000 }, { describe: 'events or sessions per page (default 100)' }))
     .option('cursor', { type: 'string', describe: 'the next page: the cursor the previous page printed' })
-    .option('out', { type: 'string', describe: 'export: the CSV file to write (whole or not at all)' });
+    .option('out', { type: 'string', describe: 'export: the CSV file, report: the PDF file to write (whole or not at all)' })
+    .option('standard', { type: 'string', describe: `report: standards to judge against, comma-separated: ${STANDARD_CURVE_IDS.join(', ')} or a configured curve (default: the configuration's compliance_standards)` })
+    .option('distance-ft', numberOption('distance-ft', DISTANCE_FT_LIMITS, { describe: 'report: the sensor\'s distance from the blast in feet, for osmre-distance' }));
 }
 
 function filter(a: DbArgs): Omit<ArchiveEventQuery, 'limit' | 'cursor'> {
@@ -64,11 +76,13 @@ function filter(a: DbArgs): Omit<ArchiveEventQuery, 'limit' | 'cursor'> {
 export function dbCommand(deps: DbCommandDeps): CommandModule<any, any> {
   const { io } = deps;
   return cmd({
-    command: 'db <action>',
-    describe: 'the archive: every unit and event sfm has read (units, events, sessions, export --out F.csv)',
+    command: 'db <action> [id]',
+    describe: 'the archive: every unit and event sfm has read (units, events, sessions, export --out F.csv, report ID --out F.pdf)',
     builder: (y) => options(y),
     handler: async (a: DbArgs) => {
-      const archive = (await deps.services({ store: a.store, config: a.config })).archive;
+      if (a.action !== 'report' && a.id !== undefined) throw new UsageError(`db ${a.action} takes no id (did you mean db report ${a.id}?)`);
+      const services = await deps.services({ store: a.store, config: a.config });
+      const archive = services.archive;
       if (!archive) throw new UsageError('no store is configured: the archive lives in the store (--store sqlite:PATH)');
       const next = (cursor: string | null) => cursor && io.stderr(`(more: --cursor ${cursor})\n`);
       switch (a.action) {
@@ -99,6 +113,19 @@ export function dbCommand(deps: DbCommandDeps): CommandModule<any, any> {
             }
           })());
           io.stderr(`wrote ${lines} event${lines === 1 ? '' : 's'} to ${a.out}\n`);
+          return;
+        }
+        case 'report': {
+          if (a.id === undefined || !/^[1-9]\d{0,15}$/.test(a.id)) throw new UsageError(`db report needs the archive's id of an event (a whole number from 1), got ${a.id === undefined ? 'none' : JSON.stringify(a.id)}`);
+          if (a.out === undefined) throw new UsageError('db report writes a PDF file: give --out FILE.pdf');
+          if (!services.relay) throw new UsageError('no store is configured: the archive lives in the store (--store sqlite:PATH)');
+          await checkOutputPath(a.out);
+          const id = Number(a.id);
+          const r = await archivedEventReport(services.relay, id, { analysis: requestedAnalysis(services, a.standard, a['distance-ft']), version: deps.version ?? 'unknown' });
+          if (!r) throw new NotFound(`archived event ${id} has no waveform (it was never downloaded, or there is no such event)`);
+          await writeWhole(a.out, [r.pdf]);
+          io.stderr(`wrote ${a.out} (${r.event.serial} event ${r.event.key}${verdicts(r.analysis)})\n`);
+          if (a.json) io.stdout(JSON.stringify(r.analysis, null, 2) + '\n');
           return;
         }
       }

@@ -6,8 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { CallHomeChanges, ComplianceChanges, checkCallHomeChanges, checkComplianceChanges } from '@sfm/core/schema';
 import { waveformCsv, type DeviceAccess, type EventReadOptions, type ReadOptions, type Served } from '@sfm/core/service';
-import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, analysisOptions, type AnalysisOptions } from '@sfm/core/analysis';
-import { InvalidInput } from '@sfm/core';
+import { DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS } from '@sfm/core/analysis';
 import { deviceEventReport } from '@sfm/report';
 import { UsageError, type CliIO } from '../io.js';
 import type { CliServices, ServiceRequest } from '../cli.js';
@@ -16,6 +15,7 @@ import { formatCallHome, formatCompliance, formatEvent, formatEvents, formatInfo
 import { integerOption, numberOption } from '../flags.js';
 import { checkOutputPath, writeWhole } from '../output-file.js';
 import { Progress } from '../progress.js';
+import { requestedAnalysis, verdicts } from '../analysis-flags.js';
 import { targetFrom, withTargetOptions, type TargetArgs } from '../target.js';
 import { fieldsOf, parseAssignments } from '../values.js';
 
@@ -184,20 +184,14 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const t = await target(a);
         await checkOutputPath(a.out); // refuse a bad path before minutes of download
         const services = await svc(a);
-        let options: AnalysisOptions;
-        try {
-          options = analysisOptions(services.analysis ?? DEFAULT_ANALYSIS_SETTINGS, { standard: a.standard, distance_ft: a['distance-ft'] });
-        } catch (e) {
-          throw e instanceof InvalidInput ? new UsageError(`--standard: ${e.why}`) : e;
-        }
+        const options = requestedAnalysis(services, a.standard, a['distance-ft']);
         const r = await withProgress(io, async (p) =>
           deviceEventReport(services.access, t, idx, { analysis: options, force: a.force, stale: a.stale !== false, version: deps.version ?? 'unknown', onSyncProgress: p.sync, onProgress: p.download }),
         );
         const note = provenance(r.waveform);
         if (note) io.stderr(`${note}\n`);
         await writeWhole(a.out, [r.pdf]);
-        const verdicts = r.analysis.compliance.map((c) => `${c.standard} ${c.verdict}`).join(', ');
-        io.stderr(`wrote ${a.out} (${r.analysis.serial} event ${r.analysis.key}${verdicts ? `: ${verdicts}` : ''})\n`);
+        io.stderr(`wrote ${a.out} (${r.analysis.serial} event ${r.analysis.key}${verdicts(r.analysis)})\n`);
         if (a.json) io.stdout(JSON.stringify(r.analysis, null, 2) + '\n');
       },
     }),

@@ -30,9 +30,9 @@ import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-ran
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
-import type { Analysis, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
-import { analyse, type AnalysisOptions } from '../analysis/analyse.js';
-import { analysisOptionsKey } from '../analysis/standards.js';
+import type { Analysis, AnalysisSummary, ArchivedEvent, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
+import { analyse, analysisSummary, type AnalysisOptions } from '../analysis/analyse.js';
+import { analysisOptions, analysisOptionsKey } from '../analysis/standards.js';
 import { connectionKey, type DeviceTarget } from '../transport/transport.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
@@ -76,6 +76,11 @@ export interface RelayOptions {
   logger?: Logger;
   /** Where the relay reports cache outcomes, sessions, link use, queue depth and store errors. */
   metrics?: Metrics;
+  /**
+   * What an archived event's analysis_summary is judged by (the configuration's standards); a
+   * waveform is analysed once, as it is archived. Default: core's default standards.
+   */
+  archiveAnalysis?: AnalysisOptions;
   /** What the archive may drop (none by default: everything is kept for good). */
   retention?: { maxAgeMs?: number; waveformBytes?: number };
 }
@@ -178,6 +183,7 @@ export class RelayService implements DeviceAccess {
 
   readonly store: Store;
   private readonly metrics: Metrics;
+  private readonly archiveAnalysis: AnalysisOptions;
   /** What retention removed since this relay started. */
   private readonly retentionRemoved = { events: 0, waveforms: 0, bytes: 0 };
 
@@ -187,6 +193,7 @@ export class RelayService implements DeviceAccess {
     private readonly opts: RelayOptions = {},
   ) {
     this.metrics = opts.metrics ?? silentMetrics;
+    this.archiveAnalysis = opts.archiveAnalysis ?? analysisOptions();
     this.store = opts.metrics ? countingStoreErrors(store, opts.metrics) : store;
     this.queue = new UnitQueue({ ...opts.queue, onDepth: (unit, depth) => this.metrics.set('sfm_device_queue_depth', { unit }, depth) });
     this.hot = new HotTier(opts.hotTierBytes);
@@ -913,12 +920,12 @@ export class RelayService implements DeviceAccess {
           await this.keep('events', () => this.store.dropEvents(r.serial));
           throw new ProtocolError(`${connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
         }
-        const { stored, body } = keptWaveform(r.serial, {
+        const { stored, body, summary } = keptWaveform(r.serial, {
           key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
           geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
           channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
-        });
-        const ok = await this.keep('waveform', async () => void (s.waveformsNew += (await this.store.putWaveform(r.serial, stored)) ? 1 : 0));
+        }, this.archiveAnalysis);
+        const ok = await this.keep('waveform', async () => void (s.waveformsNew += (await this.store.putWaveform(r.serial, stored, summary)) ? 1 : 0));
         // The download read the event's project text on the way: no second read for it.
         if (row.event.project_pending && !r.unkept) await this.textRead(r.serial, index, row.key, d.text);
         const outcome = this.outcome('waveform', had, opts.force, ok);
@@ -1110,6 +1117,26 @@ export class RelayService implements DeviceAccess {
     return servedBytes(body, 'hit', this.ageS(w.fetchedAt));
   }
 
+  /**
+   * The analysis of an archived event's waveform under these options, kept hot under the
+   * waveform's identity as live analyses are (one identity, one analysis, whichever path asked).
+   * Undefined when no waveform was kept.
+   */
+  async archivedAnalysis(id: number, options: AnalysisOptions): Promise<{ event: ArchivedEvent; waveform: Served<Waveform>; analysis: Served<Analysis> } | undefined> {
+    const event = await this.store.archive.event(id);
+    if (!event?.has_waveform) return undefined;
+    const waveform = await this.archivedWaveform(id);
+    if (!waveform) return undefined;
+    const meta: EventMeta = { key: parseInt(event.key, 16), timestamp: event.timestamp, projectPending: false };
+    const k = analysisHotKey(event.serial, meta, options);
+    let body = this.hot.get(k)?.body;
+    if (!body) {
+      body = new Body(Buffer.from(JSON.stringify(analyse(waveform.value, options))));
+      this.hot.set(k, body, this.clock.now() - waveform.ageS * 1000);
+    }
+    return { event, waveform, analysis: servedBytes<Analysis>(body, 'hit', waveform.ageS) };
+  }
+
   /** Applies the retention policy now; counts and logs what it removed. */
   async applyRetention(): Promise<{ events: number; waveforms: number; bytes: number }> {
     const r = this.opts.retention;
@@ -1143,22 +1170,28 @@ export class RelayService implements DeviceAccess {
 
 /** The contract's Waveform of a stored waveform as served at `index`, as JSON bytes. */
 export function waveformBody(serial: string, index: number, w: StoredWaveform): Body {
+  return new Body(Buffer.from(JSON.stringify(storedWaveformView(serial, index, w))));
+}
+
+/** A kept waveform as the contract's Waveform (physical units). */
+function storedWaveformView(serial: string, index: number, w: StoredWaveform): Waveform {
   const ch = (a: Int16Array) => Int32Array.from(a);
-  const waveform = buildWaveform({
+  return buildWaveform({
     serial, index, key: keyToHex(w.key), timestamp: w.timestamp, sample_rate: w.sampleRate,
     pretrigger_samples: w.pretriggerSamples, geo_range: w.geoRange,
     body: { channels: { Tran: ch(w.channels.Tran), Vert: ch(w.channels.Vert), Long: ch(w.channels.Long), MicL: ch(w.channels.MicL) }, truncated: false },
   });
-  return new Body(Buffer.from(JSON.stringify(waveform)));
 }
 
 /**
  * What the relay keeps of a downloaded waveform: its samples and the JSON document it is served
  * as (gzip), so a later read sends the document without rebuilding it; and that document's body.
  */
-export function keptWaveform(serial: string, w: StoredWaveform): { stored: StoredWaveform; body: Body } {
-  const body = waveformBody(serial, w.index, w);
-  return { stored: { ...w, document: { index: w.index, gzip: body.encoded('gzip') } }, body };
+export function keptWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisOptions): { stored: StoredWaveform; body: Body; summary?: AnalysisSummary } {
+  const view = storedWaveformView(serial, w.index, w);
+  const body = new Body(Buffer.from(JSON.stringify(view)));
+  const summary = analysis && analysisSummary(analyse(view, analysis));
+  return { stored: { ...w, document: { index: w.index, gzip: body.encoded('gzip') } }, body, summary };
 }
 
 /** What a hit needs of a cached event: its identity (to find its waveform) and whether its text is in. */

@@ -271,8 +271,12 @@ export interface Store {
 
   /** The waveform of the event (serial, key, timestamp). */
   getWaveform(serial: string, key: number, timestamp: string | null): Promise<StoredWaveform | undefined>;
-  /** Keeps a waveform by its identity (replacing one of the same identity); true when it was new. */
-  putWaveform(serial: string, w: StoredWaveform): Promise<boolean>;
+  /**
+   * Keeps a waveform by its identity (replacing one of the same identity); true when it was new.
+   * With `analysis`, the archived event of that identity (when there is one) gets it as its
+   * analysis_summary in the same write, so an archived waveform is never without its summary.
+   */
+  putWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisSummary): Promise<boolean>;
   /** The waveform's document alone (no samples decoded), only while (key, timestamp) match and it has one. */
   getWaveformDocument(serial: string, key: number, timestamp: string | null): Promise<(WaveformDocument & { fetchedAt: Millis }) | undefined>;
 

@@ -9,6 +9,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { TObject } from '@sinclair/typebox';
 import { ConfigError } from '../errors.js';
 import { RelayService } from '../cache/relay-service.js';
+import { analysisOptions } from '../analysis/standards.js';
 import { systemClock, type Clock } from '../clock.js';
 import { TransportRegistry } from '../transport/registry.js';
 import type { Transport } from '../transport/transport.js';
@@ -132,6 +133,7 @@ export class Kernel {
             clock,
             logger,
             metrics: resolveToken(k, TOKENS.Metrics),
+            archiveAnalysis: analysisOptions(config.analysis),
             retention: {
               maxAgeMs: s.archive.retention_days === undefined ? undefined : s.archive.retention_days * 86_400_000,
               waveformBytes: s.archive.waveform_bytes,
