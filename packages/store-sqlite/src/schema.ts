@@ -359,6 +359,12 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    name: 'v6: the archive by peak vector sum, so a min_pvs_ips filter that few events meet reads those few',
+    up(db) {
+      db.exec('CREATE INDEX archive_pvs ON archive_events (pvs)');
+    },
+  },
 ];
 
 /** A waveform row's bytes in stats(): its samples and its document. */

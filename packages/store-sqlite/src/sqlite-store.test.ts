@@ -295,7 +295,10 @@ describe('schema migrations', () => {
       const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
       expect(tables).toEqual([
         'archive_events', 'change_log', 'change_seq', 'device_info', 'durable_mark', 'event_sync', 'identities', 'kind_totals', 'leases', 'live_events', 'monitor_status',
-        'sessions', 'sqlite_sequence', 'units', 'waveforms',
+        'sessions', 'sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4', 'units', 'waveforms', // sqlite_stat*: the planner's statistics (PRAGMA optimize)
+      ]);
+      expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'archive_events' AND sql IS NOT NULL ORDER BY name").pluck().all()).toEqual([
+        'archive_newest', 'archive_pvs', 'archive_received', 'archive_unit_newest',
       ]);
       expect(migrate(db)).toBe(MIGRATIONS.length);
     } finally {
