@@ -29,11 +29,11 @@ afterAll(async () => {
 
 /** Every table of the schema emptied, identities restarted, the totals back to zero: a fresh store. */
 async function empty(): Promise<void> {
-  const { rows } = await admin.query<{ tablename: string }>(
-    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('sfm_schema', 'kind_totals')",
-  );
-  await admin.query(`TRUNCATE ${rows.map((r) => pg.escapeIdentifier(r.tablename)).join(', ')} RESTART IDENTITY`);
-  await admin.query('UPDATE kind_totals SET entries = 0, bytes = 0');
+  // DELETE, not TRUNCATE: on tables this small it is several times faster.
+  await admin.query(`DELETE FROM live_events; DELETE FROM waveforms; DELETE FROM archive_events; DELETE FROM identities; DELETE FROM device_info;
+    DELETE FROM event_sync; DELETE FROM monitor_status; DELETE FROM units; DELETE FROM sessions; DELETE FROM leases; DELETE FROM durable_mark;
+    UPDATE kind_totals SET entries = 0, bytes = 0;
+    ALTER TABLE archive_events ALTER COLUMN id RESTART; ALTER TABLE sessions ALTER COLUMN id RESTART`);
 }
 
 const fresh = async (): Promise<PostgresStore> => {
