@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
-import { startLocalCluster, type LocalCluster } from '@sfm/store-postgres/local-cluster';
+import { serverForTests, type LocalCluster } from '@sfm/store-postgres/local-cluster';
 import { assertBuilt, killAll, serve as serveProcess, until } from './processes.test-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-pg-relays-'));
@@ -28,7 +28,7 @@ const QUEUE_WAIT_S = 3 * LOCK_TTL_S;
 
 beforeAll(async () => {
   assertBuilt();
-  cluster = await startLocalCluster({ unsafeFast: true });
+  cluster = await serverForTests();
 }, 60_000);
 afterAll(() => {
   killAll();

@@ -109,19 +109,32 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   // A test run that ends without calling stop() still leaves no server behind.
   process.on('exit', stop);
   const url = (database = 'postgres'): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  return {
-    port,
-    url,
-    async createDatabase(name = `sfm_${process.pid}_${++databases}`) {
-      const c = new pg.Client({ connectionString: url() });
-      await c.connect();
-      try {
-        await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-      } finally {
-        await c.end();
-      }
-      return url(name);
-    },
-    stop,
+  return { port, url, createDatabase: (name) => createDatabase(url, name), stop };
+}
+
+/**
+ * The server tests use: the one SFM_PG_URL names when set (a role that may create databases, as
+ * .ci/run starts for the whole run; stop() leaves it running), else a local cluster started here.
+ */
+export async function serverForTests(): Promise<LocalCluster> {
+  const given = process.env.SFM_PG_URL;
+  if (!given) return startLocalCluster({ unsafeFast: true });
+  const base = new URL(given);
+  const url = (database = base.pathname.slice(1) || 'postgres'): string => {
+    const u = new URL(given);
+    u.pathname = `/${database}`;
+    return u.toString();
   };
+  return { port: Number(base.port || 5432), url, createDatabase: (name) => createDatabase(url, name), stop: () => undefined };
+}
+
+async function createDatabase(url: (database?: string) => string, name = `sfm_${process.pid}_${Date.now().toString(36)}_${++databases}`): Promise<string> {
+  const c = new pg.Client({ connectionString: url() });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await c.end();
+  }
+  return url(name);
 }

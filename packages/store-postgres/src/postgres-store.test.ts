@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError, StoreUnavailable, unitScope } from '@sfm/core/cache';
 import { sampleHolder, sampleInfo, sampleKey, sampleWaveform, storedEvents, storeContractSuite } from '@sfm/test-kit';
-import { startLocalCluster, type LocalCluster } from './local-cluster.js';
+import { serverForTests, type LocalCluster } from './local-cluster.js';
 import { MIGRATIONS, PostgresStore, SCHEMA_VERSION, migrate } from './index.js';
 
 let cluster: LocalCluster;
@@ -15,7 +15,7 @@ let url: string;
 let admin: pg.Client;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster({ unsafeFast: true });
+  cluster = await serverForTests();
   url = await cluster.createDatabase();
   admin = new pg.Client({ connectionString: url });
   await admin.connect();
