@@ -80,6 +80,7 @@ export class ChangeFeed {
     return this.up;
   }
 
+  /** Takes the store off the feed; the last one out closes the LISTEN connection. */
   async leave(member: FeedMember): Promise<void> {
     this.members.delete(member);
     if (this.members.size > 0) return;

@@ -204,6 +204,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * migration lock; refuses a newer database. Returns the version found before.
  */
 export async function migrate(client: pg.ClientBase, where: string, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
+  // Up to date already (every open but the first): one read, no lock.
+  const current = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM sfm_schema').catch(() => undefined);
+  if (current?.rows[0]?.v === migrations.length) return migrations.length;
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
