@@ -9,6 +9,7 @@ export const PLUGIN_CATALOG: PluginCatalog = {
   'transport-serial': async () => (await import('@sfm/transport-serial')).plugin,
   'store-sqlite': async () => (await import('@sfm/store-sqlite')).plugin,
   'store-memory': async () => (await import('@sfm/store-memory')).plugin,
+  'store-postgres': async () => (await import('@sfm/store-postgres')).plugin,
   simulator: async () => (await import('@sfm/simulator')).plugin,
   'metrics-prometheus': async () => (await import('@sfm/metrics-prometheus')).plugin,
   'adapter-http': async () => (await import('@sfm/adapter-http')).plugin,

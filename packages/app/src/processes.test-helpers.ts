@@ -34,8 +34,10 @@ export function killAll(): void {
   for (const c of children) c.kill('SIGKILL');
 }
 
-export function sfm(args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+/** Runs `sfm args`; `wrap` is a command that runs it (its arguments follow the wrapper's). */
+export function sfm(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Running {
+  const argv = [...wrap, process.execPath, MAIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   const r = { child, out: '', err: '' } as Running & { out: string; err: string };
   child.stdout!.on('data', (d: Buffer) => (r.out += d.toString()));
@@ -60,8 +62,8 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 }
 
 /** `sfm serve` on a free port; resolves once it listens, with its base URL. */
-export async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running & { url: string; stop: (signal?: NodeJS.Signals) => Promise<Finished> }> {
-  const r = sfm(['serve', '--listen', '127.0.0.1:0', ...args], env);
+export async function serve(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<Running & { url: string; stop: (signal?: NodeJS.Signals) => Promise<Finished> }> {
+  const r = sfm(['serve', '--listen', '127.0.0.1:0', ...args], env, wrap);
   let ended: Finished | undefined;
   void r.done.then((f) => (ended = f));
   await until(() => ended !== undefined || /serving (http:\/\/\S+)/.test(r.out), 'sfm serve to listen');

@@ -12,6 +12,10 @@
  * /device/events talks to the unit (the probe) unless `max_age` allows a recent probe: the hit row
  * uses max_age (as the peer, no device I/O); the probing route is an informational row (against an
  * emulated unit with no baud pacing and no modem delay, in this process).
+ *
+ * The same relay on the PostgreSQL store (a second relay and server in this process, its cache in
+ * a fresh database on a local server: postgres.ts) is measured on every hit route right after
+ * sfm: informational rows beside SQLite's.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +28,8 @@ import { DeviceRegistry, silentLogger } from '@sfm/core/kernel';
 import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { SimulatedUnit, startSimulator } from '@sfm/simulator';
 import { SqliteStore } from '@sfm/store-sqlite';
+import { PostgresStore } from '@sfm/store-postgres';
+import { POSTGRES_SETTINGS, freshPostgres } from './postgres.js';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { defaultHttpSettings, startHttpServer } from '@sfm/adapter-http';
 import { ensurePeerDeps, sharedBenchDir, startPeerHttp, type PeerServer } from './peer.js';
@@ -180,6 +186,28 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
     await res.arrayBuffer();
     if (!res.ok) throw new Error(`pre-warm ${r.id}: HTTP ${res.status}`);
   }
+  // The relay on PostgreSQL, warmed the same way once the first is done (one session at a time).
+  let postgresError: string | null = null;
+  const onPostgres = await (async () => {
+    const store = await PostgresStore.open(await freshPostgres());
+    const pgRelay = new RelayService(new TransportRegistry().register(tcpTransportFactory), store, { statusTtlMs: HOUR_MS, identityTtlMs: HOUR_MS });
+    const server = await startHttpServer({
+      relay: pgRelay, devices: new DeviceRegistry({ demo: target }), settings: defaultHttpSettings({ port: 0, bodyLimitBytes: 65536 }), logger: silentLogger, version: 'bench',
+    });
+    return { relay: pgRelay, server, base: server.url.replace(/\/$/, '') };
+  })().catch((e: Error) => void (postgresError = `PostgreSQL: ${e.message}`));
+  const pgUrl = (r: Route) => {
+    if (!onPostgres) throw new Error(postgresError ?? 'the relay on PostgreSQL is not running');
+    return `${onPostgres.base}${r.path}?device=demo${r.sfmQuery}`;
+  };
+  if (onPostgres) {
+    for (const r of [...ROUTES].reverse()) {
+      await idle(sim.server);
+      const res = await fetch(pgUrl(r));
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`pre-warm ${r.id} on PostgreSQL: HTTP ${res.status}`);
+    }
+  }
   // The relay reads pending project text after answering, while nobody waits: let it finish (and
   // probe again while text is left) so that no device work overlaps the measured hits.
   const prewarm = { seconds: 0, extra_probes: 0, project_text_pending: 0 };
@@ -194,6 +222,13 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
       if (prewarm.project_text_pending === 0 || prewarm.extra_probes >= 10) break;
       await (await fetch(probeUrl)).arrayBuffer();
       prewarm.extra_probes++;
+    }
+    // The relay on PostgreSQL reads the same texts from the unit: let it finish too.
+    for (let i = 0; onPostgres && i < 10; i++) {
+      await idle(sim.server);
+      const body = await (await fetch(pgUrl(ROUTES.find((r) => r.id === '/device/events')!))).text();
+      if (!body.includes('"project_pending":true')) break;
+      await (await fetch(pgUrl(ROUTES.find((r) => r.id === '/device/events (probe)')!))).arrayBuffer();
     }
     prewarm.seconds = +((performance.now() - t0) / 1000).toFixed(1);
     if (prewarm.project_text_pending > 0) process.stderr.write(`[http] ${prewarm.project_text_pending} events still wait for their project text after the pre-warm\n`);
@@ -236,15 +271,16 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
       if (seed) await bytesOf(r.id, SEED, peerUrl(seed, r));
     }
 
-    const sfmRun = (r: Route, headers: string[]) => async (): Promise<Metrics> => {
+    const sfmRun = (r: Route, headers: string[], url = sfmUrl) => async (): Promise<Metrics> => {
       sim.server.resetStats();
-      const w = await wrk(sfmUrl(r), headers);
+      const w = await wrk(url(r), headers);
       return { ...w, device_round_trips: sim.server.stats.roundTrips };
     };
     const steps = ROUTES.flatMap((r) => [
       ...(r.peerOf ? [] : [{ name: `${r.id}|${VERBATIM}`, run: () => peerRun(peerUrl(verbatim, r)) }]),
       { name: `${r.id}|sfm`, run: sfmRun(r, []) },
       ...(r.hit ? [{ name: `${r.id}|sfm-gzip`, run: sfmRun(r, [`Accept-Encoding: ${GZIP}`]) }] : []),
+      ...(r.hit ? [{ name: `${r.id}|sfm-postgres`, run: sfmRun(r, [], pgUrl) }] : []),
       // The seed's server is restarted each round right before its status run (its status lives 30 s).
       ...(r.peerOf ? [] : [
         ...(r === ROUTES[0] ? [{ name: 'restart peer_http.py', run: async () => (await startSeed(), {}), rounds: PEER_HTTP_ROUNDS }] : []),
@@ -255,28 +291,34 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
     for (const r of ROUTES) {
       await wrk(sfmUrl(r), [], WARMUP_S);
       if (r.hit) await wrk(sfmUrl(r), [`Accept-Encoding: ${GZIP}`], WARMUP_S);
+      if (r.hit && onPostgres) await wrk(pgUrl(r), [], WARMUP_S);
       if (!r.peerOf && verbatim) await wrk(peerUrl(verbatim, r), [], WARMUP_S);
     }
     series = await interleave('http', steps);
     // Still hits at the end: the identity window and the status TTL held for the whole run.
     for (const r of ROUTES.filter((x) => x.hit)) hitsAfter[r.id] = (await responseBytes(sfmUrl(r))).x_cache;
+    for (const r of ROUTES.filter((x) => x.hit && onPostgres)) hitsAfter[`${r.id} (postgres)`] = (await responseBytes(pgUrl(r))).x_cache;
   } finally {
     await verbatim?.stop();
     await seed?.stop();
     await http.close();
     relay.store.close();
+    if (onPostgres) {
+      await onPostgres.server.close();
+      await onPostgres.relay.store.close();
+    }
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
   const sum = (xs: (number | null)[]) => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
-  const row = (r: Route, sfmStep: string, variant: string, peerImpl: string, target: number | null, note?: string): HttpRow => {
+  const row = (r: Route, sfmStep: string, variant: string, peerImpl: string, target: number | null, note?: string, hitKey = r.id): HttpRow => {
     const peerStep = `${r.peerOf ?? r.id}|${peerImpl}`;
     const s = (step: string, m: string) => seriesOf(series, step, m);
     const c = compare({ id: r.id, impl: variant, peer_impl: peerImpl, unit: 'req/s', sfm: s(sfmStep, 'rps'), peer: s(peerStep, 'rps'), target, note });
     const non2xx = sum(s(sfmStep, 'non2xx'));
     const rts = sum(s(sfmStep, 'device_round_trips'));
-    const hitHeld = !r.hit || (rts === 0 && hitsAfter[r.id] === 'hit');
+    const hitHeld = !r.hit || (rts === 0 && hitsAfter[hitKey] === 'hit');
     return {
       ...c, route: r.id, variant,
       met: c.met === null ? null : c.met && non2xx === 0 && hitHeld,
@@ -290,6 +332,7 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
           row(r, `${r.id}|sfm`, 'sfm', VERBATIM, TARGET_X, r.note),
           row(r, `${r.id}|sfm-gzip`, `sfm, Accept-Encoding: ${GZIP}`, VERBATIM, TARGET_X, r.note),
           row(r, `${r.id}|sfm`, 'sfm', SEED, null, 'the seed\'s own server (parse + re-encode): second row'),
+          row(r, `${r.id}|sfm-postgres`, 'sfm on PostgreSQL', VERBATIM, null, `the relay on the PostgreSQL store (${POSTGRES_SETTINGS})`, `${r.id} (postgres)`),
         ]
       : [row(r, `${r.id}|sfm`, 'sfm', VERBATIM, null, r.note)],
   );
@@ -307,18 +350,18 @@ export async function runHttpBench(): Promise<{ ok: boolean }> {
     const b = bytes[route]?.[variant];
     return !b ? '—' : 'error' in b ? 'error' : `${b.body_bytes.toLocaleString('en')}${b.content_encoding ? ` ${b.content_encoding}` : ''}`;
   };
-  const sfmBytesKey = (r: HttpRow) => (r.variant === 'sfm' ? 'sfm' : `sfm (Accept-Encoding: ${GZIP})`);
+  const sfmBytesKey = (r: HttpRow) => (r.variant === 'sfm' || r.variant === 'sfm on PostgreSQL' ? 'sfm' : `sfm (Accept-Encoding: ${GZIP})`);
   report(
     {
       group: 'http', tool: `wrk -t2 -c16 -d${DURATION_S}s --latency`, rounds: series.rounds, peer_http_rounds: PEER_HTTP_ROUNDS, peer_workers: PEER_WORKERS,
       order: `per round and route: ${VERBATIM}, sfm, sfm (Accept-Encoding: ${GZIP}), ${SEED}`,
       target: `every hit route, both ways, ≥ ${TARGET_X}× ${VERBATIM} in req/s (median ratio), no non-2xx, no device round trip`,
-      peer_error: peerError, prewarm, bytes_per_response: bytes, bytes_cut: bytesCut, x_cache_after_run: hitsAfter, rows, errors, ok,
+      peer_error: peerError, postgres_error: postgresError, prewarm, bytes_per_response: bytes, bytes_cut: bytesCut, x_cache_after_run: hitsAfter, rows, errors, ok,
     },
     [
       ['route', 'sfm', 'vs', 'sfm req/s median (min–max)', 'peer req/s median (min–max)', '× median (min–max)', 'target', 'sfm p50 ms', 'sfm p99 ms', 'peer p50 ms', 'peer p99 ms', 'B/resp sfm', 'B/resp peer'],
       ...rows.map((r) => [
-        r.route, r.variant === 'sfm' ? 'sfm' : 'sfm gzip,br', r.peer_impl, fmtSpread(r.sfm), fmtSpread(r.peer), fmtRatio(r.ratio), fmtTarget(r),
+        r.route, r.variant === 'sfm' ? 'sfm' : r.variant === 'sfm on PostgreSQL' ? 'sfm postgres' : 'sfm gzip,br', r.peer_impl, fmtSpread(r.sfm), fmtSpread(r.peer), fmtRatio(r.ratio), fmtTarget(r),
         fmtSpread(r.latency_ms.sfm_p50), fmtSpread(r.latency_ms.sfm_p99), fmtSpread(r.latency_ms.peer_p50), fmtSpread(r.latency_ms.peer_p99),
         bytesCell(r.route, sfmBytesKey(r)), bytesCell(ROUTES.find((x) => x.id === r.route)?.peerOf ?? r.route, r.peer_impl),
       ]),

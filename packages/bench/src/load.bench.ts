@@ -25,20 +25,23 @@ import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { defaultHttpSettings, startHttpServer } from '@sfm/adapter-http';
 import { report } from './report.js';
 
-const UNITS = 10;
-const CLIENTS = 200;
-const EVENTS = 5;
-const RSS_LIMIT = 1024 * 1024 * 1024;
+export const UNITS = 10;
+export const CLIENTS = 200;
+export const EVENTS = 5;
+export const RSS_LIMIT = 1024 * 1024 * 1024;
+/** The emulated units' settings (each its own serial and seed). */
+export const UNIT_OPTIONS = { events: EVENTS, recordTimeS: 1, baud: 0, forwardDelayMs: 5, monitorSettleMs: 50, host: '127.0.0.1', port: 0 } as const;
 
 interface ClientJob {
   role: 'sfm-load-clients';
-  base: string;
+  /** The relays' base URLs: client i asks bases[i % bases.length]. */
+  bases: string[];
   clients: number;
   durationMs: number;
   units: number;
 }
 
-interface ClientResult {
+export interface ClientResult {
   /** "200", "503 DEVICE_BUSY", "404 NOT_FOUND", "error ECONNRESET", … */
   counts: Record<string, number>;
   /** Milliseconds per request, in completion order. */
@@ -91,14 +94,14 @@ async function runClients(job: ClientJob): Promise<ClientResult> {
   let n = 0;
   const deadline = performance.now() + job.durationMs;
   const bump = (bag: Record<string, number>, k: string) => void (bag[k] = (bag[k] ?? 0) + 1);
-  const loop = async () => {
+  const loop = async (base: string) => {
     while (performance.now() < deadline) {
       const { method, path, route } = pick(job.units);
       bump(routes, route);
       const t0 = performance.now();
       let key: string;
       try {
-        const { status, body } = await send(agent, job.base, method, path);
+        const { status, body } = await send(agent, base, method, path);
         if (status < 300) key = String(status);
         else {
           let code = '?';
@@ -123,7 +126,7 @@ async function runClients(job: ClientJob): Promise<ClientResult> {
       bump(counts, key);
     }
   };
-  await Promise.all(Array.from({ length: job.clients }, loop));
+  await Promise.all(Array.from({ length: job.clients }, (_, i) => loop(job.bases[i % job.bases.length]!)));
   agent.destroy();
   return { counts, latencies: latencies.slice(0, n), unexpected, routes };
 }
@@ -132,21 +135,45 @@ if (!isMainThread && (workerData as ClientJob | undefined)?.role === 'sfm-load-c
   void runClients(workerData as ClientJob).then((r) => parentPort!.postMessage(r, [r.latencies.buffer as ArrayBuffer]));
 }
 
+/** CLIENTS keep-alive clients on `bases` for `durationMs`, in a worker thread (not the relays' event loop). */
+export async function driveClients(bases: string[], durationMs: number): Promise<ClientResult> {
+  const job: ClientJob = { role: 'sfm-load-clients', bases, clients: CLIENTS, durationMs, units: UNITS };
+  const worker = new Worker(new URL(import.meta.url), { workerData: job });
+  try {
+    return await new Promise<ClientResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the client worker exited (${code}) before reporting`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Requests outside the policy: anything but 2xx and 503 DEVICE_BUSY. */
+export function outOfPolicy(counts: Record<string, number>): number {
+  return Object.entries(counts).filter(([k]) => !/^2\d\d$/.test(k) && k !== '503 DEVICE_BUSY').reduce((a, [, v]) => a + v, 0);
+}
+
 // --- the relay and the units (main thread) --------------------------------------------------------
 
-function percentile(sorted: Float64Array, p: number): number {
+export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
 }
 
-export async function runLoadBench(): Promise<{ ok: boolean }> {
+/** LOAD_S: seconds of load (default 60). */
+export function loadSeconds(): number {
   const loadS = Number(process.env.LOAD_S ?? '60');
   if (!Number.isFinite(loadS) || loadS <= 0) throw new RangeError(`LOAD_S must be a positive number of seconds, got ${process.env.LOAD_S}`);
+  return loadS;
+}
+
+export async function runLoadBench(): Promise<{ ok: boolean }> {
+  const loadS = loadSeconds();
   const sims: RunningSimulator[] = [];
   for (let i = 0; i < UNITS; i++) {
-    sims.push(await startSimulator({
-      serial: `BE2000${i}`, seed: i + 1, events: EVENTS, recordTimeS: 1, baud: 0, forwardDelayMs: 5, monitorSettleMs: 50, host: '127.0.0.1', port: 0,
-    }));
+    sims.push(await startSimulator({ serial: `BE2000${i}`, seed: i + 1, ...UNIT_OPTIONS }));
   }
   const dir = mkdtempSync(join(tmpdir(), 'sfm-load-'));
   const relay = new RelayService(new TransportRegistry().register(tcpTransportFactory), new SqliteStore(join(dir, 'cache.db')), {
@@ -167,15 +194,8 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
   let result: ClientResult;
   let elapsedS: number;
   try {
-    const job: ClientJob = { role: 'sfm-load-clients', base: http.url.replace(/\/$/, ''), clients: CLIENTS, durationMs: loadS * 1000, units: UNITS };
-    const worker = new Worker(new URL(import.meta.url), { workerData: job });
-    result = await new Promise<ClientResult>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the client worker exited (${code}) before reporting`)));
-    });
+    result = await driveClients([http.url.replace(/\/$/, '')], loadS * 1000);
     elapsedS = (performance.now() - t0) / 1000;
-    await worker.terminate();
   } finally {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -189,10 +209,10 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
 
   const lat = result.latencies.sort();
   const total = lat.length;
-  const outOfPolicy = Object.entries(result.counts).filter(([k]) => !/^2\d\d$/.test(k) && k !== '503 DEVICE_BUSY').reduce((a, [, v]) => a + v, 0);
+  const outside = outOfPolicy(result.counts);
   const maxSessions = Math.max(...Object.values(sessions).map((s) => s.max_concurrent));
   const checks = {
-    only_2xx_or_device_busy: outOfPolicy === 0 && total > 0,
+    only_2xx_or_device_busy: outside === 0 && total > 0,
     one_session_per_unit: maxSessions === 1,
     peak_rss_under_1_gib: peakRss < RSS_LIMIT,
   };
@@ -209,7 +229,7 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
     rps: Math.round(total / elapsedS),
     latency_ms: { p50: r1(percentile(lat, 0.5)), p90: r1(percentile(lat, 0.9)), p99: r1(percentile(lat, 0.99)), p999: r1(percentile(lat, 0.999)), max: r1(lat[total - 1] ?? NaN) },
     status_counts: result.counts,
-    out_of_policy: outOfPolicy,
+    out_of_policy: outside,
     unexpected: result.unexpected,
     routes: result.routes,
     peak_rss_mib: mib(peakRss),

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: the default groups (codec, link_ops, store, link, http, analysis), or those named as
- * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz` and `load` — run only when named
- * (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
+ * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz`, `load` and `load_postgres` (two relays on one
+ * PostgreSQL database) — run only when named (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
  */
 import { runCodecBench } from './codec.bench.js';
 import { runLinkOpsBench } from './link-ops.bench.js';
@@ -12,6 +12,7 @@ import { runHttpBench } from './http.bench.js';
 import { runFuzz } from './fuzz.js';
 import { runLoadBench } from './load.bench.js';
 import { runAnalysisBench } from './analysis.bench.js';
+import { runLoadPostgresBench } from './load-postgres.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
@@ -23,10 +24,11 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   fuzz: runFuzz,
   load: runLoadBench,
   analysis: runAnalysisBench,
+  load_postgres: runLoadPostgresBench,
 };
 
 /** Run only when named: the long runs. */
-const LONG = new Set(['fuzz', 'load']);
+const LONG = new Set(['fuzz', 'load', 'load_postgres']);
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((g) => !(g in groups));

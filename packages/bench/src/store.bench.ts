@@ -1,8 +1,10 @@
 /**
  * S1–S6 (shared/bench/WORKLOADS.md): store-level operations for one unit with 1000 events and a
  * 4 × 10 240-sample waveform, as operations per second, against the Python peer
- * (peer_store_bench.py, READY_BYTES=1) — interleaved: peer, sqlite, memory, relay, peer, … for
- * ROUNDS rounds (compare.ts), each round on fresh stores, reported as medians with min–max.
+ * (peer_store_bench.py, READY_BYTES=1) — interleaved: peer, sqlite, memory, postgres, relay,
+ * relay on postgres, peer, … for ROUNDS rounds (compare.ts), each round on fresh stores (a fresh
+ * database for postgres, on a local server: postgres.ts), reported as medians with min–max. The
+ * PostgreSQL rows are informational (no target): every call crosses a socket to another process.
  *
  * Two kinds of rows, each with its own ratio:
  * - store level (the targets): the store's own calls and what the relay does to their results to
@@ -23,6 +25,8 @@ import { gunzipWhole } from '@sfm/core/service';
 import { TransportRegistry, type DeviceTarget } from '@sfm/core/transport';
 import { SqliteStore } from '@sfm/store-sqlite';
 import { MemoryStore } from '@sfm/store-memory';
+import { PostgresStore } from '@sfm/store-postgres';
+import { POSTGRES_SETTINGS, freshPostgres } from './postgres.js';
 import { report } from './report.js';
 import { ensurePeerDeps, runPeerStoreBench, sharedBenchDir } from './peer.js';
 import { compare, fmtRatio, fmtSpread, fmtTarget, interleave, seriesOf, ROUNDS, type Comparison, type Metrics } from './compare.js';
@@ -202,7 +206,11 @@ export async function runStoreBench(): Promise<{ ok: boolean }> {
   const fresh = () => join(dir, `bench-${n++}.db`);
   const measured = await (async () => {
     try {
-      const bytesCheck = { sqlite: await checkBytes(new SqliteStore(fresh())), memory: await checkBytes(new MemoryStore()) };
+      const bytesCheck: Record<string, Awaited<ReturnType<typeof checkBytes>>> = { sqlite: await checkBytes(new SqliteStore(fresh())), memory: await checkBytes(new MemoryStore()) };
+      const postgresError = await checkBytes(await PostgresStore.open(await freshPostgres())).then(
+        (c) => void (bytesCheck.postgres = c),
+        (e: Error) => e.message,
+      );
       const series = await interleave('store', [
         {
           name: 'peer',
@@ -213,14 +221,16 @@ export async function runStoreBench(): Promise<{ ok: boolean }> {
         },
         { name: 'sqlite', run: () => storeLevel(new SqliteStore(fresh())) },
         { name: 'memory', run: () => storeLevel(new MemoryStore()) },
+        { name: 'postgres', run: async () => storeLevel(await PostgresStore.open(await freshPostgres())) },
         { name: 'relay', run: () => relayHits(new SqliteStore(fresh())) },
+        { name: 'relay-postgres', run: async () => relayHits(await PostgresStore.open(await freshPostgres())) },
       ]);
-      return { bytesCheck, series };
+      return { bytesCheck, series, postgresError };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   })();
-  const { bytesCheck, series } = measured;
+  const { bytesCheck, series, postgresError } = measured;
   const PEER = 'peer_store_bench.py';
   const peer = (id: string) => seriesOf(series, 'peer', id);
   const storeRows: Comparison[] = [];
@@ -228,24 +238,28 @@ export async function runStoreBench(): Promise<{ ok: boolean }> {
     for (const impl of ['sqlite', 'memory'] as const) {
       storeRows.push(compare({ id, impl: `${impl} store`, peer_impl: PEER, unit: 'ops/s', sfm: seriesOf(series, impl, id), peer: peer(id), target: TARGETS[id] }));
     }
+    storeRows.push(compare({ id, impl: 'postgres store', peer_impl: PEER, unit: 'ops/s', sfm: seriesOf(series, 'postgres', id), peer: peer(id), target: null, note: POSTGRES_SETTINGS }));
   }
-  const relayRows = RELAY_HITS.map(([id, peerId, call]) =>
-    compare({ id, impl: 'relay hot tier (sqlite below)', peer_impl: `${PEER} ${peerId}`, unit: 'ops/s', sfm: seriesOf(series, 'relay', id), peer: peer(peerId), target: null, note: call }),
+  const relayRows = RELAY_HITS.flatMap(([id, peerId, call]) =>
+    (['sqlite', 'postgres'] as const).map((below) =>
+      compare({ id, impl: `relay hot tier (${below} below)`, peer_impl: `${PEER} ${peerId}`, unit: 'ops/s', sfm: seriesOf(series, below === 'sqlite' ? 'relay' : 'relay-postgres', id), peer: peer(peerId), target: null, note: call }),
+    ),
   );
   const bytesOk = Object.values(bytesCheck).every((c) => Object.values(c).every((x) => x.same_as_relay));
-  const ok = bytesOk && storeRows.every((r) => r.met === true);
+  const ok = bytesOk && storeRows.filter((r) => r.target !== null).every((r) => r.met === true);
   const errors = Object.fromEntries(Object.entries(series.errors).filter(([, e]) => e.length > 0));
   report(
     {
       group: 'store', n_events: N_EVENTS, samples: SAMPLES, rounds: series.rounds, budget_s_per_workload: BUDGET_S,
-      order: 'peer, sqlite, memory, relay — every round; fresh stores each round',
+      order: 'peer, sqlite, memory, postgres, relay, relay-postgres — every round; fresh stores each round',
       peer: peerError ? { error: peerError } : { impl: PEER, ready_bytes: true },
+      postgres: postgresError ? { error: postgresError } : { server: POSTGRES_SETTINGS },
       bytes_check: bytesCheck, store_rows: storeRows, relay_hit_rows: relayRows, errors, ok,
     },
     [
       ['workload', 'sfm', 'sfm ops/s median (min–max)', 'peer ops/s median (min–max)', '× peer median (min–max)', 'target'],
       ...storeRows.map((r) => [r.id, r.impl, fmtSpread(r.sfm), fmtSpread(r.peer), fmtRatio(r.ratio), fmtTarget(r)]),
-      ...relayRows.map((r) => [`${r.id} (vs peer ${r.peer_impl.split(' ')[1]})`, 'relay hot tier', fmtSpread(r.sfm), fmtSpread(r.peer), fmtRatio(r.ratio), fmtTarget(r)]),
+      ...relayRows.map((r) => [`${r.id} (vs peer ${r.peer_impl.split(' ')[1]})`, r.impl, fmtSpread(r.sfm), fmtSpread(r.peer), fmtRatio(r.ratio), fmtTarget(r)]),
       ['bytes: store reads = relay bytes', '', bytesOk ? 'yes' : 'NO', '', '', ''],
       ...Object.entries(errors).map(([step, e]) => [`errors (${step})`, '', e.join('; '), '', '', '']),
     ],

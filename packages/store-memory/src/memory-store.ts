@@ -28,7 +28,7 @@
  * failure reaches the caller as a rejection.
  */
 import { LRUCache } from 'lru-cache';
-import { ProcessLeases, StoreError, checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, type Position } from '@sfm/core/cache';
+import { ProcessLeases, StoreError, checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, refreshedEvent, type Position } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, GeoRangeName, MonitorStatus, ProjectText, RecordType, Session, Unit } from '@sfm/core';
 import type {
   Archive, ArchiveEventQuery, CacheKind, ChangeListener, EventSyncState, Identity, KindStats, Millis, Page, PendingText, RetentionPolicy, Store, StoreCapabilities, StoredEvent, StoredInfo,
@@ -338,7 +338,7 @@ export class MemoryStore implements Store {
         plan = { key: e.key, pos, prior, receivedAt: e.fetchedAt, fields: prior ? (JSON.parse(prior.fieldsJson) as EventFields) : withoutIndex(e.event) };
         batch.set(identity, plan);
       }
-      const event = refreshed(plan.fields, e.event);
+      const event = refreshedEvent(plan.fields, e.event);
       plan.fields = withoutIndex(event);
       return { identity, event };
     });
@@ -825,14 +825,6 @@ function olderSessionFirst(a: Pick<SessionPosition, 'id' | 'startedAt'>, b: Pick
 function withoutIndex(event: Event): EventFields {
   const { index: _index, ...fields } = event;
   return fields;
-}
-
-/**
- * An archived event refreshed by a new read of it: the new read, except that a read whose project
- * text is still to come keeps the text the archive already has.
- */
-function refreshed(old: EventFields, read: Event): Event {
-  return read.project_pending && !old.project_pending ? { ...read, project: old.project, project_pending: false } : read;
 }
 
 /** ASCII letters without case; every other character as it is. */

@@ -6,7 +6,7 @@
  * however large the archive is.
  */
 import type Database from 'better-sqlite3';
-import { checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, unitScope } from '@sfm/core/cache';
+import { checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, refreshedEvent, unitScope } from '@sfm/core/cache';
 import type { Archive, ArchiveEventQuery, Page, RetentionPolicy, StoredWaveform } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, MonitorStatus, Session, Unit } from '@sfm/core';
 import { ROW_OVERHEAD_BYTES } from './schema.js';
@@ -23,8 +23,7 @@ export function timestampOf(ts: string): string | null {
 
 /** A refresh whose text is still to be read, with the text the archive already has (when it has it). */
 export function keepKnownText(e: Event, knownBody: string): ReturnType<typeof eventColumns> {
-  const known = JSON.parse(knownBody) as Omit<Event, 'index'>;
-  return eventColumns(known.project_pending ? e : { ...e, project: known.project, project_pending: false });
+  return eventColumns(refreshedEvent(JSON.parse(knownBody) as Omit<Event, 'index'>, e));
 }
 
 /** What the archive keeps of an Event: its text without the live index, and the filtered columns. */

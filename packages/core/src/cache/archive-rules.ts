@@ -5,7 +5,7 @@
  */
 import { checkValue } from '../schema/check.js';
 import { Session as SessionShape } from '../schema/shapes.js';
-import type { Session } from '../model.js';
+import type { Event, Session } from '../model.js';
 import { BadCursor, StoreError, type RetentionPolicy } from './store.js';
 
 const UTC_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
@@ -34,6 +34,14 @@ export function checkRetention(policy: RetentionPolicy): void {
 export function checkReview(changes: { falseTrigger?: unknown; notes?: unknown }): void {
   if (changes.falseTrigger !== undefined && typeof changes.falseTrigger !== 'boolean') throw new StoreError(`review: falseTrigger must be true or false, got ${JSON.stringify(changes.falseTrigger)}`);
   if (changes.notes !== undefined && changes.notes !== null && typeof changes.notes !== 'string') throw new StoreError(`review: notes must be text or null, got ${JSON.stringify(changes.notes)}`);
+}
+
+/**
+ * An archived event refreshed by a new read of it: the new read, except that a read whose project
+ * text is still to come keeps the text the archive already has.
+ */
+export function refreshedEvent<E extends Pick<Event, 'project' | 'project_pending'>>(archived: Pick<Event, 'project' | 'project_pending'>, read: E): E {
+  return read.project_pending && !archived.project_pending ? { ...read, project: archived.project, project_pending: false } : read;
 }
 
 export type Listing = 'events' | 'sessions';

@@ -65,6 +65,7 @@ export const CoreSettings = Type.Object({
   hot_tier_bytes: Type.Integer({ description: 'bytes of serialized responses kept in memory', default: 64 * 1024 * 1024, minimum: 0, maximum: 16 * 1024 ** 3 }),
   queue_max: Type.Integer({ description: 'requests waiting per unit beyond the one running (then DEVICE_BUSY)', default: 32, minimum: 0, maximum: 10_000 }),
   queue_wait_s: seconds('how long a request may wait for its unit (then DEVICE_BUSY)', 120, 0.01, 3600),
+  lock_ttl_s: seconds('how long a unit lock lasts unrenewed: a process that dies holding one (killed, cut off from the store) holds it this long at most', 30, 1, 3600),
   frame_timeout_s: seconds('wait for one reply frame', 15, 0.05, 600),
   chunk_timeout_s: seconds('wait for one 5A reply', 10, 0.05, 600),
   wake_window_s: seconds(`how long the first POLL of a session may go unanswered while the unit wakes up (it is sent again every ${DEFAULT_WAKE_RETRY_MS / 1000} s; the frame timeout when that is longer)`, DEFAULT_WAKE_WINDOW_MS / 1000, 0, 600),

@@ -130,6 +130,7 @@ export class Kernel {
             textFillMs: s.text_fill_s * 1000,
             eventsMaxAgeS: s.events_max_age_s > 0 ? s.events_max_age_s : undefined,
             queue: { maxQueued: s.queue_max, maxWaitMs: s.queue_wait_s * 1000 },
+            lockTtlMs: s.lock_ttl_s * 1000,
             clock,
             logger,
             metrics: resolveToken(k, TOKENS.Metrics),
