@@ -558,7 +558,7 @@ export class RelayService implements DeviceAccess {
   ): Promise<{ serial: string; outcome: CacheOutcome; range: StorageRangeKeys; unkept?: StoredEvent[] }> {
     s.readEvents = true;
     const c = await s.unit();
-    const probe = await c.readProbe();
+    const probe = await c.readProbe(s.serial);
     const serial = await s.identify(probe.serial);
     const probedAt = this.clock.now();
     const { range } = probe;
@@ -1199,6 +1199,8 @@ export class RelayService implements DeviceAccess {
     let session: Session | undefined;
     try {
       await client.start();
+      // Who it is first: a refused unit is asked nothing more, an accepted one is locked before its probe.
+      await s.identify();
       const r = await this.syncEvents(s, false);
       if (r.unkept) throw new StoreUnavailable(`${opts.peer}: the store could not archive the unit's ${r.unkept.length} events`);
       await this.callHomeWaveforms(s, r.serial, opts.waveforms);
