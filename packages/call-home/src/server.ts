@@ -27,6 +27,8 @@ export interface CallHomeServerOptions {
   version?: string;
   /** The device client's timings for calls (the relay's by default). */
   client?: ClientOptions;
+  /** Wraps each call's link (outermost), as the kernel's wrapTransport wraps a call-up's: to watch what crosses it. */
+  wrapLink?: (link: Link, peer: string) => Link;
 }
 
 export interface ListenAddress {
@@ -122,6 +124,7 @@ export class CallHomeServer {
       link = captureLink(link, capture.writer.startSession({ host: 'sfm', device: peer }));
     }
     link = budgetedLink(link, { preambleBytes: s.preambleBytes, callBytes: s.callBytes, callMaxMs: s.callMaxMs, describe: `call-home ${peer}` });
+    if (this.opts.wrapLink) link = this.opts.wrapLink(link, peer);
     let outcome: CallHomeOutcome;
     try {
       outcome = await this.opts.relay.callHome(link, {
