@@ -92,9 +92,23 @@ export class CaptureShelf {
   }
 }
 
-/** A file written through a write stream; `finished` resolves once it is closed, with its error if any. */
+/** Records are handed to the file in batches of about this many bytes (one write call each). */
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * A file written through a write stream, in batches (a call's many small records would otherwise
+ * be as many write calls); `finished` resolves once it is closed, with its error if any.
+ */
 function streamSink(path: string): CaptureSink & { finished: Promise<Error | undefined> } {
   const out = createWriteStream(path, { flags: 'wx' });
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const pass = (): void => {
+    if (batched === 0) return;
+    out.write(Buffer.concat(batch, batched));
+    batch = [];
+    batched = 0;
+  };
   let error: Error | undefined;
   const finished = new Promise<Error | undefined>((resolve) => {
     out.on('error', (e) => {
@@ -106,12 +120,17 @@ function streamSink(path: string): CaptureSink & { finished: Promise<Error | und
   return {
     write: (bytes) => {
       if (error) throw error;
-      out.write(bytes);
+      batch.push(bytes);
+      if ((batched += bytes.length) >= BATCH_BYTES) pass();
     },
     flush: () => {
       if (error) throw error;
+      pass();
     },
-    close: () => out.end(),
+    close: () => {
+      pass();
+      out.end();
+    },
     finished,
   };
 }

@@ -160,6 +160,8 @@ export class SimulatorServer {
   private callAgain = false;
   /** The unit rebooted since its last call: the next call starts with the boot banner. */
   private rebootedSinceCall = false;
+  /** The connections of calls the unit placed. */
+  private readonly outgoing = new Set<Connection>();
   private closed = false;
 
   constructor(unit: SimulatedUnit, opts: SimulatorServerOptions = {}) {
@@ -290,8 +292,15 @@ export class SimulatorServer {
     const bootBanner = this.bootBanner || this.rebootedSinceCall;
     this.rebootedSinceCall = false;
     const c = this.attach(socket, this.modemPreamble, bootBanner);
+    this.outgoing.add(c);
     await c.closed;
+    this.outgoing.delete(c);
     return { connected: true, error: null };
+  }
+
+  /** The unit's modem hangs up the call in progress, if any. */
+  hangUp(): void {
+    for (const c of [...this.outgoing]) c.destroy();
   }
 
   /** Calls home now, or right after the call in progress (one modem: one call at a time). */

@@ -916,7 +916,7 @@ export class RelayService implements DeviceAccess {
           this.count('waveform', 'uncached');
           return servedBytes<Waveform>(kept.body, 'uncached', this.ageS(kept.fetchedAt));
         }
-        const { body, kept: ok, fetchedAt } = await this.downloadWaveform(s, r.serial, row, { textKnown: !r.unkept, onProgress: opts.onProgress });
+        const { body, kept: ok, fetchedAt } = await this.downloadWaveform(s, r.serial, row, { textKnown: !r.unkept, onProgress: opts.onProgress, document: true });
         const outcome = this.outcome('waveform', had, opts.force, ok);
         this.hot.set(k, body, fetchedAt);
         return servedBytes<Waveform>(body, outcome, 0);
@@ -929,16 +929,15 @@ export class RelayService implements DeviceAccess {
   }
 
   /**
-   * Downloads the waveform of a listed event and keeps it (samples and document); the download
-   * reads the event's project text on the way, which is stored when the list row is the store's
-   * (`textKnown`). A key that now holds another event drops the list: ProtocolError.
+   * Downloads the waveform of a listed event and keeps it: its samples and — for a download that
+   * is answered (`document`) — the document it is served as (built and compressed now, which a
+   * call-home leaves to the first read of it). The download reads the event's project text on the
+   * way, which is stored when the list row is the store's (`textKnown`). A key that now holds
+   * another event drops the list: ProtocolError.
    */
-  private async downloadWaveform(
-    s: UnitSession,
-    serial: string,
-    row: StoredEvent,
-    opts: { textKnown: boolean; onProgress?: WaveformOptions['onProgress'] },
-  ): Promise<{ body: Body; kept: boolean; fetchedAt: number }> {
+  private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: true }): Promise<{ body: Body; kept: boolean; fetchedAt: number }>;
+  private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: false }): Promise<{ kept: boolean; fetchedAt: number }>;
+  private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: boolean }): Promise<{ body?: Body; kept: boolean; fetchedAt: number }> {
     const index = row.event.index;
     const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
     if (d.header.timestamp !== row.event.timestamp) {
@@ -947,11 +946,12 @@ export class RelayService implements DeviceAccess {
       await this.keep('events', () => this.store.dropEvents(serial));
       throw new ProtocolError(`${s.peer}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
     }
-    const { stored, body } = keptWaveform(serial, {
+    const samples: StoredWaveform = {
       key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
       geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
       channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
-    });
+    };
+    const { stored, body } = opts.document ? keptWaveform(serial, samples) : { stored: samples, body: undefined };
     const kept = await this.keep('waveform', async () => void (s.waveformsNew += (await this.store.putWaveform(serial, stored)) ? 1 : 0));
     // The download read the event's project text on the way: no second read for it.
     if (row.event.project_pending && opts.textKnown) await this.textRead(serial, index, row.key, d.text);
@@ -1231,9 +1231,8 @@ export class RelayService implements DeviceAccess {
     const levels = policy === 'over_trigger' ? await this.triggerLevels(s, serial) : null;
     for (const row of await this.store.getEvents(serial)) {
       if (!wantsWaveform(policy, row.event, levels)) continue;
-      if (await this.store.getWaveformDocument(serial, row.key, row.event.timestamp)) continue;
-      const { body, fetchedAt } = await this.downloadWaveform(s, serial, row, { textKnown: true });
-      this.hot.set(waveformHotKey(serial, metaOf(row)), body, fetchedAt);
+      if (await this.store.getWaveform(serial, row.key, row.event.timestamp)) continue;
+      await this.downloadWaveform(s, serial, row, { textKnown: true, document: false });
     }
   }
 
@@ -1305,6 +1304,11 @@ export function waveformBody(serial: string, index: number, w: StoredWaveform): 
 export function keptWaveform(serial: string, w: StoredWaveform): { stored: StoredWaveform; body: Body } {
   const body = waveformBody(serial, w.index, w);
   return { stored: { ...w, document: { index: w.index, gzip: body.encoded('gzip') } }, body };
+}
+
+interface DownloadOptions {
+  textKnown: boolean;
+  onProgress?: WaveformOptions['onProgress'];
 }
 
 /** What a hit needs of a cached event: its identity (to find its waveform) and whether its text is in. */
