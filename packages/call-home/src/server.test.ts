@@ -20,8 +20,7 @@ import { SimulatedUnit, startSimulator, type RunningSimulator, type StartSimulat
 import { SqliteStore } from '@sfm/store-sqlite';
 import { FAST, RecordingMetrics, UNIT_DEFAULTS } from '@sfm/test-support';
 import { CallHomeServer } from './server.js';
-import { AchSettings, callHomeSettings } from './settings.js';
-import type { Static } from '@sinclair/typebox';
+import { callHomeSettings, type AchGiven } from './settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-call-home-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +43,7 @@ afterEach(async () => {
 });
 
 /** The office: a relay on a fresh SQLite file and its call-home listener on a free port. */
-async function office(ach: Static<typeof AchSettings> = {}, accept?: (serial: string) => boolean): Promise<Office> {
+async function office(ach: AchGiven = {}, accept?: (serial: string) => boolean): Promise<Office> {
   const store = new SqliteStore(join(dir, `c${++n}`, 'cache.db'));
   const relay = new RelayService(new TransportRegistry(), store, { client: CLIENT, textFillMs: 0 });
   const metrics = new RecordingMetrics();

@@ -4,7 +4,7 @@
  * is given; who may call is refused by default (`allow_peers` empty).
  */
 import { Type, type Static, type TOptional } from '@sinclair/typebox';
-import { ConfigError } from '@sfm/core';
+import { ConfigError, InvalidInput } from '@sfm/core';
 import { CALL_HOME_WAVEFORMS, type CallHomeWaveforms } from '@sfm/core/cache';
 import { HostSet, canonicalHost, ipVersion } from '@sfm/core/transport';
 
@@ -50,7 +50,8 @@ export const AchSettings = Type.Object(
 
 export const CallHomeSettingsSchema = Type.Object({ ach: AchSettings });
 
-type Given = Static<typeof AchSettings>;
+/** The `ach` object as a configuration gives it. */
+export type AchGiven = Static<typeof AchSettings>;
 
 /** The settings as the server runs with them: every field filled, the peers parsed. */
 export interface CallHomeSettings {
@@ -69,11 +70,11 @@ export interface CallHomeSettings {
   callMaxMs: number;
 }
 
-const DEFAULTS = Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, (v as { default?: unknown }).default])) as Given;
+const DEFAULTS = Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, (v as { default?: unknown }).default])) as AchGiven;
 
 /** Fills the defaults and parses what needs it; a ConfigError names every field that cannot run. */
-export function callHomeSettings(given: Given = {}): CallHomeSettings {
-  const v = { ...DEFAULTS, ...given } as Required<Omit<Given, 'listen'>> & Pick<Given, 'listen'>;
+export function callHomeSettings(given: AchGiven = {}): CallHomeSettings {
+  const v = { ...DEFAULTS, ...given } as Required<Omit<AchGiven, 'listen'>> & Pick<AchGiven, 'listen'>;
   const problems: string[] = [];
   let listen: CallHomeSettings['listen'] = null;
   if (v.listen !== undefined) {
@@ -90,7 +91,7 @@ export function callHomeSettings(given: Given = {}): CallHomeSettings {
       if (ipVersion(canonicalHost(rule.split('/')[0]!)) === 0) throw new Error(`not an address or range: ${JSON.stringify(rule)}`);
       rules.push(rule);
     } catch (e) {
-      problems.push(`ach.allow_peers: ${(e as Error).message} (give addresses or CIDR ranges)`);
+      problems.push(`ach.allow_peers: ${e instanceof InvalidInput ? e.why : (e as Error).message} (give addresses or CIDR ranges)`);
     }
   }
   if (problems.length) throw new ConfigError(problems);

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CallHomeServer, callHomeSettings, type AchSettings } from '@sfm/call-home';
+import { CallHomeServer, callHomeSettings, type AchGiven } from '@sfm/call-home';
 import { RelayService } from '@sfm/core/cache';
 import type { ClientOptions } from '@sfm/core/client';
 import { HostFrameParser, SUB } from '@sfm/core/protocol';
@@ -24,7 +24,6 @@ import { SimulatedUnit, SimulatorServer, startSimulator, type BoundAddress } fro
 import { SqliteStore } from '@sfm/store-sqlite';
 import { tcpTransportFactory } from '@sfm/transport-tcp';
 import { FAST, UNIT_DEFAULTS } from '@sfm/test-support';
-import type { Static } from '@sinclair/typebox';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfm-call-home-it-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +43,7 @@ interface Office {
 }
 
 /** A relay on a fresh SQLite file, reaching units over TCP, and its call-home listener. */
-async function office(ach: Static<typeof AchSettings>, opts: { transports?: TransportFactory; wrapLink?: (l: Link) => Link } = {}): Promise<Office> {
+async function office(ach: AchGiven, opts: { transports?: TransportFactory; wrapLink?: (l: Link) => Link } = {}): Promise<Office> {
   const store = new SqliteStore(join(dir, `c${++n}`, 'cache.db'));
   const relay = new RelayService(new TransportRegistry().register(opts.transports ?? tcpTransportFactory), store, { client: CLIENT, textFillMs: 0 });
   const settings = callHomeSettings({ listen: '127.0.0.1:0', allow_peers: ['127.0.0.0/8'], accept: 'any', keep_captures: false, ...ach });
