@@ -25,6 +25,10 @@ export interface SimulatorServerOptions extends LinkOptions {
   wakeMs?: number;
   /** Where the unit calls home: it dials there after each new record (callHome()). */
   callHome?: BoundAddress;
+  /** A call that does not connect is tried again this many times (default 3, as the unit's num_retries)… */
+  callRetries?: number;
+  /** …this long apart (default 5000 ms; a real unit waits its time_between_retries). */
+  callRetryMs?: number;
 }
 
 /** How a call home went: whether the modem connected, and why not. */
@@ -154,6 +158,8 @@ export class SimulatorServer {
   private offlineMode: OfflineMode | null = null;
   /** Where the unit calls home after each new record; null: it does not. */
   readonly callHomeTo: BoundAddress | null;
+  private readonly callRetries: number;
+  private readonly callRetryMs: number;
   private unsubscribe: () => void = () => undefined;
   /** The call in progress (one at a time, as one modem), and whether another is due after it. */
   private calling: Promise<CallResult> | null = null;
@@ -167,6 +173,8 @@ export class SimulatorServer {
   constructor(unit: SimulatedUnit, opts: SimulatorServerOptions = {}) {
     this.current = unit;
     this.callHomeTo = opts.callHome ?? null;
+    this.callRetries = opts.callRetries ?? 3;
+    this.callRetryMs = opts.callRetryMs ?? 5000;
     this.watch(unit);
     this.link = { baud: opts.baud, forwardDelayMs: opts.forwardDelayMs };
     // Validate the link options now rather than at the first connection.
@@ -310,13 +318,22 @@ export class SimulatorServer {
       this.callAgain = true;
       return;
     }
-    this.calling = this.callHome().finally(() => {
+    this.calling = this.dialWithRetries().finally(() => {
       this.calling = null;
       if (this.callAgain) {
         this.callAgain = false;
         this.requestCall();
       }
     });
+  }
+
+  /** A call that does not connect is placed again, as the unit's modem retries. */
+  private async dialWithRetries(): Promise<CallResult> {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.callHome();
+      if (r.connected || attempt >= this.callRetries || this.closed) return r;
+      await new Promise((resolve) => setTimeout(resolve, this.callRetryMs).unref());
+    }
   }
 
   /** Resolves when no call is in progress or due. */
