@@ -13,4 +13,5 @@ export const PLUGIN_CATALOG: PluginCatalog = {
   simulator: async () => (await import('@sfm/simulator')).plugin,
   'metrics-prometheus': async () => (await import('@sfm/metrics-prometheus')).plugin,
   'adapter-http': async () => (await import('@sfm/adapter-http')).plugin,
+  'call-home': async () => (await import('@sfm/call-home')).plugin,
 };

@@ -21,6 +21,7 @@ interface SimArgs {
   'monitor-settle-ms': number;
   'monitor-log': boolean;
   'wake-ms': number;
+  'call-home'?: string;
   seed: number;
 }
 
@@ -45,14 +46,16 @@ export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSi
         .option('monitor-settle-ms', integerOption('monitor-settle-ms', WHOLE, { default: 40_000, describe: 'sensor check after start monitoring' }))
         .option('monitor-log', { type: 'boolean', default: false, describe: 'insert a monitor-log record after every 5th event' })
         .option('wake-ms', integerOption('wake-ms', WHOLE, { default: 0, describe: 'the unit hears nothing this long after each connection opens (waking up; real units take 5000–10000)' }))
+        .option('call-home', { type: 'string', describe: 'call home to HOST:PORT (sfm serve\'s ach.listen) after each new event, and when the control API asks (POST /call-home)' })
         .option('seed', integerOption('seed', {}, { default: 1, describe: 'seed of the synthetic signals' })),
     handler: async (a: SimArgs) => {
       const listen = parseHostPort(a.listen, '--listen');
       const control = a.control !== undefined ? parseHostPort(a.control, '--control') : undefined;
+      const callHome = a['call-home'] !== undefined ? parseHostPort(a['call-home'], '--call-home') : undefined;
       const sim = await startSimulator({
         host: listen.host, port: listen.port, serial: a.serial, events: a.events, seed: a.seed, baud: a.baud,
         forwardDelayMs: a['forward-delay-ms'], modemPreamble: a['modem-preamble'], bootBanner: a['boot-banner'],
-        monitorSettleMs: a['monitor-settle-ms'], includeMonitorLog: a['monitor-log'], wakeMs: a['wake-ms'], control,
+        monitorSettleMs: a['monitor-settle-ms'], includeMonitorLog: a['monitor-log'], wakeMs: a['wake-ms'], control, callHome,
       });
       let detach: (() => Promise<void>) | undefined;
       try {
@@ -71,6 +74,7 @@ export function simCommand(io: CliIO, waitForExit: () => Promise<void> = untilSi
       }
       io.stderr(`emulated unit ${a.serial} with ${sim.unit.events.length} events on tcp ${sim.address.host}:${sim.address.port}\n`);
       if (sim.controlAddress) io.stderr(`control API on http://${sim.controlAddress.host}:${sim.controlAddress.port}/stats\n`);
+      if (callHome) io.stderr(`calls home to ${callHome.host}:${callHome.port} after each new event${sim.controlAddress ? ` (now: curl -X POST http://${sim.controlAddress.host}:${sim.controlAddress.port}/call-home)` : ''}\n`);
       io.stderr(`try: sfm events --host ${sim.address.host} --tcp-port ${sim.address.port}\n`);
       await waitForExit();
       await detach?.();

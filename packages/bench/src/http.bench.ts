@@ -72,7 +72,7 @@ const ROUTES: Route[] = [
   { id: '/device/events (probe)', path: '/device/events', sfmQuery: '', hit: false, peerOf: '/device/events', note: 'sfm probes the emulated unit first (no baud pacing, no modem delay, same process)' },
 ];
 
-interface WrkResult {
+export interface WrkResult {
   rps: number;
   p50_ms: number;
   p99_ms: number;
@@ -81,7 +81,7 @@ interface WrkResult {
 }
 
 /** Runs wrk without blocking: the sfm server under test lives in this process. */
-async function wrk(url: string, headers: string[] = [], durationS = DURATION_S): Promise<WrkResult> {
+export async function wrk(url: string, headers: string[] = [], durationS = DURATION_S): Promise<WrkResult> {
   const args = ['-t2', '-c16', `-d${durationS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -157,14 +157,20 @@ interface HttpRow extends Comparison {
   device_round_trips: number;
 }
 
-export async function runHttpBench(): Promise<{ ok: boolean }> {
+/** wrk is there (installed with apt-get when missing and running as root); otherwise the group reports it and fails. */
+export function ensureWrk(group: string): boolean {
   if (spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status !== 0) {
     if (process.getuid?.() === 0) spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk'], { stdio: 'inherit' });
     if (spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status !== 0) {
-      report({ group: 'http', error: 'wrk is missing (apt-get install wrk)', ok: false }, [['http', 'wrk is missing']]);
-      return { ok: false };
+      report({ group, error: 'wrk is missing (apt-get install wrk)', ok: false }, [[group, 'wrk is missing']]);
+      return false;
     }
   }
+  return true;
+}
+
+export async function runHttpBench(): Promise<{ ok: boolean }> {
+  if (!ensureWrk('http')) return { ok: false };
   // The unit: one 10-s event at 1024 Sa/s (the peer's waveform is 4 × 10 240 samples), then 999 short ones.
   const unit = new SimulatedUnit({ events: 0, recordTimeS: 10, memoryTotal: 512 * 1024 * 1024 });
   unit.recordEvent();

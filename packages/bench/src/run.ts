@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: the default groups (codec, link_ops, store, link, http, analysis), or those named as
+ * `pnpm bench`: the default groups (codec, link_ops, store, link, http, call_home, analysis), or those named as
  * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz`, `load` and `load_postgres` (two relays on one
  * PostgreSQL database) — run only when named (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
  */
@@ -9,6 +9,7 @@ import { runStoreBench } from './store.bench.js';
 import { runArchiveBench } from './archive.bench.js';
 import { runLinkBench } from './link.bench.js';
 import { runHttpBench } from './http.bench.js';
+import { runCallHomeBench } from './call-home.bench.js';
 import { runFuzz } from './fuzz.js';
 import { runLoadBench } from './load.bench.js';
 import { runAnalysisBench } from './analysis.bench.js';
@@ -21,6 +22,7 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   archive: runArchiveBench,
   link: runLinkBench,
   http: runHttpBench,
+  call_home: runCallHomeBench,
   fuzz: runFuzz,
   load: runLoadBench,
   analysis: runAnalysisBench,

@@ -25,6 +25,7 @@ export type ArchivedEvent = Static<typeof S.ArchivedEvent>;
 export type ArchivedEventPage = Static<typeof S.ArchivedEventPage>;
 export type EventReview = Static<typeof S.EventReview>;
 export type Session = Static<typeof S.Session>;
+export type SessionKind = (typeof S.SESSION_KINDS)[number];
 export type SessionPage = Static<typeof S.SessionPage>;
 export type Unit = Static<typeof S.Unit>;
 export type ArchiveStats = Static<typeof S.ArchiveStats>;

@@ -12,6 +12,8 @@
  *   GET  /unit             identity, monitoring, battery, memory, storage range, lifetime counter
  *   POST /swap             body {serial, events?, seed?}: another unit takes this one's place
  *   POST /offline          body {mode: 'refuse' | 'silent' | null}: the unit unreachable, or back
+ *   POST /call-home        body {to?: "HOST:PORT"}: the unit calls home now (default: where it calls
+ *                          after each new record) → 202 { calling }
  *
  * Errors: { error: { code, message } } — 400 INVALID_REQUEST, 404 NOT_FOUND, 405 METHOD_NOT_ALLOWED,
  * 409 MEMORY_FULL, 413 PAYLOAD_TOO_LARGE (bodies are limited to 64 KiB).
@@ -118,6 +120,14 @@ export function parseFaultSpec(body: unknown): FaultSpec {
   }
 }
 
+/** A "HOST:PORT" (IPv6 in brackets) of a body, or a 400 naming `to`. */
+function parseAddress(v: unknown): BoundAddress {
+  const m = typeof v === 'string' ? /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v) : null;
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw bad(`to: must be "HOST:PORT" with a port from 1 to 65535, got ${JSON.stringify(v)}`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
 type Handler = (req: IncomingMessage) => Promise<[number, unknown]>;
 
 export async function startControlServer(sim: SimulatorServer, opts: ControlOptions = {}): Promise<ControlServer> {
@@ -196,6 +206,16 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
         return [200, { offline: sim.offline }];
       },
     },
+    '/call-home': {
+      POST: async (req) => {
+        const b = asObject(await readBody(req));
+        const to = b.to === undefined ? sim.callHomeTo : parseAddress(b.to);
+        if (!to) throw bad('to: give "HOST:PORT" (the unit was started without a call-home address)');
+        if (b.to === undefined) sim.requestCall();
+        else void sim.callHome(to);
+        return [202, { calling: `${to.host}:${to.port}` }];
+      },
+    },
     '/unit': {
       GET: async () => [
         200,
@@ -210,6 +230,7 @@ export async function startControlServer(sim: SimulatorServer, opts: ControlOpti
           lifetime_records: sim.unit.lifetimeRecords,
           offline: sim.offline,
           sessions_active: sim.stats.sessionsActive,
+          call_home: sim.callHomeTo && `${sim.callHomeTo.host}:${sim.callHomeTo.port}`,
         },
       ],
     },

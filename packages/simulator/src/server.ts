@@ -3,7 +3,7 @@
  * Duplex stream (a pseudo-terminal, an in-process pipe). Every connection gets its own session,
  * link emulation (baud pacing, modem hold) and the server's shared fault injector and stats.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { asciiOf, BOOT_BANNER, FaultInjector, MODEM_TEXT, type FaultSpec, type FaultState } from './faults.js';
 import { PacedOutput, type LinkOptions } from './link.js';
@@ -23,6 +23,18 @@ export interface SimulatorServerOptions extends LinkOptions {
    * asserted and needs 5–10 s before it answers POLL (protocol.md §24). Default 0.
    */
   wakeMs?: number;
+  /** Where the unit calls home: it dials there after each new record (callHome()). */
+  callHome?: BoundAddress;
+  /** A call that does not connect is tried again this many times (default 3, as the unit's num_retries)… */
+  callRetries?: number;
+  /** …this long apart (default 5000 ms; a real unit waits its time_between_retries). */
+  callRetryMs?: number;
+}
+
+/** How a call home went: whether the modem connected, and why not. */
+export interface CallResult {
+  connected: boolean;
+  error: string | null;
 }
 
 export interface ServeStreamOptions {
@@ -54,8 +66,8 @@ class Connection implements SessionHandle {
   constructor(
     private readonly owner: SimulatorServer,
     private readonly stream: Duplex,
-    private readonly internals: { stats: StatsRecorder; faults: FaultInjector; link: LinkOptions; bootBanner: boolean; wakeMs: number },
-    modemPreamble: boolean,
+    private readonly internals: { stats: StatsRecorder; faults: FaultInjector; link: LinkOptions; wakeMs: number },
+    greeting: { modemPreamble: boolean; bootBanner: boolean },
   ) {
     const awakeAt = performance.now() + internals.wakeMs;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -72,8 +84,8 @@ class Connection implements SessionHandle {
     stream.on('error', () => this.close());
     stream.on('close', () => this.close());
     // The modem's text comes from the modem itself: not paced, not held.
-    if (modemPreamble) this.deliver(asciiOf(MODEM_TEXT));
-    if (internals.bootBanner) this.output.enqueue(asciiOf(BOOT_BANNER));
+    if (greeting.modemPreamble) this.deliver(asciiOf(MODEM_TEXT));
+    if (greeting.bootBanner) this.output.enqueue(asciiOf(BOOT_BANNER));
   }
 
   /** The last stage: bytes leave for the host (a drop fault may cut them short and close the link). */
@@ -144,9 +156,26 @@ export class SimulatorServer {
   private readonly wakeMs: number;
   private current: SimulatedUnit;
   private offlineMode: OfflineMode | null = null;
+  /** Where the unit calls home after each new record; null: it does not. */
+  readonly callHomeTo: BoundAddress | null;
+  private readonly callRetries: number;
+  private readonly callRetryMs: number;
+  private unsubscribe: () => void = () => undefined;
+  /** The call in progress (one at a time, as one modem), and whether another is due after it. */
+  private calling: Promise<CallResult> | null = null;
+  private callAgain = false;
+  /** The unit rebooted since its last call: the next call starts with the boot banner. */
+  private rebootedSinceCall = false;
+  /** The connections of calls the unit placed. */
+  private readonly outgoing = new Set<Connection>();
+  private closed = false;
 
   constructor(unit: SimulatedUnit, opts: SimulatorServerOptions = {}) {
     this.current = unit;
+    this.callHomeTo = opts.callHome ?? null;
+    this.callRetries = opts.callRetries ?? 3;
+    this.callRetryMs = opts.callRetryMs ?? 5000;
+    this.watch(unit);
     this.link = { baud: opts.baud, forwardDelayMs: opts.forwardDelayMs };
     // Validate the link options now rather than at the first connection.
     new PacedOutput(() => undefined, this.link).stop();
@@ -168,7 +197,14 @@ export class SimulatorServer {
    */
   replaceUnit(unit: SimulatedUnit): void {
     this.current = unit;
+    this.watch(unit);
     for (const c of [...this.connections]) c.destroy();
+  }
+
+  /** With a call-home address, each new record of the unit makes it call home. */
+  private watch(unit: SimulatedUnit): void {
+    this.unsubscribe();
+    this.unsubscribe = this.callHomeTo ? unit.onRecord(() => this.requestCall()) : () => undefined;
   }
 
   get offline(): OfflineMode | null {
@@ -227,10 +263,82 @@ export class SimulatorServer {
     return this.attach(stream, opts.modemPreamble ?? false);
   }
 
-  private attach(stream: Duplex, modemPreamble: boolean): Connection {
-    const c = new Connection(this, stream, { stats: this.recorder, faults: this.faults, link: this.link, bootBanner: this.bootBanner, wakeMs: this.wakeMs }, modemPreamble);
+  private attach(stream: Duplex, modemPreamble: boolean, bootBanner = this.bootBanner): Connection {
+    const c = new Connection(this, stream, { stats: this.recorder, faults: this.faults, link: this.link, wakeMs: this.wakeMs }, { modemPreamble, bootBanner });
     this.connections.add(c);
     return c;
+  }
+
+  // --- calling home ------------------------------------------------------------------------------
+
+  /**
+   * The unit calls home, as its modem does: it connects to `to` (default the call-home address)
+   * and then — after the modem's RING/CONNECT text when `modemPreamble` is set, and the boot
+   * banner when the unit rebooted since its last call (or `bootBanner` is set) — answers whatever
+   * the server asks, with the link emulation, wake-up and faults of any session. The unit never
+   * speaks first. Resolves once the call has ended (the server hung up, or a fault dropped it).
+   */
+  async callHome(to: BoundAddress | null = this.callHomeTo): Promise<CallResult> {
+    if (!to) throw new RangeError('no call-home address: give one (or start the unit with callHome)');
+    this.recorder.callPlaced();
+    if (this.offlineMode || this.closed) {
+      this.recorder.callFailed();
+      return { connected: false, error: this.closed ? 'the unit is shut down' : `the unit is offline (${this.offlineMode})` };
+    }
+    const socket = connect({ host: to.host, port: to.port });
+    socket.setNoDelay(true);
+    const opened = await new Promise<Error | null>((resolve) => {
+      socket.once('connect', () => resolve(null));
+      // Kept for the whole call: the session's own handlers come with it.
+      socket.on('error', (e) => resolve(e));
+    });
+    if (opened) {
+      socket.destroy();
+      this.recorder.callFailed();
+      return { connected: false, error: opened.message };
+    }
+    const bootBanner = this.bootBanner || this.rebootedSinceCall;
+    this.rebootedSinceCall = false;
+    const c = this.attach(socket, this.modemPreamble, bootBanner);
+    this.outgoing.add(c);
+    await c.closed;
+    this.outgoing.delete(c);
+    return { connected: true, error: null };
+  }
+
+  /** The unit's modem hangs up the call in progress, if any. */
+  hangUp(): void {
+    for (const c of [...this.outgoing]) c.destroy();
+  }
+
+  /** Calls home now, or right after the call in progress (one modem: one call at a time). */
+  requestCall(): void {
+    if (!this.callHomeTo || this.closed) return;
+    if (this.calling) {
+      this.callAgain = true;
+      return;
+    }
+    this.calling = this.dialWithRetries().finally(() => {
+      this.calling = null;
+      if (this.callAgain) {
+        this.callAgain = false;
+        this.requestCall();
+      }
+    });
+  }
+
+  /** A call that does not connect is placed again, as the unit's modem retries. */
+  private async dialWithRetries(): Promise<CallResult> {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.callHome();
+      if (r.connected || attempt >= this.callRetries || this.closed) return r;
+      await new Promise((resolve) => setTimeout(resolve, this.callRetryMs).unref());
+    }
+  }
+
+  /** Resolves when no call is in progress or due. */
+  async callsDone(): Promise<void> {
+    while (this.calling) await this.calling;
   }
 
   /** @internal */
@@ -271,6 +379,7 @@ export class SimulatorServer {
   }
   /** The unit reboots now: every connection gets "Operating System" and loses its session state. */
   rebootNow(): void {
+    this.rebootedSinceCall = true;
     for (const c of this.connections) c.reboot();
   }
   clearFaults(): void {
@@ -309,6 +418,8 @@ export class SimulatorServer {
 
   /** Stops listening and ends every session. */
   async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
     for (const c of [...this.connections]) c.destroy();
     for (const s of this.silent) s.destroy();
     await Promise.all(

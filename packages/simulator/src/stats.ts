@@ -25,6 +25,9 @@ export interface SimulatorStats {
   internalErrors: number;
   /** Bytes the unit did not hear because it was still waking up after the connection opened. */
   bytesWhileAsleep: number;
+  /** Calls home the unit placed, and those that did not connect. */
+  callsPlaced: number;
+  callsFailed: number;
 }
 
 function hex2(n: number): string {
@@ -38,7 +41,7 @@ export class StatsRecorder {
     return {
       framesBySub: {}, framesReceived: 0, bytesIn: 0, bytesOut: 0, connectionsTotal: 0, sessionsActive: active,
       maxConcurrentSessions: active, roundTrips: 0, unanswered: 0, badChecksums: 0, sessionResets: 0, parseErrors: 0,
-      noiseBytes: 0, internalErrors: 0, bytesWhileAsleep: 0,
+      noiseBytes: 0, internalErrors: 0, bytesWhileAsleep: 0, callsPlaced: 0, callsFailed: 0,
     };
   }
 
@@ -67,6 +70,12 @@ export class StatsRecorder {
     this.s.connectionsTotal++;
     this.s.sessionsActive++;
     this.s.maxConcurrentSessions = Math.max(this.s.maxConcurrentSessions, this.s.sessionsActive);
+  }
+  callPlaced(): void {
+    this.s.callsPlaced++;
+  }
+  callFailed(): void {
+    this.s.callsFailed++;
   }
   sessionClosed(): void {
     this.s.sessionsActive = Math.max(0, this.s.sessionsActive - 1);

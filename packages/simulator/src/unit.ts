@@ -181,6 +181,7 @@ export class SimulatedUnit {
   private triggerBlockRaw: Uint8Array | null = null;
   private callHomeRaw: Uint8Array;
   private monitoringReadyAt: number | null = null;
+  private readonly recordListeners = new Set<(e: Event) => void>();
 
   constructor(opts: SimulatedUnitOptions = {}) {
     this.serial = opts.serial ?? DEFAULT_SERIAL;
@@ -284,7 +285,18 @@ export class SimulatedUnit {
     this.nextKey = nextKey;
     this.eventsRecorded++;
     this.recordsEver++;
-    return this.summaryOf(rec, this.records.length - 1);
+    return this.recorded(this.summaryOf(rec, this.records.length - 1));
+  }
+
+  /** Tells `listener` of each record made from now on (what makes a unit call home); returns the unsubscribe. */
+  onRecord(listener: (e: Event) => void): () => void {
+    this.recordListeners.add(listener);
+    return () => this.recordListeners.delete(listener);
+  }
+
+  private recorded(e: Event): Event {
+    for (const l of this.recordListeners) l(e);
+    return e;
   }
 
   /** Stores a monitor-log record for [start, stop] (default: the last hour up to now). */
@@ -305,7 +317,7 @@ export class SimulatedUnit {
     this.records.push(rec);
     this.nextKey = nextKey;
     this.recordsEver++;
-    return this.summaryOf(rec, this.records.length - 1);
+    return this.recorded(this.summaryOf(rec, this.records.length - 1));
   }
 
   private ensureRoom(nextKey: number, what: string): void {

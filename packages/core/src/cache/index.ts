@@ -8,3 +8,4 @@ export * from './sync-plan.js';
 export * from './process-leases.js';
 export * from './store-errors.js';
 export * from './archive-rules.js';
+export * from './call-home.js';

@@ -30,10 +30,11 @@ import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-ran
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
-import type { Analysis, AnalysisSummary, ArchivedEvent, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
+import type { Analysis, AnalysisSummary, ArchivedEvent, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, Session, SessionKind, StorageRange, Waveform } from '../model.js';
 import { analyse, analysisSummary, type AnalysisOptions } from '../analysis/analyse.js';
 import { analysisOptions, analysisOptionsKey } from '../analysis/standards.js';
-import { connectionKey, type DeviceTarget } from '../transport/transport.js';
+import { connectionKey, type DeviceTarget, type Link } from '../transport/transport.js';
+import { CallerRefused, wantsWaveform, type CallHomeOptions, type CallHomeOutcome, type CallHomeWaveforms, type TriggerLevels } from './call-home.js';
 import type { TransportRegistry } from '../transport/registry.js';
 import { silentLogger, type Logger } from '../kernel/logger.js';
 import {
@@ -123,17 +124,23 @@ class UnitSession {
   synced: string | undefined;
   /** The event whose text is read first. */
   textFirst: number | undefined;
-  /** What the session did that makes it a Session of the archive (a call-up sync). */
+  /** What the session did that makes it a Session of the archive. */
   readEvents = false;
   archivedNew = 0;
   waveformsNew = 0;
   erased = false;
+  /** The raw capture kept for the session (Session.capture). */
+  capture: string | null = null;
 
+  /**
+   * `peer` names the unit's end of the link: its connection key (a call-up) or the calling
+   * modem's address (a call-home). What the session archives has the source of its kind.
+   */
   constructor(
-    readonly target: DeviceTarget,
-    readonly connKey: string,
+    readonly peer: string,
     private readonly connect: () => Promise<MiniMateClient>,
     private readonly onIdentified: (serial: string) => Promise<void>,
+    readonly kind: SessionKind = 'call-up',
   ) {}
 
   async unit(): Promise<MiniMateClient> {
@@ -184,6 +191,8 @@ export class RelayService implements DeviceAccess {
   readonly store: Store;
   private readonly metrics: Metrics;
   private readonly archiveAnalysis: AnalysisOptions;
+  /** Call-home sessions in progress. */
+  private readonly calls = new Set<Promise<CallHomeOutcome>>();
   /** What retention removed since this relay started. */
   private readonly retentionRemoved = { events: 0, waveforms: 0, bytes: 0 };
 
@@ -324,7 +333,6 @@ export class RelayService implements DeviceAccess {
         unitLock = next;
       };
       const session = new UnitSession(
-        target,
         connKey,
         () => MiniMateClient.connect(this.transports.create(target), { ...this.opts.client, clock: this.clock, describe: connKey }),
         async (serial) => {
@@ -358,16 +366,18 @@ export class RelayService implements DeviceAccess {
     });
   }
 
-  /** A session that read the unit's events is a Session of the archive (the call-up kind). */
-  private async recordSession(s: UnitSession, startedAt: number, result: string): Promise<void> {
-    if (!s.serial || !(s.readEvents || s.waveformsNew > 0 || s.erased)) return;
+  /** A session that read the unit's events (every call-home that identified its unit) is a Session of the archive. */
+  private async recordSession(s: UnitSession, startedAt: number, result: string): Promise<Session | undefined> {
+    if (!s.serial || !(s.readEvents || s.waveformsNew > 0 || s.erased)) return undefined;
     const serial = s.serial;
-    await this.keep('session', () =>
-      this.store.archive.recordSession({
-        serial, kind: 'call-up', peer: s.connKey, started_at: new Date(startedAt).toISOString(), duration_s: Math.max(0, this.clock.now() - startedAt) / 1000,
-        events_new: s.archivedNew, waveforms_new: s.waveformsNew, erased: s.erased, result, capture: null,
-      }),
-    ).catch((e: Error) => this.log.warn({ unit: serial, err: e.message }, 'the session could not be recorded'));
+    let recorded: Session | undefined;
+    await this.keep('session', async () => {
+      recorded = await this.store.archive.recordSession({
+        serial, kind: s.kind, peer: s.peer, started_at: new Date(startedAt).toISOString(), duration_s: Math.max(0, this.clock.now() - startedAt) / 1000,
+        events_new: s.archivedNew, waveforms_new: s.waveformsNew, erased: s.erased, result, capture: s.capture,
+      });
+    }).catch((e: Error) => this.log.warn({ unit: serial, err: e.message }, 'the session could not be recorded'));
+    return recorded;
   }
 
   private sessionEnded(unit: string, result: string, began: number, link: Readonly<ChannelStats> | undefined): void {
@@ -555,7 +565,7 @@ export class RelayService implements DeviceAccess {
   ): Promise<{ serial: string; outcome: CacheOutcome; range: StorageRangeKeys; unkept?: StoredEvent[] }> {
     s.readEvents = true;
     const c = await s.unit();
-    const probe = await c.readProbe();
+    const probe = await c.readProbe(s.serial);
     const serial = await s.identify(probe.serial);
     const probedAt = this.clock.now();
     const { range } = probe;
@@ -566,7 +576,7 @@ export class RelayService implements DeviceAccess {
     const events: StoredEvent[] = [];
     let kept = true;
     const store = async (batch: StoredEvent[], sync?: EventSyncState): Promise<void> => {
-      if (kept) kept = await this.keep('events', async () => void (s.archivedNew += (await this.store.appendEvents(serial, batch, sync)).archivedNew));
+      if (kept) kept = await this.keep('events', async () => void (s.archivedNew += (await this.store.appendEvents(serial, batch, sync, s.kind)).archivedNew));
       this.forgetUnit(serial, ['events']);
     };
     /** Says how far the read has got: `exact` when the counter tells how many there are, else estimated from the last key read. */
@@ -626,7 +636,7 @@ export class RelayService implements DeviceAccess {
       outcome = cached.count > 0 || cached.sync || force ? 'refresh' : 'miss';
     }
     const sync: EventSyncState = { ...reading, complete, probedAt };
-    if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, [], sync));
+    if (kept) kept = await this.keep('events', () => this.store.appendEvents(serial, [], sync, s.kind));
     if (!kept) return { serial, outcome: 'uncached', range, unkept: events };
     this.syncs.set(serial, sync);
     s.synced = serial;
@@ -913,23 +923,9 @@ export class RelayService implements DeviceAccess {
           this.count('waveform', 'uncached');
           return servedBytes<Waveform>(kept.body, 'uncached', this.ageS(kept.fetchedAt));
         }
-        const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
-        if (d.header.timestamp !== row.event.timestamp) {
-          // The unit reused the key since the last sync: the cached list is stale.
-          this.forgetUnit(r.serial, ['events']);
-          await this.keep('events', () => this.store.dropEvents(r.serial));
-          throw new ProtocolError(`${connKey}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
-        }
-        const { stored, body, summary } = keptWaveform(r.serial, {
-          key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
-          geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
-          channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
-        }, this.archiveAnalysis);
-        const ok = await this.keep('waveform', async () => void (s.waveformsNew += (await this.store.putWaveform(r.serial, stored, summary)) ? 1 : 0));
-        // The download read the event's project text on the way: no second read for it.
-        if (row.event.project_pending && !r.unkept) await this.textRead(r.serial, index, row.key, d.text);
+        const { body, kept: ok, fetchedAt } = await this.downloadWaveform(s, r.serial, row, { textKnown: !r.unkept, onProgress: opts.onProgress, document: true });
         const outcome = this.outcome('waveform', had, opts.force, ok);
-        this.hot.set(k, body, stored.fetchedAt);
+        this.hot.set(k, body, fetchedAt);
         return servedBytes<Waveform>(body, outcome, 0);
       });
     } catch (e) {
@@ -937,6 +933,39 @@ export class RelayService implements DeviceAccess {
       this.count('waveform', 'stale');
       return servedBytes(cached.body, 'stale', this.ageS(cached.confirmedAt), staleWarning(e));
     }
+  }
+
+  /**
+   * Downloads the waveform of a listed event and keeps it: its samples and — for a download that
+   * is answered (`document`) — the document it is served as (built and compressed now, which a
+   * call-home leaves to the first read of it). The download reads the event's project text on the
+   * way, which is stored when the list row is the store's (`textKnown`). A key that now holds
+   * another event drops the list: ProtocolError.
+   */
+  private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: true }): Promise<{ body: Body; kept: boolean; fetchedAt: number }>;
+  private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: false }): Promise<{ kept: boolean; fetchedAt: number }>;
+  private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: boolean }): Promise<{ body?: Body; kept: boolean; fetchedAt: number }> {
+    const index = row.event.index;
+    const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
+    if (d.header.timestamp !== row.event.timestamp) {
+      // The unit reused the key since the last sync: the cached list is stale.
+      this.forgetUnit(serial, ['events']);
+      await this.keep('events', () => this.store.dropEvents(serial));
+      throw new ProtocolError(`${s.peer}: event ${index} changed on the unit (key ${keyToHex(row.key)} now holds another event); its list was dropped, ask again`);
+    }
+    const samples: StoredWaveform = {
+      key: row.key, timestamp: row.event.timestamp, index, sampleRate: d.header.sample_rate, pretriggerSamples: d.header.pretrigger_samples,
+      geoRange: d.header.geo_range, fetchedAt: this.clock.now(),
+      channels: { Tran: Int16Array.from(d.body.channels.Tran), Vert: Int16Array.from(d.body.channels.Vert), Long: Int16Array.from(d.body.channels.Long), MicL: Int16Array.from(d.body.channels.MicL) },
+    };
+    // Analysed once, as it is archived (its analysis_summary, written with it).
+    const view = storedWaveformView(serial, index, samples);
+    const summary = analysisSummary(analyse(view, this.archiveAnalysis));
+    const { stored, body } = opts.document ? withDocument(samples, view) : { stored: samples, body: undefined };
+    const kept = await this.keep('waveform', async () => void (s.waveformsNew += (await this.store.putWaveform(serial, stored, summary)) ? 1 : 0));
+    // The download read the event's project text on the way: no second read for it.
+    if (row.event.project_pending && opts.textKnown) await this.textRead(serial, index, row.key, d.text);
+    return { body, kept, fetchedAt: stored.fetchedAt };
   }
 
   // --- analyses ------------------------------------------------------------------------------------
@@ -990,15 +1019,17 @@ export class RelayService implements DeviceAccess {
 
   private write<T>(target: DeviceTarget, what: UnitWrite, fn: (c: MiniMateClient, s: UnitSession) => Promise<T>): Promise<T> {
     // Writes never share a transaction: two identical writes are two writes.
-    return this.device(target, `${what}:${Math.random()}`, async (s) => {
-      const serial = await s.identify();
-      try {
-        return await fn(await s.unit(), s);
-      } finally {
-        // Invalidate even when the write failed half-way: the unit may have taken part of it.
-        await this.invalidate(serial, what);
-      }
-    });
+    return this.device(target, `${what}:${Math.random()}`, async (s) => this.unitCommand(s, await s.identify(), what, (c) => fn(c, s)));
+  }
+
+  /** Runs a write or command in a session that holds the unit, then invalidates what it changes. */
+  private async unitCommand<T>(s: UnitSession, serial: string, what: UnitWrite, fn: (c: MiniMateClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await s.unit());
+    } finally {
+      // Invalidate even when the write failed half-way: the unit may have taken part of it.
+      await this.invalidate(serial, what);
+    }
   }
 
   startMonitoring(target: DeviceTarget): Promise<MonitorStatus> {
@@ -1056,7 +1087,7 @@ export class RelayService implements DeviceAccess {
       await this.write(target, 'erase', async (c, s) => {
         const r = await this.syncEvents(s, false, undefined, opts.onSyncProgress);
         const refuse = (why: string, cause?: unknown) =>
-          new StoreUnavailable(`${s.connKey}: the erase was refused, nothing was erased: ${why}`, cause === undefined ? undefined : { cause });
+          new StoreUnavailable(`${s.peer}: the erase was refused, nothing was erased: ${why}`, cause === undefined ? undefined : { cause });
         if (r.unkept) throw refuse(`the store could not archive the unit's ${r.unkept.length} events`);
         await this.fillTexts(s, { stop: () => false });
         const [count, pending] = await Promise.all([this.store.eventCount(r.serial), this.store.pendingTexts(r.serial)]);
@@ -1151,20 +1182,137 @@ export class RelayService implements DeviceAccess {
     return removed;
   }
 
+  // --- call-home -----------------------------------------------------------------------------------
+
+  /**
+   * A session over a link the unit opened (it called home). The unit does not speak first: the
+   * client wakes it with POLL, sent again over the wake window (modem text and a boot banner
+   * before the first frame are line noise). The unit says its serial — refused when `accept` says
+   * no, with nothing kept — and, holding the unit's lock as a call-up does, its new events are read
+   * and archived (source call-home) with the waveforms the policy wants and every event's
+   * project text, and the archive's commit is made durable. Only then, as configured, the unit is
+   * erased (only while it holds exactly what was archived) and monitoring restarted. Ends with a
+   * Session (kind call-home, the peer's address, the capture). Never throws: the outcome says how
+   * it went.
+   */
+  callHome(link: Link, opts: CallHomeOptions): Promise<CallHomeOutcome> {
+    const call = this.runCallHome(link, opts);
+    this.calls.add(call);
+    void call.finally(() => this.calls.delete(call));
+    return call;
+  }
+
+  private async runCallHome(link: Link, opts: CallHomeOptions): Promise<CallHomeOutcome> {
+    const startedAt = this.clock.now();
+    const began = performance.now();
+    let unitLock: HeldLock | undefined;
+    let said: string | null = null;
+    let refused = false;
+    const client = new MiniMateClient(link, { ...this.opts.client, ...opts.client, clock: this.clock, describe: `call-home ${opts.peer}` });
+    const s = new UnitSession(
+      opts.peer,
+      async () => client,
+      async (serial) => {
+        said = serial;
+        if (opts.accept && !(await opts.accept(serial))) {
+          refused = true;
+          throw new CallerRefused(`${opts.peer}: unit ${serial} may not call in (ach.accept)`);
+        }
+        unitLock = await this.locks.acquire(unitScope(serial), this.lockWaitMs, `call-home ${opts.peer} (${serial})`);
+        // Inside the lock: whatever another process wrote before is visible now.
+        this.store.pollChanges();
+      },
+      'call-home',
+    );
+    s.capture = opts.capture ?? null;
+    let result = 'ok';
+    let session: Session | undefined;
+    try {
+      await client.start();
+      // Who it is first: a refused unit is asked nothing more, an accepted one is locked before its probe.
+      await s.identify();
+      const r = await this.syncEvents(s, false);
+      if (r.unkept) throw new StoreUnavailable(`${opts.peer}: the store could not archive the unit's ${r.unkept.length} events`);
+      await this.callHomeWaveforms(s, r.serial, opts.waveforms);
+      await this.fillTexts(s, { stop: () => false });
+      try {
+        await this.store.archive.durable();
+      } catch (e) {
+        throw new StoreUnavailable(`${opts.peer}: the archive could not make its copy durable (${(e as Error).message}); the unit was left as it was`, { cause: e });
+      }
+      if (opts.eraseAfterDownload) await this.eraseArchived(s, r.serial, r.range);
+      if (opts.restartMonitoring) await this.unitCommand(s, r.serial, 'monitor-start', (c) => c.startMonitoring());
+    } catch (e) {
+      result = e instanceof SfmError ? e.code : 'INTERNAL';
+      this.log[e instanceof SfmError ? 'warn' : 'error']({ peer: opts.peer, unit: said, code: result, err: (e as Error).message }, 'call-home session ended early');
+    } finally {
+      await s.close().catch(() => undefined);
+      if (!refused) session = await this.recordSession(s, startedAt, result);
+      await unitLock?.release();
+      if (s.serial) this.sessionEnded(`call-home:${s.serial}`, result, began, s.linkStats);
+    }
+    return { serial: said, result, session: session ?? null, refused };
+  }
+
+
+  /** Downloads the waveforms of the unit's listed events that the policy wants and the archive lacks. */
+  private async callHomeWaveforms(s: UnitSession, serial: string, policy: CallHomeWaveforms): Promise<void> {
+    if (policy === 'none') return;
+    const levels = policy === 'over_trigger' ? await this.triggerLevels(s, serial) : null;
+    for (const row of await this.store.getEvents(serial)) {
+      if (!wantsWaveform(policy, row.event, levels)) continue;
+      if (await this.store.getWaveform(serial, row.key, row.event.timestamp)) continue;
+      await this.downloadWaveform(s, serial, row, { textKnown: true, document: false });
+    }
+  }
+
+  /** The unit's trigger levels: from its cached info while that holds, else read (and cached) now. */
+  private async triggerLevels(s: UnitSession, serial: string): Promise<TriggerLevels> {
+    const cached = await this.store.getInfo(serial);
+    if (cached && servable(this.policies.kinds.device_info, cached, this.clock.now())) return cached.info.compliance;
+    const info = await (await s.unit()).readDeviceInfo();
+    const at = this.clock.now();
+    this.forgetUnit(serial, ['device_info']);
+    if (await this.keep('device info', () => this.store.putInfo(serial, info, at))) this.hot.set(hotKey('device_info', serial), served(info, 'miss', 0).bytes(), at);
+    return info.compliance;
+  }
+
+  /**
+   * Erases the unit after a call-home archived it: only when every listed event has its text and
+   * the unit still holds exactly the range that was read (an event recorded during the call is
+   * not in the archive yet: the unit is left as it is and its next call erases it).
+   */
+  private async eraseArchived(s: UnitSession, serial: string, synced: StorageRangeKeys): Promise<void> {
+    const pending = await this.store.pendingTexts(serial);
+    if (pending.length > 0) throw new StoreUnavailable(`${s.peer}: the erase was refused, nothing was erased: the event-time project text of ${pending.length} events could not be read`);
+    const c = await s.unit();
+    const now = await c.readStorageRange();
+    if (now.first !== synced.first || now.next !== synced.next) {
+      this.log.info({ unit: serial, read: synced, now }, 'the unit recorded during the call: not erased (its next call archives the new events and erases)');
+      return;
+    }
+    await this.unitCommand(s, serial, 'erase', () => c.eraseAll());
+    s.erased = true;
+  }
+
   /** Device requests running or waiting, every unit. */
   get pendingDeviceRequests(): number {
     return this.queue.pending;
   }
 
-  /** Waits for device work in flight, the project text read after an answer included. */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Waits for device work in flight (call-home sessions too), the project text read after an answer included. */
+  async idle(): Promise<void> {
+    await Promise.all([this.queue.idle(), this.callsIdle()]);
   }
 
   /** Graceful shutdown: work after an answer stops at its next step; waits for the rest. */
-  drain(): Promise<void> {
+  async drain(): Promise<void> {
     this.draining = true;
-    return this.queue.idle();
+    await this.idle();
+  }
+
+  private async callsIdle(): Promise<void> {
+    while (this.calls.size > 0) await Promise.allSettled([...this.calls]);
   }
 }
 
@@ -1187,11 +1335,18 @@ function storedWaveformView(serial: string, index: number, w: StoredWaveform): W
  * What the relay keeps of a downloaded waveform: its samples and the JSON document it is served
  * as (gzip), so a later read sends the document without rebuilding it; and that document's body.
  */
-export function keptWaveform(serial: string, w: StoredWaveform, analysis?: AnalysisOptions): { stored: StoredWaveform; body: Body; summary?: AnalysisSummary } {
-  const view = storedWaveformView(serial, w.index, w);
+export function keptWaveform(serial: string, w: StoredWaveform): { stored: StoredWaveform; body: Body } {
+  return withDocument(w, storedWaveformView(serial, w.index, w));
+}
+
+function withDocument(w: StoredWaveform, view: Waveform): { stored: StoredWaveform; body: Body } {
   const body = new Body(Buffer.from(JSON.stringify(view)));
-  const summary = analysis && analysisSummary(analyse(view, analysis));
-  return { stored: { ...w, document: { index: w.index, gzip: body.encoded('gzip') } }, body, summary };
+  return { stored: { ...w, document: { index: w.index, gzip: body.encoded('gzip') } }, body };
+}
+
+interface DownloadOptions {
+  textKnown: boolean;
+  onProgress?: WaveformOptions['onProgress'];
 }
 
 /** What a hit needs of a cached event: its identity (to find its waveform) and whether its text is in. */

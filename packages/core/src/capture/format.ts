@@ -16,6 +16,8 @@ import { crc32 } from 'node:zlib';
 export const CAPTURE_MAGIC = Uint8Array.from([0x53, 0x46, 0x4d, 0x43, 0x41, 0x50, 0x0d, 0x0a]); // "SFMCAP\r\n"
 export const CAPTURE_VERSION = 1;
 export const CAPTURE_FORMAT = 'sfm-capture';
+/** How the files sfm names itself end (a call-home session's capture); a capture given by path may be called anything. */
+export const CAPTURE_EXTENSION = '.sfmcap';
 /** Bytes before the first record. */
 export const CAPTURE_PREAMBLE_LENGTH = CAPTURE_MAGIC.length + 2;
 /** Type, time and length. */

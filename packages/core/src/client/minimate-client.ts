@@ -419,10 +419,11 @@ export class MiniMateClient {
 
   /**
    * The events probe: the serial (who answers), the storage range (SUB 06) and the lifetime record
-   * counter (SUB 08) — a fixed cost whatever the number of events.
+   * counter (SUB 08) — a fixed cost whatever the number of events. A session that read the serial
+   * already gives it (the same link, the same unit): it is not asked again.
    */
-  async readProbe(): Promise<EventsProbe> {
-    const serial = (await this.readSerialNumber()).serial;
+  async readProbe(serial?: string): Promise<EventsProbe> {
+    serial ??= (await this.readSerialNumber()).serial;
     const range = await this.readStorageRange();
     const counter = (await this.readEventIndex()).lifetime_event_count;
     return { serial, range, counter };

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_WAKE_RETRY_MS, DEFAULT_WAKE_WINDOW_MS } from '../client/minimate-client.js';
 import { HostSet } from '../transport/address.js';
+import { SERIAL_MAX_LENGTH } from '../protocol/serial-number.js';
 import { BAUD_LIMITS, DEFAULT_BAUD, DEFAULT_TCP_PORT, TCP_PORT_LIMITS, type DeviceTarget } from '../transport/transport.js';
 import { DEFAULT_ALLOW, type AllowList } from './device-registry.js';
 import { AIR_BLAST_IDS, STANDARD_CURVE_IDS, STANDARD_NAME } from '../analysis/curves.js';
@@ -22,8 +23,14 @@ const Device = Type.Object(
     tcp_port: Type.Optional(Type.Integer({ ...TCP_PORT_LIMITS, description: `TCP port (default ${DEFAULT_TCP_PORT})` })),
     port: Type.Optional(Type.String({ minLength: 1, description: 'serial port path' })),
     baud: Type.Optional(Type.Integer({ ...BAUD_LIMITS, description: `baud rate (default ${DEFAULT_BAUD})` })),
+    serial: Type.Optional(
+      Type.String({
+        minLength: 1, maxLength: SERIAL_MAX_LENGTH, pattern: '^[\\x21-\\x7e]+$', patternText: `printable ASCII without spaces, at most ${SERIAL_MAX_LENGTH} characters`,
+        description: 'the unit\'s serial number, when known: a call home from it is accepted under ach.accept "known"',
+      }),
+    ),
   },
-  { additionalProperties: false, description: 'a unit: {host, tcp_port} or {port, baud}' },
+  { additionalProperties: false, description: 'a unit: {host, tcp_port} or {port, baud}, and optionally its serial' },
 );
 
 /**

@@ -28,6 +28,7 @@ export const METRICS = {
   sfm_device_bytes_total: { kind: 'counter', help: 'Bytes on the link to a unit, by direction (sent to it, received from it)', labels: ['unit', 'direction'] },
   sfm_device_queue_depth: { kind: 'gauge', help: 'Requests running or waiting for a unit', labels: ['unit'] },
   sfm_device_queue_wait_seconds: { kind: 'histogram', help: 'Time a request waited for its unit (queue and locks) before its session', labels: ['unit'], buckets: SECONDS_DEVICE },
+  sfm_ach_sessions_total: { kind: 'counter', help: 'Calls units made to the call-home listener, by result: ok, or the code that ended it (TARGET_NOT_ALLOWED for a refused peer or unit, DEVICE_BUSY beyond the calls allowed at once)', labels: ['result'] },
   sfm_store_errors_total: { kind: 'counter', help: 'Store operations that failed (the store could not read or write), by what was being done', labels: ['operation'] },
 } as const satisfies Record<string, MetricSpec>;
 

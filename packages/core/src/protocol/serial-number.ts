@@ -6,6 +6,8 @@ import { readAscii, writeAsciiField } from './bytes.js';
 import { requireLength } from './errors.js';
 
 export const SERIAL_BLOCK_LENGTH = 10;
+/** The serial's room in the block: ASCII, NUL-padded. */
+export const SERIAL_MAX_LENGTH = 8;
 
 export interface SerialNumberBlock {
   serial: string;
@@ -16,12 +18,12 @@ export interface SerialNumberBlock {
 
 export function decodeSerialNumber(content: Uint8Array): SerialNumberBlock {
   requireLength(content, SERIAL_BLOCK_LENGTH, 'serial-number block');
-  return { serial: readAscii(content, 0, 8), unit_byte: content[8]!, firmware_minor: content[9]! };
+  return { serial: readAscii(content, 0, SERIAL_MAX_LENGTH), unit_byte: content[8]!, firmware_minor: content[9]! };
 }
 
 export function encodeSerialNumber(block: SerialNumberBlock): Uint8Array {
   const out = new Uint8Array(SERIAL_BLOCK_LENGTH);
-  writeAsciiField(out, 0, 8, block.serial, 'serial');
+  writeAsciiField(out, 0, SERIAL_MAX_LENGTH, block.serial, 'serial');
   out[8] = block.unit_byte & 0xff;
   out[9] = block.firmware_minor & 0xff;
   return out;
