@@ -30,6 +30,7 @@ import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-ran
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
+import { IDLE, ProgressFeed, downloadUpdate, syncUpdate, textUpdate } from '../service/progress.js';
 import type { Analysis, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, StorageRange, Waveform } from '../model.js';
 import { analyse, type AnalysisOptions } from '../analysis/analyse.js';
 import { analysisOptionsKey } from '../analysis/standards.js';
@@ -177,6 +178,8 @@ export class RelayService implements DeviceAccess {
   private readonly counters = Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: 0, misses: 0, refreshes: 0, stale: 0, uncached: 0 }])) as Record<CacheKind, OutcomeCounters>;
 
   readonly store: Store;
+  /** How far the device work at each address has got (the sync, the text read, a download): what GET /device/progress streams. */
+  readonly progress = new ProgressFeed();
   private readonly metrics: Metrics;
   /** What retention removed since this relay started. */
   private readonly retentionRemoved = { events: 0, waveforms: 0, bytes: 0 };
@@ -346,6 +349,7 @@ export class RelayService implements DeviceAccess {
         await this.recordSession(session, startedAt, result);
         await unitLock?.release();
         for (const l of held) await l.release();
+        this.progress.publish(connKey, IDLE);
         this.sessionEnded(connKey, result, began, session.linkStats);
       }
     });
@@ -547,6 +551,11 @@ export class RelayService implements DeviceAccess {
     onProgress?: SyncOptions['onSyncProgress'],
   ): Promise<{ serial: string; outcome: CacheOutcome; range: StorageRangeKeys; unkept?: StoredEvent[] }> {
     s.readEvents = true;
+    const told = onProgress;
+    onProgress = (p) => {
+      this.progress.publish(s.connKey, syncUpdate(p));
+      told?.(p);
+    };
     const c = await s.unit();
     const probe = await c.readProbe();
     const serial = await s.identify(probe.serial);
@@ -632,7 +641,11 @@ export class RelayService implements DeviceAccess {
    * event first) until `stop()` says so; each is stored as it arrives.
    */
   private async fillTexts(s: UnitSession, opts: { stop: () => boolean | Promise<boolean>; only?: number; onProgress?: EventReadOptions['onTextProgress'] }): Promise<void> {
-    const { stop, onProgress } = opts;
+    const { stop } = opts;
+    const onProgress = (p: { done: number; total: number }): void => {
+      this.progress.publish(s.connKey, textUpdate(p));
+      opts.onProgress?.(p);
+    };
     const serial = s.synced;
     if (serial === undefined) return;
     const pending = (await this.store.pendingTexts(serial)).filter((p) => opts.only === undefined || p.index === opts.only);
@@ -641,7 +654,7 @@ export class RelayService implements DeviceAccess {
     if (first > 0) pending.unshift(...pending.splice(first, 1));
     const c = await s.unit();
     for (const [done, p] of pending.entries()) {
-      onProgress?.({ done, total: pending.length });
+      onProgress({ done, total: pending.length });
       if (await stop()) {
         this.log.debug({ unit: serial, left: pending.length - done }, 'project text left for a later session');
         return;
@@ -654,7 +667,7 @@ export class RelayService implements DeviceAccess {
       }
       await this.textRead(serial, p.index, p.key, read.text);
     }
-    onProgress?.({ done: pending.length, total: pending.length });
+    onProgress({ done: pending.length, total: pending.length });
   }
 
   /** Reads pending text before answering, as asked; a failure leaves it pending (said in the log), never fails the answer. */
@@ -906,7 +919,12 @@ export class RelayService implements DeviceAccess {
           this.count('waveform', 'uncached');
           return servedBytes<Waveform>(kept.body, 'uncached', this.ageS(kept.fetchedAt));
         }
-        const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
+        const d = await (await s.unit()).downloadWaveform(row.key, {
+          onProgress: (p) => {
+            this.progress.publish(s.connKey, downloadUpdate(p, index));
+            opts.onProgress?.(p);
+          },
+        });
         if (d.header.timestamp !== row.event.timestamp) {
           // The unit reused the key since the last sync: the cached list is stale.
           this.forgetUnit(r.serial, ['events']);
