@@ -188,7 +188,10 @@ export function fieldValue(schema: FieldSchema, text: string | boolean): { value
   if (typeof text === 'boolean') return { value: text };
   if (text === '') return {};
   let value: unknown = text;
-  if (type === 'integer' || type === 'number') {
+  if (type === 'boolean') {
+    if (text !== 'true' && text !== 'false') return { error: 'must be true or false' };
+    value = text === 'true';
+  } else if (type === 'integer' || type === 'number') {
     const n = Number(text.trim());
     if (text.trim() === '' || !Number.isFinite(n)) return { error: 'must be a number' };
     if (type === 'integer' && !Number.isInteger(n)) return { error: 'must be a whole number' };

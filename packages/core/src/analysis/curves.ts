@@ -178,7 +178,8 @@ export function curvePoints(curve: ComplianceCurve, fromHz: number = CURVE_RANGE
   const points: { hz: number; ips: number }[] = [];
   const add = (hz: number, ips: number): void => {
     const last = points[points.length - 1];
-    if (ips > 0 && Number.isFinite(ips) && !(last && last.hz === hz && last.ips === ips)) points.push({ hz, ips });
+    // Where two segments meet at one value (up to rounding) that is one corner, not two.
+    if (ips > 0 && Number.isFinite(ips) && !(last && last.hz === hz && Math.abs(last.ips - ips) <= 1e-9 * ips)) points.push({ hz, ips });
   };
   for (const segment of curve.segments) {
     const a = Math.max(segment.from_hz, fromHz);
