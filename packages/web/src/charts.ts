@@ -36,6 +36,8 @@ export function waveformCharts(w: Waveform, width: number): WaveformCharts {
   for (let i = 0; i < n; i++) t[i] = w.t0_s + i / w.sample_rate;
   const full = { min: t[0] ?? 0, max: t[n - 1] ?? 1 };
   const plots: uPlot[] = [];
+  /** data-window: the time window shown (seconds from the trigger), the same on every channel. */
+  const element = h('div', { class: 'waveform', 'data-window': `${full.min.toFixed(4)},${full.max.toFixed(4)}` });
   let syncing = false;
   let pending = w.channels.length;
   let resolveDrawn!: () => void;
@@ -50,6 +52,7 @@ export function waveformCharts(w: Waveform, width: number): WaveformCharts {
     syncing = true;
     for (const p of plots) p.setScale('x', { min: lo, max: hi });
     syncing = false;
+    element.dataset.window = `${lo.toFixed(4)},${hi.toFixed(4)}`;
   };
   const window = (): { min: number; max: number } => ({ min: plots[0]?.scales.x.min ?? full.min, max: plots[0]?.scales.x.max ?? full.max });
 
@@ -138,7 +141,7 @@ export function waveformCharts(w: Waveform, width: number): WaveformCharts {
     button('+', 'Zoom in', () => zoom(0.5)),
     button('←', 'Pan left', () => pan(-0.25)),
     button('→', 'Pan right', () => pan(0.25)),
-    button('Reset', 'Show the whole record', () => setWindow(full.min, full.max)),
+    button('Reset zoom', 'Reset zoom', () => setWindow(full.min, full.max)),
   );
   const stack = h('div', { class: 'channels', tabindex: '0', 'aria-label': 'The four channels, one time axis' }, ...rows);
   stack.addEventListener('keydown', (e) => {
@@ -149,7 +152,7 @@ export function waveformCharts(w: Waveform, width: number): WaveformCharts {
       fn();
     }
   });
-  const element = h('div', { class: 'waveform' }, controls, stack);
+  element.append(controls, stack);
   return { element, drawn, destroy: () => plots.forEach((p) => p.destroy()) };
 }
 

@@ -47,6 +47,7 @@ export async function fleetView(main: HTMLElement): Promise<void> {
     pager.textContent = `${shown.length} unit${shown.length === 1 ? '' : 's'}${view.pages > 1 ? ` · page ${view.page + 1} of ${view.pages}` : ''}`;
     prev.disabled = view.page === 0;
     next.disabled = view.page >= view.pages - 1;
+    prev.hidden = next.hidden = view.pages === 1;
   };
 
   fill(
