@@ -13,7 +13,9 @@ export interface ProgressView {
   close(): void;
 }
 
-export function followProgress(address: Address): ProgressView {
+/** `onIdle`: device work at the address has just ended (what the page shows may be out of date). */
+export function followProgress(address: Address, onIdle?: () => void): ProgressView {
+  let busy = false;
   const bar = h('progress', { max: '1', 'aria-label': 'device work' });
   const text = h('span', { class: 'progress-text' });
   const element = h('div', { class: 'progress', role: 'status', 'aria-live': 'polite', hidden: true }, text, bar);
@@ -21,6 +23,8 @@ export function followProgress(address: Address): ProgressView {
   source.addEventListener('progress', (e) => {
     const p = JSON.parse((e as MessageEvent<string>).data) as ProgressReport;
     element.hidden = p.step === 'idle';
+    if (p.step === 'idle' && busy) onIdle?.();
+    busy = p.step !== 'idle';
     element.dataset.step = p.step;
     text.textContent = progressText(p);
     const f = progressFraction(p);

@@ -47,7 +47,7 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
     });
   }
   const address: Address | undefined = ref.name ? { device: ref.name } : addressOf(ref.serial!, unit?.last_address ?? null, devices);
-  const serial = ref.serial ?? devices.find((d) => d.name === ref.name)?.serial ?? undefined;
+  let serial = ref.serial ?? devices.find((d) => d.name === ref.name)?.serial ?? undefined;
   const q = address ? `?${addressQuery(address)}` : '';
 
   const identity = h('div');
@@ -56,7 +56,8 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
   const archive = h('div');
   const actions = h('div');
   const callHome = h('div');
-  const progress = address ? followProgress(address) : undefined;
+  // When the unit's session ends (its project text read after the answer, say), show what it brought.
+  const progress = address ? followProgress(address, () => void Promise.all([loadLive(false, true), loadArchive()])) : undefined;
   if (progress) cleanup(progress.close);
 
   const loadIdentity = (force: boolean): Promise<void> =>
@@ -65,6 +66,7 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
       const f = force ? '&force=true' : '';
       const [info, status] = await Promise.all([getServed<DeviceInfo>(`/device/info${q}${f}`), getServed<MonitorStatus>(`/device/monitor/status${q}${f}`).catch((e: Error) => e)]);
       const s = status instanceof Error ? undefined : status.value;
+      serial ??= info.value.serial;
       drawCompliance(info.value.compliance);
       return [
         facts([
@@ -97,10 +99,11 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
     });
   };
 
-  const loadLive = (force: boolean): Promise<void> =>
+  /** `cached`: the list as the last probe left it (no device I/O when that was within the hour). */
+  const loadLive = (force: boolean, cached = false): Promise<void> =>
     part(live, async () => {
       if (!address) return [notice('Not reachable by sfm: see the archived history.')];
-      const s = await getServed<EventList>(`/device/events${q}${force ? '&force=true' : ''}`);
+      const s = await getServed<EventList>(`/device/events${q}${force ? '&force=true' : cached ? '&max_age=3600' : ''}`);
       const list = s.value;
       const unitSerial = list.serial;
       let page = 0;
@@ -141,13 +144,14 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
 
   const loadArchive = (): Promise<void> =>
     part(archive, async () => {
-      if (!serial) return [notice('Read the unit once to start its archive.')];
+      const of = serial;
+      if (!of) return [notice('Read the unit once to start its archive.')];
       const body = h('tbody');
       const more = h('button', { type: 'button' }, 'Load more');
       let cursor: string | null = null;
       const load = async (): Promise<void> => {
         more.disabled = true;
-        const page = await getJson<ArchivedEventPage>(`/db/events?serial=${encodeURIComponent(serial)}&limit=${ARCHIVE_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const page = await getJson<ArchivedEventPage>(`/db/events?serial=${encodeURIComponent(of)}&limit=${ARCHIVE_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
         for (const e of page.events) {
           body.append(
             h(
@@ -196,9 +200,8 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
     });
 
   const refresh = (): void => {
-    void loadIdentity(true);
+    void loadIdentity(true).then(loadArchive);
     void loadLive(true);
-    void loadArchive();
   };
 
   const actionStatus = h('p', { role: 'status', class: 'form-status' });
@@ -264,5 +267,6 @@ export async function unitView(main: HTMLElement, ref: UnitRef, cleanup: (fn: ()
     address ? section('Call home', callHome) : null,
   );
   if (!address) fill(compliance, unit?.info ? facts(Object.entries(unit.info.compliance).map(([k, v]) => [k.replace(/_/g, ' '), v === null ? '—' : String(v)])) : notice('Not known.'));
-  await Promise.all([loadIdentity(false), loadLive(false), loadArchive()]);
+  // The archive needs the serial, which a configured unit's info gives.
+  await Promise.all([loadIdentity(false).then(loadArchive), loadLive(false)]);
 }
