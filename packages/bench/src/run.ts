@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: the default groups (codec, link_ops, store, link, http, analysis), or those named as
+ * `pnpm bench`: the default groups (codec, link_ops, store, link, http, analysis, web), or those named as
  * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz` and `load` — run only when named
  * (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
  */
@@ -12,6 +12,7 @@ import { runHttpBench } from './http.bench.js';
 import { runFuzz } from './fuzz.js';
 import { runLoadBench } from './load.bench.js';
 import { runAnalysisBench } from './analysis.bench.js';
+import { runWebBench } from './web.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
@@ -23,6 +24,7 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   fuzz: runFuzz,
   load: runLoadBench,
   analysis: runAnalysisBench,
+  web: runWebBench,
 };
 
 /** Run only when named: the long runs. */
