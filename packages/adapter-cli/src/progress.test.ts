@@ -48,9 +48,9 @@ describe('Progress on a terminal', () => {
     progress.report(downloadUpdate(chunk(2)));
     const lines = io.err.split('\r').filter((l) => l.startsWith('downloading'));
     expect(lines).toEqual([
-      'downloading [....................] 0/7 KB\x1b[K',
-      'downloading [#...................] 1/7 KB  ETA 13 s\x1b[K',
-      'downloading [###.................] 1/7 KB  ETA 12 s\x1b[K',
+      'downloading [....................] 0/14 chunks, 0/7 KB\x1b[K',
+      'downloading [#...................] 1/14 chunks, 1/7 KB  ETA 13 s\x1b[K',
+      'downloading [###.................] 2/14 chunks, 1/7 KB  ETA 12 s\x1b[K',
     ]);
     progress.end();
     expect(io.err.endsWith('\r\x1b[K')).toBe(true);
@@ -77,13 +77,13 @@ describe('Progress without a terminal', () => {
     progress.end();
     expect(io.err).toBe(
       [
-        'downloading: 3/20 KB  ETA 35 s',
-        'downloading: 5/20 KB  ETA 30 s',
-        'downloading: 8/20 KB  ETA 25 s',
-        'downloading: 10/20 KB  ETA 20 s',
-        'downloading: 13/20 KB  ETA 15 s',
-        'downloading: 15/20 KB  ETA 10 s',
-        'downloading: 18/20 KB  ETA 5 s',
+        'downloading: 5/40 chunks, 3/20 KB  ETA 35 s',
+        'downloading: 10/40 chunks, 5/20 KB  ETA 30 s',
+        'downloading: 15/40 chunks, 8/20 KB  ETA 25 s',
+        'downloading: 20/40 chunks, 10/20 KB  ETA 20 s',
+        'downloading: 25/40 chunks, 13/20 KB  ETA 15 s',
+        'downloading: 30/40 chunks, 15/20 KB  ETA 10 s',
+        'downloading: 35/40 chunks, 18/20 KB  ETA 5 s',
         '',
       ].join('\n'),
     );

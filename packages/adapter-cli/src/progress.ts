@@ -47,7 +47,7 @@ export class Progress {
     const eta = this.eta(u.done, u.total);
     if (u.step === 'sync') return this.show(`reading the event list: event ${u.done + 1}${u.total === null ? '' : ` of ${u.estimated ? '~' : ''}${u.total}`}${eta}`);
     if (u.step === 'text') return this.show(`reading project text: event ${u.done + 1} of ${u.total}${eta}`);
-    const counts = `${kb(u.done)}/${kb(u.total ?? 0)} KB${eta}`;
+    const counts = `${u.chunks_done}/${u.chunks_total} chunks, ${kb(u.done)}/${kb(u.total ?? 0)} KB${eta}`;
     if (!this.io.stderrIsTTY) return this.show(`downloading: ${counts}`);
     const filled = Math.round((u.total ? u.done / u.total : 1) * BAR_WIDTH);
     this.show(`downloading [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${counts}`);

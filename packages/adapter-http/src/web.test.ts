@@ -137,7 +137,7 @@ describe('GET /device/progress', () => {
 
   it('as JSON: what the address is doing now (idle)', async () => {
     const r = await f.call('/device/progress?device=demo');
-    expect(r.json).toEqual({ connection_key: `tcp:${f.sim.address.host}:${f.sim.address.port}`, step: 'idle', done: 0, total: null, estimated: false, counts: 'events', index: null });
+    expect(r.json).toEqual({ connection_key: `tcp:${f.sim.address.host}:${f.sim.address.port}`, step: 'idle', done: 0, total: null, estimated: false, counts: 'events', index: null, chunks_done: null, chunks_total: null });
   });
 
   it('as server-sent events: the sync and the download of a request made elsewhere, then idle', async () => {

@@ -63,10 +63,10 @@ describe('addressing a unit on /device/* routes', () => {
 
 describe('words and routes', () => {
   it('says progress as the CLI does', () => {
-    const p = { connection_key: 'k', index: null, estimated: false, counts: 'events' as const };
+    const p = { connection_key: 'k', index: null, estimated: false, counts: 'events' as const, chunks_done: null, chunks_total: null };
     expect(progressText({ ...p, step: 'sync', done: 2, total: 5, estimated: true })).toBe('reading the event list: event 3 of ~5');
     expect(progressText({ ...p, step: 'sync', done: 0, total: null })).toBe('reading the event list: event 1');
-    expect(progressText({ ...p, step: 'download', done: 10240, total: 40960, counts: 'bytes', index: 4 })).toBe('downloading event 4: 10 of 40 KB');
+    expect(progressText({ ...p, step: 'download', done: 10240, total: 40960, counts: 'bytes', index: 4, chunks_done: 20, chunks_total: 80 })).toBe('downloading event 4: 20 of 80 chunks, 10 of 40 KB');
     expect(progressFraction({ ...p, step: 'download', done: 10240, total: 40960, counts: 'bytes' })).toBe(0.25);
     expect(progressFraction({ ...p, step: 'sync', done: 3, total: null })).toBeNull();
   });

@@ -133,7 +133,7 @@ export function progressText(p: ProgressReport): string {
     case 'text':
       return `reading project text: event ${Math.min(p.done + 1, p.total ?? Infinity)}${of}`;
     case 'download':
-      return `downloading${p.index === null ? '' : ` event ${p.index}`}: ${Math.round(p.done / 1024)} of ${Math.round((p.total ?? 0) / 1024)} KB`;
+      return `downloading${p.index === null ? '' : ` event ${p.index}`}: ${p.chunks_done ?? 0} of ${p.chunks_total ?? '?'} chunks, ${Math.round(p.done / 1024)} of ${Math.round((p.total ?? 0) / 1024)} KB`;
   }
 }
 

@@ -457,6 +457,8 @@ export const Progress = Shape('Progress', 'How far the device work at one addres
   estimated: Type.Boolean({ description: 'total is an estimate (a sync reading a unit whose record counter does not tell)' }),
   counts: OneOf(['events', 'bytes'], 'what done and total count'),
   index: Nullable(Type.Integer({ description: 'the event index a download is for; null on the other steps' })),
+  chunks_done: Nullable(Type.Integer({ description: 'a download: sample chunks read so far (the unit sends an event in chunks of 0x200 bytes); null on the other steps' })),
+  chunks_total: Nullable(Type.Integer({ description: 'a download: sample chunks in all; null on the other steps' })),
 });
 
 export const ConfiguredDevice = Shape('ConfiguredDevice', 'A unit of the configured device registry: its name (device=<name> on /device/* routes), its address and who answered there last.', {

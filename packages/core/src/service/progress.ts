@@ -11,10 +11,13 @@ import type { SyncProgress, WaveformOptions, EventReadOptions } from './device-a
 /** A report without its address (the caller's callbacks know which unit they are for). */
 export type ProgressUpdate = Omit<ProgressReport, 'connection_key'>;
 
-export const syncUpdate = (p: SyncProgress): ProgressUpdate => ({ step: 'sync', done: p.done, total: p.total, estimated: p.estimated, counts: 'events', index: null });
-export const textUpdate = (p: { done: number; total: number }): ProgressUpdate => ({ step: 'text', done: p.done, total: p.total, estimated: false, counts: 'events', index: null });
-export const downloadUpdate = (p: DownloadProgress, index: number | null = null): ProgressUpdate => ({ step: 'download', done: p.bytesDone, total: p.bytesTotal, estimated: false, counts: 'bytes', index });
-export const IDLE: ProgressUpdate = { step: 'idle', done: 0, total: null, estimated: false, counts: 'events', index: null };
+const NO_CHUNKS = { index: null, chunks_done: null, chunks_total: null };
+export const syncUpdate = (p: SyncProgress): ProgressUpdate => ({ step: 'sync', done: p.done, total: p.total, estimated: p.estimated, counts: 'events', ...NO_CHUNKS });
+export const textUpdate = (p: { done: number; total: number }): ProgressUpdate => ({ step: 'text', done: p.done, total: p.total, estimated: false, counts: 'events', ...NO_CHUNKS });
+export const downloadUpdate = (p: DownloadProgress, index: number | null = null): ProgressUpdate => ({
+  step: 'download', done: p.bytesDone, total: p.bytesTotal, estimated: false, counts: 'bytes', index, chunks_done: p.chunksDone, chunks_total: p.chunksTotal,
+});
+export const IDLE: ProgressUpdate = { step: 'idle', done: 0, total: null, estimated: false, counts: 'events', ...NO_CHUNKS };
 
 /** A step is over when it has done all it knew of. */
 export const finished = (u: ProgressUpdate): boolean => u.step === 'idle' || (u.total !== null && u.done >= u.total);
