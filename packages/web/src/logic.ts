@@ -13,7 +13,7 @@ export type Address = { device: string } | { host: string; tcp_port: number } | 
 
 /** The query string that selects the unit (without "?"). */
 export function addressQuery(a: Address): string {
-  return new URLSearchParams(Object.entries(a).map(([k, v]) => [k, String(v)])).toString();
+  return new URLSearchParams(Object.entries(a).map(([k, v]): [string, string] => [k, String(v)])).toString();
 }
 
 /** A connection key (tcp:<host>:<port>, serial:<path>:<baud>) as device selection parameters. */

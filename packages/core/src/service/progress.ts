@@ -19,8 +19,9 @@ export const downloadUpdate = (p: DownloadProgress, index: number | null = null)
 });
 export const IDLE: ProgressUpdate = { step: 'idle', done: 0, total: null, estimated: false, counts: 'events', ...NO_CHUNKS };
 
-/** A step is over when it has done all it knew of. */
-export const finished = (u: ProgressUpdate): boolean => u.step === 'idle' || (u.total !== null && u.done >= u.total);
+/** A step is over when it has done all it knew of (a download: once its last sample chunk is in; only TERM's residual is left). */
+export const finished = (u: ProgressUpdate): boolean =>
+  u.step === 'idle' || (u.chunks_total !== null && u.chunks_done !== null ? u.chunks_done >= u.chunks_total : u.total !== null && u.done >= u.total);
 
 /** The read options' progress callbacks, all reporting to `report` (what a reader passes to the relay). */
 export function progressCallbacks(report: (u: ProgressUpdate) => void): Pick<EventReadOptions & WaveformOptions, 'onSyncProgress' | 'onTextProgress' | 'onProgress'> {
