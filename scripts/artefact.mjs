@@ -186,6 +186,8 @@ function main() {
   if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
 
   run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-b']);
+  // The web application's static files (@sfm/web's dist/, a dependency of the app) go in with it.
+  run('pnpm', ['--filter', '@sfm/web', 'build'], { env });
   mkdirSync(opts.out, { recursive: true });
   const dir = join(opts.out, NAME);
   // Made beside its final place and renamed into it once whole: never a half-made artefact.

@@ -19,9 +19,15 @@ if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 
     console.log('socat is missing: the real-serial-port tests will fail (install it: apt-get install socat)');
   }
 }
-// The packages (tests are not part of any package's build), then every test file type-checked.
-for (const [what, args] of [['build', ['-b']], ['test type-check', ['-p', 'tsconfig.test.json']]]) {
-  const r = spawnSync(bin('tsc'), args, { stdio: 'inherit' });
+// The packages (tests are not part of any package's build), the web application's static files
+// (its browser tests load them), then every test file type-checked.
+const steps = [
+  ['build', bin('tsc'), ['-b']],
+  ['web build', 'pnpm', ['--filter', '@sfm/web', '--silent', 'build']],
+  ['test type-check', bin('tsc'), ['-p', 'tsconfig.test.json']],
+];
+for (const [what, command, args] of steps) {
+  const r = spawnSync(command, args, { stdio: 'inherit' });
   if (r.status !== 0) {
     console.log(`${what} failed`);
     console.log('0 passed, 1 failed');

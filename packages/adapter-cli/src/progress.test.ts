@@ -1,6 +1,7 @@
 /** Progress on stderr: redrawn on a terminal, plain and sparse elsewhere; each step's ETA from its own start. */
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from './io.js';
+import { downloadUpdate, syncUpdate, textUpdate } from '@sfm/core/service';
 import { Progress } from './progress.js';
 
 function setup(tty: boolean) {
@@ -15,14 +16,14 @@ const chunk = (n: number, of = 14) => ({ chunksDone: n, chunksTotal: of, bytesDo
 describe('Progress on a terminal', () => {
   it('redraws one line per step and clears it when the step ends', () => {
     const { io, progress, advance } = setup(true);
-    progress.sync({ done: 0, total: null, estimated: false });
+    progress.report(syncUpdate({ done: 0, total: null, estimated: false }));
     advance(6000);
-    progress.sync({ done: 1, total: null, estimated: false });
+    progress.report(syncUpdate({ done: 1, total: null, estimated: false }));
     advance(6000);
-    progress.sync({ done: 2, total: 5, estimated: true });
-    progress.sync({ done: 5, total: 5, estimated: false });
-    progress.text({ done: 0, total: 2 });
-    progress.text({ done: 2, total: 2 });
+    progress.report(syncUpdate({ done: 2, total: 5, estimated: true }));
+    progress.report(syncUpdate({ done: 5, total: 5, estimated: false }));
+    progress.report(textUpdate({ done: 0, total: 2 }));
+    progress.report(textUpdate({ done: 2, total: 2 }));
     expect(io.err.split('\r')).toEqual([
       '',
       'reading the event list: event 1\x1b[K',
@@ -36,15 +37,15 @@ describe('Progress on a terminal', () => {
 
   it('a download\'s ETA counts from its own first chunk, not from the sync before it', () => {
     const { io, progress, advance } = setup(true);
-    progress.sync({ done: 0, total: 5, estimated: false });
+    progress.report(syncUpdate({ done: 0, total: 5, estimated: false }));
     advance(31_000); // a slow list sync before the download
-    progress.sync({ done: 5, total: 5, estimated: false });
+    progress.report(syncUpdate({ done: 5, total: 5, estimated: false }));
     advance(2000); // the download's prelude
-    progress.download(chunk(0));
+    progress.report(downloadUpdate(chunk(0)));
     advance(1000);
-    progress.download(chunk(1));
+    progress.report(downloadUpdate(chunk(1)));
     advance(1000);
-    progress.download(chunk(2));
+    progress.report(downloadUpdate(chunk(2)));
     const lines = io.err.split('\r').filter((l) => l.startsWith('downloading'));
     expect(lines).toEqual([
       'downloading [....................] 0/14 chunks, 0/7 KB\x1b[K',
@@ -60,7 +61,7 @@ describe('Progress without a terminal', () => {
   it('prints nothing for a step that ends within the interval', () => {
     const { io, progress, advance } = setup(false);
     for (let n = 0; n <= 14; n++) {
-      progress.download(chunk(n));
+      progress.report(downloadUpdate(chunk(n)));
       advance(100);
     }
     progress.end();
@@ -70,7 +71,7 @@ describe('Progress without a terminal', () => {
   it('a plain line at most every interval, not one per chunk; no terminal codes', () => {
     const { io, progress, advance } = setup(false);
     for (let n = 0; n <= 40; n++) {
-      progress.download(chunk(n, 40));
+      progress.report(downloadUpdate(chunk(n, 40)));
       advance(1000);
     }
     progress.end();

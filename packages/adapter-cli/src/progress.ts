@@ -5,8 +5,7 @@
  * that ends sooner prints none. An ETA counts from the start of its own step (a download's from
  * its first chunk request, not from the command's start nor the sync before it).
  */
-import type { DownloadProgress } from '@sfm/core/client';
-import type { SyncProgress } from '@sfm/core/service';
+import { finished, progressCallbacks, type ProgressUpdate } from '@sfm/core/service';
 import type { CliIO } from './io.js';
 
 export interface ProgressOptions {
@@ -15,7 +14,7 @@ export interface ProgressOptions {
   plainEveryMs?: number;
 }
 
-type Step = 'sync' | 'text' | 'download';
+type Step = ProgressUpdate['step'];
 
 const BAR_WIDTH = 20;
 
@@ -37,30 +36,25 @@ export class Progress {
     this.plainEveryMs = opts.plainEveryMs ?? 5000;
   }
 
-  /** The event-list sync (SyncOptions.onSyncProgress). */
-  readonly sync = (p: SyncProgress): void => {
-    this.enter('sync', p.done);
-    if (p.total !== null && p.done >= p.total) return this.finish();
-    const of = p.total === null ? '' : ` of ${p.estimated ? '~' : ''}${p.total}`;
-    this.show(`reading the event list: event ${p.done + 1}${of}${this.eta(p.done, p.total)}`);
-  };
-
-  /** The event-time project text read before answering (EventReadOptions.onTextProgress). */
-  readonly text = (p: { done: number; total: number }): void => {
-    this.enter('text', p.done);
-    if (p.done >= p.total) return this.finish();
-    this.show(`reading project text: event ${p.done + 1} of ${p.total}${this.eta(p.done, p.total)}`);
-  };
-
-  /** A waveform download (WaveformOptions.onProgress). */
-  readonly download = (p: DownloadProgress): void => {
-    this.enter('download', p.bytesDone);
-    if (p.chunksDone >= p.chunksTotal) return this.finish();
-    const counts = `${p.chunksDone}/${p.chunksTotal} chunks, ${kb(p.bytesDone)}/${kb(p.bytesTotal)} KB${this.eta(p.bytesDone, p.bytesTotal)}`;
+  /**
+   * One report of the long work (core's ProgressUpdate, the report GET /device/progress streams
+   * too): the event-list sync, the project text read after it, a waveform download.
+   */
+  readonly report = (u: ProgressUpdate): void => {
+    if (u.step === 'idle') return this.finish();
+    this.enter(u.step, u.done);
+    if (finished(u)) return this.finish();
+    const eta = this.eta(u.done, u.total);
+    if (u.step === 'sync') return this.show(`reading the event list: event ${u.done + 1}${u.total === null ? '' : ` of ${u.estimated ? '~' : ''}${u.total}`}${eta}`);
+    if (u.step === 'text') return this.show(`reading project text: event ${u.done + 1} of ${u.total}${eta}`);
+    const counts = `${u.chunks_done}/${u.chunks_total} chunks, ${kb(u.done)}/${kb(u.total ?? 0)} KB${eta}`;
     if (!this.io.stderrIsTTY) return this.show(`downloading: ${counts}`);
-    const filled = Math.round((p.bytesTotal ? p.bytesDone / p.bytesTotal : 1) * BAR_WIDTH);
+    const filled = Math.round((u.total ? u.done / u.total : 1) * BAR_WIDTH);
     this.show(`downloading [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${counts}`);
   };
+
+  /** The read options' progress callbacks, reporting here. */
+  readonly callbacks = progressCallbacks(this.report);
 
   /** Clears the terminal line, before the answer is printed. */
   end(): void {

@@ -14,6 +14,7 @@ import type { HttpDeps } from './http.js';
 import { API_PREFIX } from './openapi.js';
 import { baseHeaders, endRequest, requestId, writeError, writeReply } from './reply.js';
 import { ROUTE_TAGS, expressPath, PATH_MATCHERS, routePaths, ROUTES, type RouteSpec } from './routes.js';
+import { staticFiles } from './static.js';
 import { selectTarget } from './target.js';
 import { validateBody, validateParams, validateQuery } from './validate.js';
 
@@ -32,6 +33,27 @@ export class Lifecycle {
   closing = false;
   private active = 0;
   private waiters: (() => void)[] = [];
+  /** Requests that stream until told to stop (server-sent events): ended when the server closes. */
+  private readonly streams = new Set<AbortController>();
+
+  /** A signal aborted when the request's client goes away or the server closes. */
+  track(res: Response): AbortSignal {
+    const ac = new AbortController();
+    if (this.closing) ac.abort();
+    this.streams.add(ac);
+    const end = (): void => {
+      this.streams.delete(ac);
+      ac.abort();
+    };
+    res.once('close', end);
+    return ac.signal;
+  }
+
+  /** Closing: every stream ends (they would otherwise keep the drain waiting for ever). */
+  endStreams(): void {
+    for (const ac of this.streams) ac.abort();
+    this.streams.clear();
+  }
 
   enter(): void {
     this.active++;
@@ -119,7 +141,7 @@ function runRoute(deps: HttpDeps, route: RouteSpec, life: Lifecycle): RequestHan
         target = selectTarget(query, deps.devices).target;
         locals(res).target = connectionKey(target);
       }
-      const reply = await route.handle({ deps, query, params, body, target, closing: life.closing });
+      const reply = await route.handle({ deps, query, params, body, target, closing: life.closing, signal: life.track(res), accept: req.get('accept') });
       locals(res).cache = await writeReply(req, res, reply);
     } catch (e) {
       next(e);
@@ -174,6 +196,8 @@ export function createApp(deps: HttpDeps): AppParts {
   }
   app.use(API_PREFIX, router);
   app.use(router);
+  // The web application, at / (after the API: no route of the API is shadowed by a file).
+  if (deps.webRoot !== undefined) app.use(staticFiles(deps.webRoot));
 
   app.use((req: Request, _res: Response, next: NextFunction) => next(unknownRoute(req)));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -21,6 +21,8 @@ export interface HttpDeps {
   metrics?: Metrics;
   /** What analyses and reports judge events against when a request does not say (default: core's defaults). */
   analysis?: AnalysisSettings;
+  /** The web application's built files, served at / (none: / is an unknown route). */
+  webRoot?: string;
 }
 
 export interface RouteContext {
@@ -33,6 +35,10 @@ export interface RouteContext {
   target: DeviceTarget;
   /** Whether the server is shutting down (it finishes what is in flight and takes no new work). */
   closing: boolean;
+  /** Aborted when the client goes away or the server shuts down (what a streamed answer stops on). */
+  signal?: AbortSignal;
+  /** The request's Accept header (a route with more than one media type chooses by it). */
+  accept?: string;
 }
 
 /** A route's answer. */
@@ -49,6 +55,8 @@ export interface Reply {
   text?: { pieces: Iterable<string> | AsyncIterable<string>; contentType: string; filename?: string };
   /** A binary body (a PDF) instead of JSON, sent as it is: it is compressed already. */
   file?: { bytes: Uint8Array; contentType: string; filename?: string };
+  /** Server-sent events (text/event-stream), written as they come, never compressed; ends when the iterable does. */
+  events?: AsyncIterable<string>;
   /** Strong ETag: a matching If-None-Match answers 304 without a body. */
   etag?: string;
 }

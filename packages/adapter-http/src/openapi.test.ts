@@ -49,6 +49,8 @@ describe('buildOpenApi', () => {
       'get /device/events/index', 'post /device/events/erase', 'get /cache/stats', 'delete /cache/device',
       'get /db/units', 'get /db/units/{serial}', 'get /db/events', 'get /db/events/{id}', 'patch /db/events/{id}', 'get /db/events/{id}/waveform', 'get /db/events/{id}/analysis', 'get /db/events/{id}/report.pdf',
       'get /db/sessions', 'get /db/export.csv',
+      // what the web application needs besides: the configured units, the standards' curves, progress
+      'get /devices', 'get /analysis/curves', 'get /device/progress',
       // the paths of the service sfm replaces
       'get /device/call_home', 'post /device/call_home', 'get /device/events/storage_range',
     ];

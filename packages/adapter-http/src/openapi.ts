@@ -99,6 +99,7 @@ Decisions this API makes where the sfm contract is silent:
 - Paths of the service sfm replaces are kept as aliases of sfm's routes, listed here as deprecated operations naming the path to use: /device/call_home (GET, POST), /device/events/storage_range (GET). They are the same routes (handler, token, validation, statuses) and are served under ${API_PREFIX} too.
 - An unknown route, or a known path with another method, is 404 NOT_FOUND (the message names the methods the path takes).
 - Responses are JSON (application/json; charset=utf-8) except the CSV waveform and the PDF report; every response carries X-Request-Id, X-Content-Type-Options: nosniff and Cache-Control: no-cache.
+- GET / (and /assets/*) serve sfm's web application when the server ships it: static files, not operations of this document; the page uses only the routes listed here. GET /device/progress streams server-sent events when asked with Accept: text/event-stream (and answers the current Progress as JSON otherwise).
 - Write routes answer what the unit reports afterwards: monitor start/stop the MonitorStatus, config the ComplianceConfig, call-home the CallHomeConfig, erase the StorageRange; DELETE /cache/device answers {connection_key, cleared: counts per kind}.`;
 
 function parameter(p: ParamSpec): Record<string, unknown> {

@@ -24,6 +24,7 @@ export const plugin: SfmPlugin<typeof HttpSettingsSchema> = {
           version: ctx.resolve(TOKENS.Version),
           metrics: ctx.resolve(TOKENS.Metrics),
           analysis: ctx.config.analysis,
+          webRoot: ctx.resolve(TOKENS.WebRoot) ?? undefined,
           settings,
         });
       },

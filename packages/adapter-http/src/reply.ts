@@ -85,6 +85,10 @@ export function negotiateEncoding(header: string | string[] | undefined): Conten
 /** Sends a route's Reply; returns the cache outcome for the log line. */
 export async function writeReply(req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<string | undefined> {
   const head = req.method === 'HEAD';
+  if (reply.events) {
+    await streamEvents(res, reply.events, head, reply.status ?? 200);
+    return undefined;
+  }
   if (reply.served) cacheHeaders(res, reply.served);
   // Every answer with a body may come compressed: caches must keep one per Accept-Encoding.
   res.setHeader('Vary', 'Accept-Encoding');
@@ -115,6 +119,25 @@ export async function writeReply(req: IncomingMessage, res: ServerResponse, repl
     sendBytes(res, status, encoding ? body!.encoded(encoding) : body!.bytes(), head);
   }
   return reply.served?.cache;
+}
+
+/**
+ * Server-sent events: the headers at once (so the client knows the stream is open), then each
+ * piece as it comes, uncompressed (a compressor would hold pieces back), with backpressure.
+ */
+async function streamEvents(res: ServerResponse, pieces: AsyncIterable<string>, head: boolean, status: number): Promise<void> {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  // Proxies (nginx) must pass each event on as it comes.
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  if (!head) {
+    for await (const piece of pieces) {
+      if (res.destroyed) break;
+      if (!res.write(piece)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    }
+  }
+  res.end();
 }
 
 /** Sends an error in the contract's body (or drops the connection when a body had started). */

@@ -12,10 +12,11 @@ import { ARCHIVE_CSV_COLUMNS, Body, archiveCsv, localTimeBound, waveformCsv, typ
 import { DEFAULT_BAUD, DEFAULT_TCP_PORT, connectionKey } from '@sfm/core/transport';
 import type { Analysis, RecordType, Waveform } from '@sfm/core';
 import type { ArchiveEventQuery } from '@sfm/core/cache';
-import { DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, analysisOptions, analysisOptionsKey, type AnalysisOptions } from '@sfm/core/analysis';
+import { CURVE_RANGE_HZ, DEFAULT_ANALYSIS_SETTINGS, DISTANCE_FT_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, analysisOptions, analysisOptionsKey, curvePoints, type AnalysisOptions } from '@sfm/core/analysis';
 import { archivedEventReport, deviceEventReport } from '@sfm/report';
 import { analysisEtag, waveformEtag, waveformIdentity } from './etag.js';
 import { buildOpenApi } from './openapi.js';
+import { KEEPALIVE_MS, progressEvents } from './progress-stream.js';
 import type { Handler, Peek, Reply, RouteContext } from './http.js';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
@@ -181,6 +182,11 @@ const DISTANCE_FT: ParamSpec = {
 };
 
 const device = (...extra: ParamSpec[]): ParamSpec[] => [...DEVICE_PARAMS, ...extra];
+
+/** Does the Accept header ask for server-sent events (before JSON)? */
+function wantsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+}
 
 // --- archive parameters ------------------------------------------------------------------------
 
@@ -365,6 +371,44 @@ export const ROUTES: readonly RouteSpec[] = [
     handle: async (c) => ({ bytes: openApiBytes(c.deps.version) }),
   },
   {
+    id: 'devices',
+    method: 'get',
+    path: '/devices',
+    summary: 'The configured units',
+    description: 'The device registry of the configuration (and the emulated unit "demo" when it runs): each name to give as device=, its address, and the serial that answered there last (null when it was never asked). No device I/O. The fleet (GET /db/units) lists units that were read; a configured unit not read yet is only here.',
+    tag: 'service',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [],
+    ok: { description: 'the configured units, in configuration order', schema: Type.Array(S.ConfiguredDevice) },
+    handle: async (c) => ({
+      json: await Promise.all(
+        c.deps.devices.entries().map(async ([name, target]) => {
+          const key = connectionKey(target);
+          const id = await c.deps.relay.store.getIdentity(key);
+          return { name, connection_key: key, serial: id?.serial ?? null };
+        }),
+      ),
+    }),
+  },
+  {
+    id: 'curves',
+    method: 'get',
+    path: '/analysis/curves',
+    summary: 'The compliance standards\' curves',
+    description: `Each standard asked for (default: the configured ones, as GET …/analysis judges) as the corners of its limit curve between ${CURVE_RANGE_HZ.from} and ${CURVE_RANGE_HZ.to} Hz, joined by straight lines on a log–log chart of PPV against frequency: what a client draws the compliance chart from, beside an Analysis's points. No device I/O.`,
+    tag: 'service',
+    device: false,
+    auth: false,
+    cached: false,
+    params: [STANDARD, DISTANCE_FT],
+    ok: { description: 'the curves, in the order asked for', schema: Type.Array(S.StandardCurve) },
+    handle: async (c) => ({
+      json: (requestedAnalysis(c).curves ?? []).map((curve) => ({ id: curve.id, title: curve.title, source: curve.source, frequency_independent: curve.frequency_independent, points: curvePoints(curve) })),
+    }),
+  },
+  {
     id: 'info',
     method: 'get',
     path: '/device/info',
@@ -508,6 +552,30 @@ export const ROUTES: readonly RouteSpec[] = [
     ok: { description: 'the status', schema: S.MonitorStatus },
     handle: async (c) => served(await c.deps.relay.status(c.target, readOptions(c))),
     peek: peekOf((c) => c.deps.relay.peekStatus(c.target)),
+  },
+  {
+    id: 'progress',
+    method: 'get',
+    path: '/device/progress',
+    summary: 'Follow the device work at one address (server-sent events)',
+    description:
+      'What the device work at the chosen address is doing now, as one Progress document; with Accept: text/event-stream, a stream of Progress reports: first what it is doing now (step idle when nothing runs), then one `progress` event per report while a request — anyone\'s: an HTTP client, the text read after an answer — reads its event list (sync), project text (text) or a waveform (download), and idle when that session ends. ' +
+      `The same reports the CLI draws its progress line from. A comment line comes every ${KEEPALIVE_MS / 1000} s while nothing happens; the stream ends when the client closes it or the server shuts down (a browser's EventSource reconnects by itself). No device I/O: open it before the request whose progress it should show.`,
+    tag: 'device',
+    device: true,
+    auth: false,
+    cached: false,
+    params: device(),
+    ok: {
+      description: 'what the address is doing now (application/json), or the stream of it (Accept: text/event-stream)',
+      schema: S.Progress,
+      alternatives: { 'text/event-stream': 'with Accept: text/event-stream: server-sent events, `event: progress` with `data:` a Progress document as JSON, one per report' },
+    },
+    handle: async (c) => {
+      const key = connectionKey(c.target);
+      if (!wantsEventStream(c.accept)) return { json: c.deps.relay.progress.current(key) };
+      return { events: progressEvents(c.deps.relay.progress, key, c.signal) };
+    },
   },
   {
     id: 'monitorStart',

@@ -73,6 +73,7 @@ export async function startHttpServer(deps: HttpDeps): Promise<HttpServerHandle>
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     lifecycle.closing = true;
+    lifecycle.endStreams();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await lifecycle.idle();

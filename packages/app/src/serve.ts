@@ -11,6 +11,7 @@ import { PLUGIN_CATALOG } from './catalog.js';
 import { createLogger } from './logging.js';
 import { untilSignal } from './signals.js';
 import { VERSION } from './version.js';
+import { webRoot } from './web.js';
 
 /** How the process ends when the drain does not (injectable for tests). */
 export interface ServeProcess {
@@ -44,12 +45,13 @@ export function serveCommand(io: CliIO, proc: ServeProcess = PROCESS): CommandMo
     handler: async (a: ServeArgs) => {
       const config = loadConfig({ file: a.config, flags: { store: a.store, listen: a.listen, simulate: a.simulate, log_format: a['log-format'] } });
       const logger = createLogger(config.settings);
-      const kernel = await Kernel.boot(config, PLUGIN_CATALOG, { logger, version: VERSION });
+      const kernel = await Kernel.boot(config, PLUGIN_CATALOG, { logger, version: VERSION, webRoot: webRoot(logger) });
       await kernel.start();
       const services = kernel.services();
       io.stdout(`sfm ${VERSION}  (store: ${config.settings.store}; plugins: ${kernel.plugins.map((p) => p.name).join(', ')})\n`);
       for (const s of services) for (const line of s.banner?.() ?? []) io.stdout(`${line}\n`);
       const base = services.map((s) => s.url?.()).find((u) => u !== undefined);
+      if (base) io.stdout(`  web application: ${base}/\n`);
       const names = kernel.devices.names();
       const device = names.includes('demo') ? 'demo' : names[0];
       if (base) {

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: the default groups (codec, link_ops, store, link, http, call_home, analysis), or those named as
+ * `pnpm bench`: the default groups (codec, link_ops, store, link, http, call_home, analysis, web), or those named as
  * arguments (e.g. `pnpm bench codec`). The long runs — `fuzz`, `load` and `load_postgres` (two relays on one
  * PostgreSQL database) — run only when named (`pnpm bench fuzz`, `pnpm bench load`). Speed and memory targets live here, never in timed tests.
  */
@@ -14,6 +14,7 @@ import { runFuzz } from './fuzz.js';
 import { runLoadBench } from './load.bench.js';
 import { runAnalysisBench } from './analysis.bench.js';
 import { runLoadPostgresBench } from './load-postgres.bench.js';
+import { runWebBench } from './web.bench.js';
 
 const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> = {
   codec: runCodecBench,
@@ -27,6 +28,7 @@ const groups: Record<string, () => { ok: boolean } | Promise<{ ok: boolean }>> =
   load: runLoadBench,
   analysis: runAnalysisBench,
   load_postgres: runLoadPostgresBench,
+  web: runWebBench,
 };
 
 /** Run only when named: the long runs. */

@@ -49,3 +49,7 @@ export type CallHomeTime = Static<typeof S.CallHomeTime>;
 export type CallHomeConfig = Static<typeof S.CallHomeConfig>;
 export type CallHomeChanges = Static<typeof S.CallHomeChanges>;
 export type ComplianceChangesInput = Static<typeof S.ComplianceChanges>;
+export type ProgressReport = Static<typeof S.Progress>;
+export type ProgressStep = ProgressReport['step'];
+export type ConfiguredDevice = Static<typeof S.ConfiguredDevice>;
+export type StandardCurveView = Static<typeof S.StandardCurve>;

@@ -46,6 +46,8 @@ export interface FixtureOptions {
   sim?: Partial<StartSimulatorOptions>;
   /** Where the relay and the HTTP server report (default: nowhere). */
   metrics?: Metrics;
+  /** The web application's built files, served at / (default: none). */
+  webRoot?: string;
 }
 
 export interface Fixture {
@@ -107,6 +109,7 @@ export async function startFixture(opts: FixtureOptions = {}): Promise<Fixture> 
     logger,
     metrics: opts.metrics,
     version: '9.8.7-test',
+    webRoot: opts.webRoot,
     settings: defaultHttpSettings({ port: 0, token: opts.token, bodyLimitBytes: opts.bodyLimitBytes ?? 4096, ...opts.http }),
   });
   return {

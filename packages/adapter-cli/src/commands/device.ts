@@ -52,7 +52,7 @@ function withEventOptions<T>(y: Argv<T>) {
 
 /** The event flags: the cache's, and whether to wait for the project text; the sync's and the text's progress on stderr. */
 function eventReadOptions(a: CommonArgs & { text?: boolean }, progress: Progress): EventReadOptions {
-  return { ...readOptions(a), waitForText: a.text !== false, onSyncProgress: progress.sync, onTextProgress: progress.text };
+  return { ...readOptions(a), waitForText: a.text !== false, ...progress.callbacks };
 }
 
 /** What a cached command's flags ask of the cache. */
@@ -158,7 +158,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const idx = index(a.idx);
         const t = await target(a);
         if (a.out !== undefined) await checkOutputPath(a.out); // refuse a bad path before minutes of download
-        const r = await withProgress(io, async (p) => (await access(a)).waveform(t, idx, { ...readOptions(a), onSyncProgress: p.sync, onProgress: p.download }));
+        const r = await withProgress(io, async (p) => (await access(a)).waveform(t, idx, { ...readOptions(a), ...p.callbacks }));
         const note = provenance(r);
         if (note && (a.out !== undefined || r.cache === 'stale')) io.stderr(`${note}\n`);
         const pieces = a.format === 'csv' ? waveformCsv(r.value) : [JSON.stringify(r.value) + '\n'];
@@ -186,7 +186,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const services = await svc(a);
         const options = requestedAnalysis(services, a.standard, a['distance-ft']);
         const r = await withProgress(io, async (p) =>
-          deviceEventReport(services.access, t, idx, { analysis: options, force: a.force, stale: a.stale !== false, version: deps.version ?? 'unknown', onSyncProgress: p.sync, onProgress: p.download }),
+          deviceEventReport(services.access, t, idx, { analysis: options, force: a.force, stale: a.stale !== false, version: deps.version ?? 'unknown', ...p.callbacks }),
         );
         const note = provenance(r.waveform);
         if (note) io.stderr(`${note}\n`);
@@ -281,7 +281,7 @@ export function deviceCommands(deps: DeviceCommandDeps): CommandModule<any, any>
         const t = await target(a);
         if (!a.yes) throw new UsageError('erase deletes every event stored on the unit; add --yes to confirm');
         let count: number | undefined;
-        const range = await withProgress(io, async (p) => (await access(a)).erase(t, { onCount: (n) => (count = n), onSyncProgress: p.sync }));
+        const range = await withProgress(io, async (p) => (await access(a)).erase(t, { onCount: (n) => (count = n), ...p.callbacks }));
         // Counted in the erase's own session, just before it: the events this erase removed.
         const erased = count === undefined ? 'erased every event (how many is not known: the cache store failed)' : `erased ${plural(count, 'event')}`;
         if (a.json) io.stderr(`(${erased})\n`);

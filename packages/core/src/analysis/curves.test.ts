@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AIR_BLAST_LIMITS, CurveDefinitionError, checkCompliance, limitAt, osmreDistanceCurve, scaledDistanceChargeLb, standardCurve, userCurve, type ComplianceCurve,
+  AIR_BLAST_LIMITS, CURVE_RANGE_HZ, CurveDefinitionError, STANDARD_CURVE_IDS, curvePoints, checkCompliance, limitAt, osmreDistanceCurve, scaledDistanceChargeLb, standardCurve, userCurve, type ComplianceCurve,
 } from './curves.js';
 import type { ChannelAnalysis } from '../model.js';
 import type { CurveDefinition } from '../kernel/config.js';
@@ -214,5 +214,41 @@ describe('userCurve', () => {
       'points[2].hz: must be greater than points[1].hz (4), got 3',
     ]);
     expect(() => userCurve({ name: 'x', points: [] })).toThrow('invalid compliance curve: points: needs at least 2 points, got 0');
+  });
+});
+
+describe('curvePoints: a curve as the corners of its log–log polyline', () => {
+  /** The polyline's value at `hz`, interpolated on log–log axes between the corners around it. */
+  function polylineAt(points: { hz: number; ips: number }[], hz: number): number | null {
+    for (let i = 1; i < points.length; i++) {
+      const [a, b] = [points[i - 1]!, points[i]!];
+      if (hz >= a.hz && hz < b.hz && a.hz < b.hz) {
+        const f = Math.log(hz / a.hz) / Math.log(b.hz / a.hz);
+        return Math.exp(Math.log(a.ips) + f * Math.log(b.ips / a.ips));
+      }
+    }
+    return null;
+  }
+
+  it.each([...STANDARD_CURVE_IDS.filter((id) => id !== 'osmre-distance')])('%s: joining the corners draws limitAt exactly, 1–1000 Hz', (id) => {
+    const curve = standardCurve(id);
+    const points = curvePoints(curve);
+    expect(points[0]!.hz).toBe(CURVE_RANGE_HZ.from);
+    expect(points[points.length - 1]!.hz).toBe(CURVE_RANGE_HZ.to);
+    for (let s = 0; s < 600; s++) {
+      const hz = 10 ** ((3 * s) / 600);
+      expect(polylineAt(points, hz)).toBeCloseTo(limitAt(curve, hz)!, 9);
+    }
+  });
+
+  it('the OSMRE chart gets a corner where its 2.0 in/s cap starts (29.33 Hz)', () => {
+    const corners = curvePoints(standardCurve('osmre-chart')).map((p) => [Number(p.hz.toFixed(2)), Number(p.ips.toFixed(3))]);
+    expect(corners).toEqual([[1, 0.188], [4, 0.754], [4, 0.75], [11, 0.75], [29.33, 2], [30, 2], [1000, 2]]);
+  });
+
+  it('osmre-distance: one flat line with a distance, no points without one; a narrower range clips', () => {
+    expect(curvePoints(standardCurve('osmre-distance', 400))).toEqual([{ hz: 1, ips: 1 }, { hz: 1000, ips: 1 }]);
+    expect(curvePoints(standardCurve('osmre-distance'))).toEqual([]);
+    expect(curvePoints(standardCurve('usbm-ri8507-plaster'), 10, 20).map((p) => p.hz)).toEqual([10, 20]);
   });
 });

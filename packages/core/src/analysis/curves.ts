@@ -165,6 +165,36 @@ export function limitAt(curve: ComplianceCurve, freqHz: number): number | null {
   return segment ? segmentLimit(segment, freqHz) : null;
 }
 
+/** The frequencies a curve is drawn over when a request does not say (the report's chart spans 1–100 Hz). */
+export const CURVE_RANGE_HZ = { from: 1, to: 1000 } as const;
+
+/**
+ * The curve between `fromHz` and `toHz` as its corners: every segment kind is a straight line on a
+ * log–log chart (flat; v = 2π·f·d; a log–log line), so joining the corners draws it exactly — a
+ * capped constant-displacement line gets a corner where the cap starts. A step between segments is
+ * two points at one frequency. No points where the curve has no limit (or a limit of 0).
+ */
+export function curvePoints(curve: ComplianceCurve, fromHz: number = CURVE_RANGE_HZ.from, toHz: number = CURVE_RANGE_HZ.to): { hz: number; ips: number }[] {
+  const points: { hz: number; ips: number }[] = [];
+  const add = (hz: number, ips: number): void => {
+    const last = points[points.length - 1];
+    // Where two segments meet at one value (up to rounding) that is one corner, not two.
+    if (ips > 0 && Number.isFinite(ips) && !(last && last.hz === hz && Math.abs(last.ips - ips) <= 1e-9 * ips)) points.push({ hz, ips });
+  };
+  for (const segment of curve.segments) {
+    const a = Math.max(segment.from_hz, fromHz);
+    const b = Math.min(segment.to_hz ?? Infinity, toHz);
+    if (!(a < b)) continue;
+    add(a, segmentLimit(segment, a));
+    if (segment.kind === 'constant_displacement' && segment.cap_ips !== undefined) {
+      const capHz = segment.cap_ips / (2 * Math.PI * segment.disp_in);
+      if (capHz > a && capHz < b) add(capHz, segment.cap_ips);
+    }
+    add(b, segmentLimit(segment, b));
+  }
+  return points;
+}
+
 /**
  * The limit for a channel. A ZC frequency flagged "gt_100" is unknown but above 100 Hz: it is judged
  * when the curve is one flat value all the way from 100 Hz up (every standard chart is: 2.0 in/s).

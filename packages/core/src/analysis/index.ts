@@ -8,7 +8,7 @@ export type {
 } from '../model.js';
 export { analyse, analysisSummary, worstVerdict, type AnalysisOptions } from './analyse.js';
 export {
-  AIR_BLAST_IDS, AIR_BLAST_LIMITS, AIR_BLAST_SOURCE, CurveDefinitionError, OSMRE_DISTANCE_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, airBlastLimit, checkAirBlast, checkCompliance,
+  AIR_BLAST_IDS, AIR_BLAST_LIMITS, AIR_BLAST_SOURCE, CURVE_RANGE_HZ, CurveDefinitionError, curvePoints, OSMRE_DISTANCE_LIMITS, STANDARD_CURVE_IDS, STANDARD_NAME, airBlastLimit, checkAirBlast, checkCompliance,
   limitAt, osmreDistanceCurve, scaledDistanceChargeLb, standardCurve, userCurve, verdictOf,
   type AirBlastId, type AirBlastLimit, type ComplianceCurve, type CurveSegment, type StandardCurveId,
 } from './curves.js';

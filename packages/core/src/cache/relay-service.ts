@@ -30,6 +30,7 @@ import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-ran
 import type { ComplianceChanges } from '../protocol/compliance-config.js';
 import { buildWaveform } from '../waveform.js';
 import { Body, gunzipWhole } from '../service/body.js';
+import { IDLE, ProgressFeed, downloadUpdate, syncUpdate, textUpdate } from '../service/progress.js';
 import type { Analysis, AnalysisSummary, ArchivedEvent, CacheStats, CallHomeChanges, CallHomeConfig, DeviceInfo, Event, EventDebug, EventIndexView, EventList, MonitorStatus, ProjectText, Session, SessionKind, StorageRange, Waveform } from '../model.js';
 import { analyse, analysisSummary, type AnalysisOptions } from '../analysis/analyse.js';
 import { analysisOptions, analysisOptionsKey } from '../analysis/standards.js';
@@ -189,6 +190,8 @@ export class RelayService implements DeviceAccess {
   private readonly counters = Object.fromEntries(CACHE_KINDS.map((k) => [k, { hits: 0, misses: 0, refreshes: 0, stale: 0, uncached: 0 }])) as Record<CacheKind, OutcomeCounters>;
 
   readonly store: Store;
+  /** How far the device work at each address has got (the sync, the text read, a download): what GET /device/progress streams. */
+  readonly progress = new ProgressFeed();
   private readonly metrics: Metrics;
   private readonly archiveAnalysis: AnalysisOptions;
   /** Call-home sessions in progress. */
@@ -361,6 +364,7 @@ export class RelayService implements DeviceAccess {
         await this.recordSession(session, startedAt, result);
         await unitLock?.release();
         for (const l of held) await l.release();
+        this.progress.publish(connKey, IDLE);
         this.sessionEnded(connKey, result, began, session.linkStats);
       }
     });
@@ -564,6 +568,11 @@ export class RelayService implements DeviceAccess {
     onProgress?: SyncOptions['onSyncProgress'],
   ): Promise<{ serial: string; outcome: CacheOutcome; range: StorageRangeKeys; unkept?: StoredEvent[] }> {
     s.readEvents = true;
+    const told = onProgress;
+    onProgress = (p) => {
+      this.progress.publish(s.peer, syncUpdate(p));
+      told?.(p);
+    };
     const c = await s.unit();
     const probe = await c.readProbe(s.serial);
     const serial = await s.identify(probe.serial);
@@ -649,7 +658,11 @@ export class RelayService implements DeviceAccess {
    * event first) until `stop()` says so; each is stored as it arrives.
    */
   private async fillTexts(s: UnitSession, opts: { stop: () => boolean | Promise<boolean>; only?: number; onProgress?: EventReadOptions['onTextProgress'] }): Promise<void> {
-    const { stop, onProgress } = opts;
+    const { stop } = opts;
+    const onProgress = (p: { done: number; total: number }): void => {
+      this.progress.publish(s.peer, textUpdate(p));
+      opts.onProgress?.(p);
+    };
     const serial = s.synced;
     if (serial === undefined) return;
     const pending = (await this.store.pendingTexts(serial)).filter((p) => opts.only === undefined || p.index === opts.only);
@@ -658,7 +671,7 @@ export class RelayService implements DeviceAccess {
     if (first > 0) pending.unshift(...pending.splice(first, 1));
     const c = await s.unit();
     for (const [done, p] of pending.entries()) {
-      onProgress?.({ done, total: pending.length });
+      onProgress({ done, total: pending.length });
       if (await stop()) {
         this.log.debug({ unit: serial, left: pending.length - done }, 'project text left for a later session');
         return;
@@ -671,7 +684,7 @@ export class RelayService implements DeviceAccess {
       }
       await this.textRead(serial, p.index, p.key, read.text);
     }
-    onProgress?.({ done: pending.length, total: pending.length });
+    onProgress({ done: pending.length, total: pending.length });
   }
 
   /** Reads pending text before answering, as asked; a failure leaves it pending (said in the log), never fails the answer. */
@@ -946,7 +959,12 @@ export class RelayService implements DeviceAccess {
   private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: false }): Promise<{ kept: boolean; fetchedAt: number }>;
   private async downloadWaveform(s: UnitSession, serial: string, row: StoredEvent, opts: DownloadOptions & { document: boolean }): Promise<{ body?: Body; kept: boolean; fetchedAt: number }> {
     const index = row.event.index;
-    const d = await (await s.unit()).downloadWaveform(row.key, { onProgress: opts.onProgress });
+    const d = await (await s.unit()).downloadWaveform(row.key, {
+      onProgress: (p) => {
+        this.progress.publish(s.peer, downloadUpdate(p, index));
+        opts.onProgress?.(p);
+      },
+    });
     if (d.header.timestamp !== row.event.timestamp) {
       // The unit reused the key since the last sync: the cached list is stale.
       this.forgetUnit(serial, ['events']);

@@ -33,6 +33,8 @@ export interface KernelOptions {
   version?: string;
   /** Wraps every transport the relay opens sessions through (the CLI's --capture). */
   wrapTransport?: (t: Transport) => Transport;
+  /** The web application's built files, served at / by the HTTP front end (the executable knows where they are). */
+  webRoot?: string;
 }
 
 /** The scheme of a store URL: `sqlite` for sqlite:PATH, `memory` for memory or :memory:. */
@@ -88,6 +90,7 @@ export class Kernel {
     c.register(TOKENS.Logger, { useValue: logger });
     c.register(TOKENS.Clock, { useValue: clock });
     c.register(TOKENS.Version, { useValue: opts.version ?? '0.0.0' });
+    c.register(TOKENS.WebRoot, { useValue: opts.webRoot ?? null });
     c.register(TOKENS.DeviceRegistry, { useValue: new DeviceRegistry(config.devices, config.allow) });
 
     const problems: string[] = [];

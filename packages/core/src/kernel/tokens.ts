@@ -57,4 +57,6 @@ export const TOKENS = {
   Service: token<Service>('Service'),
   /** At most one plugin keeps the metrics; without one, reports go nowhere. */
   Metrics: token<Metrics>('Metrics'),
+  /** The directory of the web application `sfm serve` serves at / (built static files); null: none. */
+  WebRoot: token<string | null>('WebRoot'),
 } as const;

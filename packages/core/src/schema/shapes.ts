@@ -445,11 +445,43 @@ export const ErrorBody = Shape('Error', 'Every error response.', {
   ),
 });
 
+// --- long work, the configured units, the standards' curves -------------------------------------
+
+export const PROGRESS_STEPS = ['sync', 'text', 'download', 'idle'] as const;
+
+export const Progress = Shape('Progress', 'How far the device work at one address has got: the event-list sync, the project text read after it, a waveform download — or idle. The CLI\'s progress line and GET /device/progress are fed from this one report.', {
+  connection_key: Type.String({ description: 'the address the work is for (tcp:<host>:<port> or serial:<path>:<baud>)' }),
+  step: OneOf(PROGRESS_STEPS, 'sync: reading the event list; text: reading event-time project text; download: a waveform; idle: no device work now'),
+  done: Type.Integer({ description: 'events (sync, text) or bytes (download) in hand' }),
+  total: Nullable(Type.Integer({ description: 'how many there are in all; null until anything tells (a sync before its first event)' })),
+  estimated: Type.Boolean({ description: 'total is an estimate (a sync reading a unit whose record counter does not tell)' }),
+  counts: OneOf(['events', 'bytes'], 'what done and total count'),
+  index: Nullable(Type.Integer({ description: 'the event index a download is for; null on the other steps' })),
+  chunks_done: Nullable(Type.Integer({ description: 'a download: sample chunks read so far (the unit sends an event in chunks of 0x200 bytes); null on the other steps' })),
+  chunks_total: Nullable(Type.Integer({ description: 'a download: sample chunks in all; null on the other steps' })),
+});
+
+export const ConfiguredDevice = Shape('ConfiguredDevice', 'A unit of the configured device registry: its name (device=<name> on /device/* routes), its address and who answered there last.', {
+  name: Type.String({ description: 'the name to give as device=' }),
+  connection_key: Type.String({ description: 'its canonical address (tcp:<host>:<port> or serial:<path>:<baud>)' }),
+  serial: Nullable(Type.String({ description: 'the serial the unit at this address reported last; null when it was never asked' })),
+});
+
+export const CurvePoint = Type.Object({ hz: Type.Number({ description: 'frequency, Hz' }), ips: Type.Number({ description: 'the limit there, in/s' }) }, { additionalProperties: false, description: 'A corner of the curve on the log–log chart.' });
+
+export const StandardCurve = Shape('StandardCurve', 'A compliance standard\'s limit curve as points joined by straight lines on a log–log chart (every segment of a standard curve is one: flat, constant displacement, or a log–log line), between the frequencies asked for.', {
+  id: Type.String({ description: 'the standard, as ComplianceResult.standard names it' }),
+  title: Type.String({ description: 'for people' }),
+  source: Type.String({ description: 'where the curve comes from' }),
+  frequency_independent: Type.Boolean({ description: 'the limit does not depend on frequency (osmre-distance)' }),
+  points: Type.Array(CurvePoint, { description: 'the curve\'s corners, rising in frequency; empty when it has no limit (osmre-distance without a distance)' }),
+});
+
 /** Every named shape, for the OpenAPI components. */
 export const COMPONENTS: readonly TObject[] = [
   DeviceInfo, ComplianceConfig, Event, EventDebug, EventRaw, EventPeaks, ProjectText, EventList, Waveform, WaveformChannel,
   Analysis, ChannelAnalysis, MicAnalysis, PeakVectorSum, ComplianceResult, ChannelCompliance, AirBlastCompliance, MonitorStatus, StorageRange,
   EventIndex, CallHomeConfig, CallHomeTime, CallHomeChanges, ComplianceChanges, EraseRequest, KindStats, CacheStats, CacheCleared,
   AnalysisSummary, ArchivedEvent, ArchivedEventPage, EventReview, Session, SessionPage, Unit, ArchiveStats,
-  Health, Ready, ErrorBody,
+  Progress, ConfiguredDevice, StandardCurve, Health, Ready, ErrorBody,
 ];
