@@ -153,6 +153,33 @@ describe.each(stores)('relay service on the %s store', (_name, makeStore) => {
     expect(archived.find((e) => e.key === added.key)).toMatchObject(fields);
   });
 
+  it('an event the unit records while its memory is archived is read before the erase, never erased unread', async () => {
+    await relay.events(target);
+    await relay.idle();
+    // The unit records while the archive makes its copy durable: once, then again on every attempt.
+    const durable = store.archive.durable.bind(store.archive);
+    let recordings = 1;
+    store.archive.durable = async () => {
+      await durable();
+      if (recordings-- > 0) sim.unit.recordEvent();
+    };
+    const range = await relay.erase(target);
+    expect([range.is_empty, sim.unit.events.length]).toEqual([true, 0]);
+    const archived = (await store.archive.events({ serial: 'BE18189', limit: 10 })).items;
+    expect(archived).toHaveLength(5);
+    expect(archived.every((e) => !e.project_pending)).toBe(true);
+
+    // A unit that keeps recording: nothing erased after three attempts, DEVICE_BUSY saying why.
+    sim.unit.recordEvent();
+    store.archive.durable = async () => {
+      await durable();
+      sim.unit.recordEvent();
+    };
+    await expect(relay.erase(target)).rejects.toMatchObject({ code: 'DEVICE_BUSY', message: expect.stringMatching(/recorded events while sfm archived its memory, 3 times: nothing was erased/) });
+    expect(sim.unit.events).toHaveLength(4);
+    store.archive.durable = durable;
+  });
+
   it('a default max_age for the list (events_max_age_s) skips the probe while it holds; a request\'s own max_age or force wins', async () => {
     const lenient = new RelayService(transports, store, { client: CLIENT, clock, eventsMaxAgeS: 60, textFillMs: 0 });
     expect((await lenient.events(target)).cache).toBe('miss');

@@ -23,7 +23,7 @@ import { SfmError } from '../errors.js';
 import { silentMetrics, type Metrics } from '../kernel/metrics.js';
 import { countingStoreErrors } from './store-errors.js';
 import { toEvent, type DeviceEvent } from '../client/device-event.js';
-import { DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
+import { DeviceBusy, DeviceError, EventListChanged, ProtocolError } from '../client/errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { keyToHex } from '../protocol/event-key.js';
 import { storageRangeView, type StorageRangeKeys } from '../protocol/storage-range.js';
@@ -166,6 +166,9 @@ class UnitSession {
     await this.client?.close();
   }
 }
+
+/** How many times an erase reads the unit again when it recorded while its memory was archived. */
+const ERASE_ATTEMPTS = 3;
 
 export class RelayService implements DeviceAccess {
   readonly policies: CachePolicies;
@@ -1103,22 +1106,31 @@ export class RelayService implements DeviceAccess {
   async erase(target: DeviceTarget, opts: EraseOptions = {}): Promise<StorageRange> {
     return storageRangeView(
       await this.write(target, 'erase', async (c, s) => {
-        const r = await this.syncEvents(s, false, undefined, opts.onSyncProgress);
         const refuse = (why: string, cause?: unknown) =>
           new StoreUnavailable(`${s.peer}: the erase was refused, nothing was erased: ${why}`, cause === undefined ? undefined : { cause });
-        if (r.unkept) throw refuse(`the store could not archive the unit's ${r.unkept.length} events`);
-        await this.fillTexts(s, { stop: () => false });
-        const [count, pending] = await Promise.all([this.store.eventCount(r.serial), this.store.pendingTexts(r.serial)]);
-        if (pending.length > 0) throw refuse(`the event-time project text of ${pending.length} events could not be read`);
-        try {
-          await this.store.archive.durable();
-        } catch (e) {
-          throw refuse(`the archive could not make its copy durable (${(e as Error).message})`, e);
+        // The unit keeps monitoring: an event it records while its memory is archived is read
+        // again before the erase, never erased unread.
+        for (let attempt = 1; ; attempt++) {
+          const r = await this.syncEvents(s, false, undefined, opts.onSyncProgress);
+          if (r.unkept) throw refuse(`the store could not archive the unit's ${r.unkept.length} events`);
+          await this.fillTexts(s, { stop: () => false });
+          const [count, pending] = await Promise.all([this.store.eventCount(r.serial), this.store.pendingTexts(r.serial)]);
+          if (pending.length > 0) throw refuse(`the event-time project text of ${pending.length} events could not be read`);
+          try {
+            await this.store.archive.durable();
+          } catch (e) {
+            throw refuse(`the archive could not make its copy durable (${(e as Error).message})`, e);
+          }
+          const now = await c.readStorageRange();
+          if (now.first !== r.range.first || now.next !== r.range.next) {
+            if (attempt < ERASE_ATTEMPTS) continue;
+            throw new DeviceBusy(`${s.peer}: the unit recorded events while sfm archived its memory, ${ERASE_ATTEMPTS} times: nothing was erased; ask again`);
+          }
+          opts.onCount?.(count);
+          const range = await c.eraseAll();
+          s.erased = true;
+          return range;
         }
-        opts.onCount?.(count);
-        const range = await c.eraseAll();
-        s.erased = true;
-        return range;
       }),
       null,
     );
