@@ -73,6 +73,9 @@ export interface SqliteArchiveOptions {
   seenAt: (serial: string, at: number, address: string) => void;
 }
 
+/** Up to this many events over a peak filter, the page is read through the pvs index (and sorted). */
+const FEW_PEAKS = 5000;
+
 export class SqliteArchive implements Archive {
   readonly persistent: boolean;
   private readonly q;
@@ -87,6 +90,7 @@ export class SqliteArchive implements Archive {
     this.persistent = opts.persistent;
     this.q = {
       byId: db.prepare<[number], ArchivedRow>(`SELECT ${ARCHIVED_COLUMNS} FROM archive_events a WHERE a.id = ?`).raw(),
+      countPvsAtLeast: db.prepare<[number, number], number>('SELECT count(*) FROM (SELECT 1 FROM archive_events INDEXED BY archive_pvs WHERE pvs >= ? LIMIT ?)').pluck(),
       identity: db.prepare<[number], [string, number, string]>('SELECT serial, key, ts FROM archive_events WHERE id = ?').raw(),
       waveform: db.prepare<[string, number, string], [Buffer, number, Buffer | null, number | null]>(
         'SELECT data, fetched_at, document, document_index FROM waveforms WHERE serial = ? AND key = ? AND ts = ?',
@@ -216,7 +220,10 @@ export class SqliteArchive implements Archive {
         const ts = tsOf(at as string | null);
         filter('(a.ts < ? OR (a.ts = ? AND a.id < ?))', ts, ts, id);
       }
-      const sql = `SELECT ${ARCHIVED_COLUMNS} FROM archive_events a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.ts DESC, a.id DESC LIMIT ?`;
+      // A peak filter few events meet ("anything over 2 in/s?") reads those few by the pvs index
+      // and sorts them; one many meet walks newest first, where a page fills at once.
+      const fewPeaks = query.minPvsIps !== undefined && this.q.countPvsAtLeast.get(query.minPvsIps, FEW_PEAKS)! < FEW_PEAKS;
+      const sql = `SELECT ${ARCHIVED_COLUMNS} FROM archive_events a ${fewPeaks ? 'INDEXED BY archive_pvs' : ''} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.ts DESC, a.id DESC LIMIT ?`;
       // One prepared statement per combination of filters (there are few).
       let stmt = this.eventQueries.get(sql);
       if (!stmt) this.eventQueries.set(sql, (stmt = this.db.prepare<unknown[], ArchivedRow>(sql).raw()));

@@ -295,7 +295,7 @@ describe('schema migrations', () => {
       const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
       expect(tables).toEqual([
         'archive_events', 'change_log', 'change_seq', 'device_info', 'durable_mark', 'event_sync', 'identities', 'kind_totals', 'leases', 'live_events', 'monitor_status',
-        'sessions', 'sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4', 'units', 'waveforms', // sqlite_stat*: the planner's statistics (PRAGMA optimize)
+        'sessions', 'sqlite_sequence', 'units', 'waveforms',
       ]);
       expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'archive_events' AND sql IS NOT NULL ORDER BY name").pluck().all()).toEqual([
         'archive_newest', 'archive_pvs', 'archive_received', 'archive_unit_newest',
@@ -472,5 +472,39 @@ describe('a store path that cannot be used', () => {
     mkdirSync(folder, { recursive: true });
     expect(() => new SqliteStore(folder)).toThrow(StoreError);
     expect(() => new SqliteStore(folder)).toThrow(`cannot open the SQLite store at ${folder}: unable to open database file`);
+  });
+});
+
+describe('the archive\'s peak filter', () => {
+  it('a filter few events meet and one most events meet answer the same pages as filtering every row', async () => {
+    const s = new SqliteStore(freshPath());
+    try {
+      // 6,000 events, each a batch's own timestamps and peaks; an erase between batches, so keys repeat.
+      const pvsOf = (n: number) => ((n * 7919) % 6000) / 1000; // 0 … 5.999 in/s
+      const all: { n: number; ts: string; pvs: number }[] = [];
+      for (let b = 0; b < 6; b++) {
+        const batch = storedEvents(0, 1000).map((e, k) => {
+          const n = b * 1000 + k;
+          const ts = new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString().slice(0, 19);
+          all.push({ n, ts, pvs: pvsOf(n) });
+          return { ...e, event: { ...e.event, timestamp: ts, peaks: { ...e.event.peaks, pvs_ips: pvsOf(n) } } };
+        });
+        await s.appendEvents('BE1', batch);
+        await s.dropEvents('BE1');
+      }
+      for (const min of [0, 1.5, 5.99, 7]) {
+        const want = all.filter((e) => e.pvs >= min).sort((a, b) => (a.ts < b.ts ? 1 : -1)).map((e) => e.ts);
+        const got: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await s.archive.events({ minPvsIps: min, limit: 700, cursor });
+          got.push(...page.items.map((e) => e.timestamp!));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        expect(got, `min_pvs_ips ${min}`).toEqual(want);
+      }
+    } finally {
+      s.close();
+    }
   });
 });

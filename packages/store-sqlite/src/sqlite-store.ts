@@ -45,9 +45,6 @@ type LeaseRow = [owner: string, host: string, pid: number, expiresAt: number];
 /** SQLite result codes that mean "the storage refuses now", not "this input is wrong". */
 const UNAVAILABLE = /^SQLITE_(READONLY|FULL|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM|NOLFS|PROTOCOL)/;
 
-/** New archived events between two refreshes of the planner's statistics. */
-const OPTIMIZE_EVERY_EVENTS = 10_000;
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly capabilities: StoreCapabilities;
@@ -58,7 +55,6 @@ export class SqliteStore implements Store {
 
   private readonly db: Database.Database;
   private closed = false;
-  private archivedSinceOptimize = 0;
   private readonly listeners: ChangeListener[] = [];
   private dataVersion: number;
   private seenSeq: number;
@@ -87,10 +83,6 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busy))}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
-      // The planner's statistics (bounded work): with them, a selective archive filter reads its
-      // index instead of walking every row newest first. Kept fresh as the archive grows.
-      db.pragma('analysis_limit = 1000');
-      db.pragma('optimize = 0x10002');
     } catch (e) {
       db.close();
       if (e instanceof StoreError) throw e;
@@ -448,15 +440,7 @@ export class SqliteStore implements Store {
   }
 
   appendEvents(serial: string, events: readonly StoredEvent[], sync?: EventSyncState, source: EventSource = 'call-up'): Promise<{ archivedNew: number }> {
-    return this.run(() => {
-      const r = this.tx.append(serial, events, sync, source);
-      this.archivedSinceOptimize += r.archivedNew;
-      if (this.archivedSinceOptimize >= OPTIMIZE_EVERY_EVENTS) {
-        this.archivedSinceOptimize = 0;
-        this.db.pragma('optimize');
-      }
-      return r;
-    });
+    return this.run(() => this.tx.append(serial, events, sync, source));
   }
 
   pendingTexts(serial: string): Promise<PendingText[]> {
