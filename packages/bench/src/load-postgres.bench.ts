@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
-import { CLIENTS, RSS_LIMIT, UNITS, UNIT_OPTIONS, driveClients, loadSeconds, outOfPolicy, percentile, type ClientResult } from './load.bench.js';
+import { CLIENTS, RSS_LIMIT, UNITS, UNIT_OPTIONS, driveClients, latencySummary, loadSeconds, mib, outOfPolicy, percentile, r1, type ClientResult } from './load.bench.js';
 import { POSTGRES_SETTINGS, freshPostgres } from './postgres.js';
 import { report } from './report.js';
 
@@ -108,8 +108,6 @@ export async function runLoadPostgresBench(): Promise<{ ok: boolean }> {
     peak_rss_under_1_gib_each: peakRss < RSS_LIMIT,
   };
   const ok = Object.values(checks).every(Boolean);
-  const r1 = (x: number) => Math.round(x * 10) / 10;
-  const mib = (b: number) => r1(b / 1024 / 1024);
   report({
     group: 'load_postgres',
     store: `postgres (${POSTGRES_SETTINGS})`,
@@ -120,7 +118,7 @@ export async function runLoadPostgresBench(): Promise<{ ok: boolean }> {
     clients: CLIENTS,
     requests: total,
     rps: Math.round(total / elapsedS),
-    latency_ms: { p50: r1(percentile(lat, 0.5)), p90: r1(percentile(lat, 0.9)), p99: r1(percentile(lat, 0.99)), p999: r1(percentile(lat, 0.999)), max: r1(lat[total - 1] ?? NaN) },
+    latency_ms: latencySummary(lat),
     status_counts: result.counts,
     out_of_policy: outside,
     unexpected: result.unexpected,

@@ -162,6 +162,15 @@ export function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
 }
 
+/** Rounded to 0.1. */
+export const r1 = (x: number): number => Math.round(x * 10) / 10;
+export const mib = (bytes: number): number => r1(bytes / 1024 / 1024);
+
+/** The latency figures a load run reports, from its sorted latencies (ms). */
+export function latencySummary(sorted: Float64Array): Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', number> {
+  return { p50: r1(percentile(sorted, 0.5)), p90: r1(percentile(sorted, 0.9)), p99: r1(percentile(sorted, 0.99)), p999: r1(percentile(sorted, 0.999)), max: r1(sorted.at(-1) ?? NaN) };
+}
+
 /** LOAD_S: seconds of load (default 60). */
 export function loadSeconds(): number {
   const loadS = Number(process.env.LOAD_S ?? '60');
@@ -217,8 +226,6 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
     peak_rss_under_1_gib: peakRss < RSS_LIMIT,
   };
   const ok = Object.values(checks).every(Boolean);
-  const r1 = (x: number) => Math.round(x * 10) / 10;
-  const mib = (b: number) => r1(b / 1024 / 1024);
   report({
     group: 'load',
     load_s: loadS,
@@ -227,7 +234,7 @@ export async function runLoadBench(): Promise<{ ok: boolean }> {
     clients: CLIENTS,
     requests: total,
     rps: Math.round(total / elapsedS),
-    latency_ms: { p50: r1(percentile(lat, 0.5)), p90: r1(percentile(lat, 0.9)), p99: r1(percentile(lat, 0.99)), p999: r1(percentile(lat, 0.999)), max: r1(lat[total - 1] ?? NaN) },
+    latency_ms: latencySummary(lat),
     status_counts: result.counts,
     out_of_policy: outside,
     unexpected: result.unexpected,
