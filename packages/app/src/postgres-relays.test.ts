@@ -6,11 +6,13 @@
  * Runs the built executable (dist/main.js; `pnpm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HostFrameParser, SUB } from '@sfm/core/protocol';
 import { startSimulator, type RunningSimulator } from '@sfm/simulator';
 import { serverForTests, type LocalCluster } from '@sfm/store-postgres/local-cluster';
 import { assertBuilt, killAll, serve as serveProcess, until } from './processes.test-helpers.js';
@@ -149,3 +151,87 @@ describe('two sfm serve on one PostgreSQL database', () => {
   });
 });
 
+describe('a call-home session on one relay and a call-up on the other', () => {
+  /** What the relays asked the unit, in order, by session: 'up' (a call-up through B) or 'home' (the unit's call to A). */
+  const timeline: { who: 'up' | 'home'; sub: number }[] = [];
+  const closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const close of closers.splice(0)) close();
+    timeline.length = 0;
+  });
+
+  /** A TCP relay to `to` that notes each frame the host side sends: the client's bytes, or (a unit calling in) the server's. */
+  async function tapProxy(who: 'up' | 'home', hostSide: 'client' | 'server', to: { host: string; port: number }): Promise<number> {
+    const server = createServer((client) => {
+      const far = connect(to);
+      const parser = new HostFrameParser();
+      const note = (bytes: Buffer) => {
+        for (const item of parser.push(bytes)) if (item.kind === 'frame') timeline.push({ who, sub: item.frame.sub });
+      };
+      client.on('data', (d: Buffer) => (hostSide === 'client' && note(d), far.write(d)));
+      far.on('data', (d: Buffer) => (hostSide === 'server' && note(d), client.write(d)));
+      const end = () => (client.destroy(), far.destroy());
+      for (const s of [client, far]) s.on('close', end).on('error', end);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => server.close());
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Each session's requests after its prelude (waking the unit, asking its serial — before it knows which lock to take) come in one run. */
+  function expectNoOverlap(): void {
+    const work = (who: 'up' | 'home') => {
+      const mine = timeline.map((t, i) => ({ ...t, i })).filter((t) => t.who === who);
+      return mine.slice(mine.findIndex((t) => t.sub === SUB.SERIAL_NUMBER) + 1).map((t) => t.i);
+    };
+    const [up, home] = [work('up'), work('home')];
+    expect(up.length).toBeGreaterThan(0);
+    expect(home.length).toBeGreaterThan(0);
+    const [first, second] = up[0]! < home[0]! ? [up, home] : [home, up];
+    expect(first.at(-1)!, JSON.stringify(timeline.map((t) => `${t.who}:${t.sub.toString(16)}`))).toBeLessThan(second[0]!);
+  }
+
+  it('serialise on the unit, whichever comes first; both sessions are in the shared archive', async () => {
+    const base = JSON.parse(readFileSync(config, 'utf8'));
+    const upPort = await tapProxy('up', 'client', sim.address);
+    const aConfig = join(dir, `a-${n}.json`);
+    const bConfig = join(dir, `b-${n}.json`);
+    writeFileSync(aConfig, JSON.stringify({ ...base, plugins: [...base.plugins, 'call-home'], ach: { listen: '127.0.0.1:0', allow_peers: ['127.0.0.0/8'], accept: 'any', keep_captures: false } }));
+    writeFileSync(bConfig, JSON.stringify({ ...base, devices: { unit: { host: '127.0.0.1', tcp_port: upPort } } }));
+    const [a, b] = await Promise.all([serveProcess(['--config', aConfig]), serveProcess(['--config', bConfig])]);
+    try {
+      const ach = /call-home: taking calls on (\S+):(\d+)/.exec(a.out);
+      expect(ach, a.out).not.toBeNull();
+      const homePort = await tapProxy('home', 'server', { host: ach![1]!, port: Number(ach![2]) });
+      const callHome = () => sim.server.callHome({ host: '127.0.0.1', port: homePort });
+
+      // The call-up first (a cold list, then a download), the unit calling the other relay meanwhile.
+      sim.unit.recordEvent();
+      const up = get(`${b.url}/device/event/3/waveform?device=unit`);
+      await until(() => timeline.some((t) => t.who === 'up' && t.sub === SUB.WAVEFORM_HEADER), 'the call-up to list events');
+      const home = callHome();
+      expect((await up).status).toBe(200);
+      expect(await home).toEqual({ connected: true, error: null });
+      expectNoOverlap();
+
+      // The call home first, a call-up arriving at the other relay meanwhile.
+      timeline.length = 0;
+      sim.unit.recordEvent();
+      const home2 = callHome();
+      await until(() => timeline.some((t) => t.who === 'home' && t.sub === SUB.WAVEFORM_HEADER), 'the call home to read the new event');
+      const up2 = get(`${b.url}/device/event/0/waveform?device=unit&force=true`);
+      expect(await home2).toEqual({ connected: true, error: null });
+      expect((await up2).status).toBe(200);
+      expectNoOverlap();
+
+      // One archive: the sessions of both relays, read through either.
+      await until(async () => (await get(`${b.url}/db/sessions`)).json.sessions.filter((x: { kind: string }) => x.kind === 'call-home').length === 2, 'both calls to be recorded');
+      const sessions = (await get(`${b.url}/db/sessions`)).json.sessions as { kind: string; result: string }[];
+      expect(new Set(sessions.map((x) => `${x.kind}:${x.result}`))).toEqual(new Set(['call-home:ok', 'call-up:ok']));
+      const events = (await get(`${a.url}/db/events?serial=BE18189`)).json.events as unknown[];
+      expect(events).toHaveLength(5);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});

@@ -50,6 +50,20 @@ describe('the kernel', () => {
     expect(k.services()).toEqual([]);
   });
 
+  it('gives plugins the web application\'s folder, or null when there is none (the API is served either way)', async () => {
+    for (const webRoot of ['/srv/sfm/web', undefined]) {
+      let seen: unknown = 'not asked';
+      const cat = catalog([]);
+      const base = cat['transport-tcp']!;
+      cat['transport-tcp'] = async () => {
+        const p = await base();
+        return { ...p, register: (ctx: PluginContext<unknown>) => ((seen = ctx.resolve(TOKENS.WebRoot)), p.register(ctx)) };
+      };
+      await Kernel.boot(cfg({ plugins: ['transport-tcp', 'store-memory'], store: 'memory' }), cat, { webRoot });
+      expect(seen).toBe(webRoot ?? null);
+    }
+  });
+
   it('without a plugins list, loads every plugin of the catalog', async () => {
     const loaded: string[] = [];
     await Kernel.boot(cfg(), catalog(loaded));

@@ -90,7 +90,8 @@ export class Kernel {
     c.register(TOKENS.Logger, { useValue: logger });
     c.register(TOKENS.Clock, { useValue: clock });
     c.register(TOKENS.Version, { useValue: opts.version ?? '0.0.0' });
-    c.register(TOKENS.WebRoot, { useValue: opts.webRoot ?? null });
+    // A factory, not a value: tsyringe takes `useValue: null` for no provider at all.
+    c.register(TOKENS.WebRoot, { useFactory: () => opts.webRoot ?? null });
     c.register(TOKENS.DeviceRegistry, { useValue: new DeviceRegistry(config.devices, config.allow) });
 
     const problems: string[] = [];
