@@ -8,15 +8,24 @@ import { join } from 'node:path';
 
 const bin = (name) => join('node_modules', '.bin', name);
 
-// The real-serial-port tests run over a socat pseudo-terminal pair: install Debian's socat when
-// it is missing and we may (root with apt-get), as the README's test command promises.
-if (spawnSync('sh', ['-c', 'command -v socat'], { stdio: 'ignore' }).status !== 0) {
-  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (canInstall) {
-    console.log('installing socat (Debian package) for the serial-port tests…');
-    spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat'], { stdio: 'inherit' });
+// Tests use real parts: a socat pseudo-terminal pair (serial), Debian's headless Chromium (the
+// web application), poppler (the PDF report), a PostgreSQL server (the PostgreSQL store). Install
+// the Debian packages that are missing when we may (root with apt-get), as the README's test
+// command promises; otherwise say which tests will fail and how to install them.
+const has = (check) => spawnSync('sh', ['-c', check], { stdio: 'ignore' }).status === 0;
+const needed = [
+  ['socat', 'command -v socat', 'the real-serial-port tests'],
+  ['chromium', 'test -x /usr/bin/chromium', 'the web application\'s browser tests'],
+  ['poppler-utils', 'command -v pdftotext', 'the PDF report tests'],
+  ['postgresql', 'ls /usr/lib/postgresql/*/bin/pg_ctl || command -v pg_ctl || test -n "$SFM_PG_URL"', 'the PostgreSQL store tests'],
+].filter(([, check]) => !has(check));
+if (needed.length > 0) {
+  const names = needed.map(([pkg]) => pkg).join(' ');
+  if (process.getuid?.() === 0 && has('command -v apt-get')) {
+    console.log(`installing Debian packages the tests use: ${names}…`);
+    spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${names}`], { stdio: 'inherit' });
   } else {
-    console.log('socat is missing: the real-serial-port tests will fail (install it: apt-get install socat)');
+    for (const [pkg, , what] of needed) console.log(`${pkg} is missing: ${what} will fail (install it: apt-get install ${pkg})`);
   }
 }
 // The packages (tests are not part of any package's build), the web application's static files
