@@ -80,9 +80,12 @@ export interface WrkResult {
   errors: number;
 }
 
-/** Runs wrk without blocking: the sfm server under test lives in this process. */
-export async function wrk(url: string, headers: string[] = [], durationS = DURATION_S): Promise<WrkResult> {
-  const args = ['-t2', '-c16', `-d${durationS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
+/**
+ * Runs wrk without blocking: the sfm server under test lives in this process. Two threads and 16
+ * connections measure throughput; one and one, a request's own latency.
+ */
+export async function wrk(url: string, headers: string[] = [], durationS = DURATION_S, load: { threads: number; connections: number } = { threads: 2, connections: 16 }): Promise<WrkResult> {
+  const args = [`-t${load.threads}`, `-c${load.connections}`, `-d${durationS}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -6,7 +6,7 @@
  * session come with it in one statement (lateral joins), however many units there are.
  */
 import { createHash } from 'node:crypto';
-import { checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, unitScope } from '@sfm/core/cache';
+import { BEFORE_EVERY_SESSION, checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, unitScope } from '@sfm/core/cache';
 import type { Archive, ArchiveEventQuery, Page, RetentionPolicy, StoredWaveform } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, MonitorStatus, Session, Unit } from '@sfm/core';
 import type { WriteTx } from './postgres-store.js';
@@ -42,7 +42,7 @@ const Q = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`),
   sessionById: st('session_by_id', `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = $1`),
   sessions: st('sessions_page', `SELECT ${SESSION_COLUMNS} FROM sessions s
-    WHERE ($1::text IS NULL OR s.serial = $1) AND ($2::bigint IS NULL OR s.started_at < $2 OR (s.started_at = $2 AND s.id < $3))
+    WHERE ($1::text IS NULL OR s.serial = $1) AND (s.started_at, s.id) < ($2::bigint, $3::bigint)
     ORDER BY s.started_at DESC, s.id DESC LIMIT $4`),
   totals: st('archive_totals', "SELECT kind, entries, bytes FROM kind_totals WHERE kind IN ('archive_events', 'waveform')"),
   counts: st('archive_counts', 'SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM sessions)'),
@@ -147,7 +147,8 @@ export class PostgresArchive implements Archive {
       if (query.cursor !== undefined) {
         const [at, id] = decodeCursor('events', query.cursor);
         const ts = param(tsOf(at as string | null));
-        where.push(`(a.ts < ${ts} OR (a.ts = ${ts} AND a.id < ${param(id)}))`);
+        // A row value: the index's range starts at the cursor (an OR of the two cases scans to it).
+        where.push(`(a.ts, a.id) < (${ts}, ${param(id)})`);
       }
       const text = `SELECT ${ARCHIVED_COLUMNS} FROM archive_events a ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.ts DESC, a.id DESC LIMIT ${param(query.limit + 1)}`;
       let s = this.listings.get(text);
@@ -223,7 +224,7 @@ export class PostgresArchive implements Archive {
   sessions(query: { serial?: string; limit: number; cursor?: string }): Promise<Page<Session>> {
     return this.guard(async () => {
       checkLimit(query.limit);
-      const [at, id] = query.cursor === undefined ? [null, 0] : decodeCursor('sessions', query.cursor);
+      const [at, id] = query.cursor === undefined ? BEFORE_EVERY_SESSION : decodeCursor('sessions', query.cursor);
       const rows = await this.read(Q.sessions, [query.serial ?? null, at, id, query.limit + 1]);
       return paged(rows, query.limit, (r) => toSession(r), (last) => encodeCursor('sessions', [last[4] as number, last[0] as number]));
     });

@@ -6,7 +6,7 @@
  * however large the archive is.
  */
 import type Database from 'better-sqlite3';
-import { checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, refreshedEvent, unitScope } from '@sfm/core/cache';
+import { BEFORE_EVERY_SESSION, checkLimit, checkRetention, checkReview, checkSession, decodeCursor, encodeCursor, refreshedEvent, unitScope } from '@sfm/core/cache';
 import type { Archive, ArchiveEventQuery, Page, RetentionPolicy, StoredWaveform } from '@sfm/core/cache';
 import type { AnalysisSummary, ArchivedEvent, ArchiveStats, DeviceInfo, Event, EventSource, MonitorStatus, Session, Unit } from '@sfm/core';
 import { ROW_OVERHEAD_BYTES } from './schema.js';
@@ -118,12 +118,12 @@ export class SqliteArchive implements Archive {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       ).pluck(),
       sessionById: db.prepare<[number], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`).raw(),
-      sessionsAll: db.prepare<[{ at: number | null; id: number; limit: number }], SessionRow>(
-        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE (@at IS NULL OR started_at < @at OR (started_at = @at AND id < @id))
+      sessionsAll: db.prepare<[{ at: number; id: number; limit: number }], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE (started_at, id) < (@at, @id)
          ORDER BY started_at DESC, id DESC LIMIT @limit`,
       ).raw(),
-      sessionsOf: db.prepare<[{ serial: string; at: number | null; id: number; limit: number }], SessionRow>(
-        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE serial = @serial AND (@at IS NULL OR started_at < @at OR (started_at = @at AND id < @id))
+      sessionsOf: db.prepare<[{ serial: string; at: number; id: number; limit: number }], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE serial = @serial AND (started_at, id) < (@at, @id)
          ORDER BY started_at DESC, id DESC LIMIT @limit`,
       ).raw(),
       totals: db.prepare<[], [string, number, number]>("SELECT kind, entries, bytes FROM kind_totals WHERE kind IN ('archive_events', 'waveform')").raw(),
@@ -218,7 +218,8 @@ export class SqliteArchive implements Archive {
       if (query.cursor !== undefined) {
         const [at, id] = decodeCursor('events', query.cursor);
         const ts = tsOf(at as string | null);
-        filter('(a.ts < ? OR (a.ts = ? AND a.id < ?))', ts, ts, id);
+        // A row value: the index's range starts at the cursor (an OR of the two cases scans to it).
+        filter('(a.ts, a.id) < (?, ?)', ts, id);
       }
       // A peak filter few events meet ("anything over 2 in/s?") reads those few by the pvs index
       // and sorts them; one many meet walks newest first, where a page fills at once.
@@ -307,7 +308,7 @@ export class SqliteArchive implements Archive {
   sessions(query: { serial?: string; limit: number; cursor?: string }): Promise<Page<Session>> {
     return this.run(() => {
       checkLimit(query.limit);
-      const [at, id] = query.cursor === undefined ? [null, 0] : (decodeCursor('sessions', query.cursor) as [number, number]);
+      const [at, id] = query.cursor === undefined ? BEFORE_EVERY_SESSION : (decodeCursor('sessions', query.cursor) as [number, number]);
       const rows = query.serial === undefined
         ? this.q.sessionsAll.all({ at, id, limit: query.limit + 1 })
         : this.q.sessionsOf.all({ serial: query.serial, at, id, limit: query.limit + 1 });

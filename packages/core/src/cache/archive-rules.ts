@@ -75,3 +75,6 @@ export function decodeCursor(listing: Listing, cursor: string): Position {
   const at = p[0] as unknown;
   return (listing === 'events' ? at === null || typeof at === 'string' : Number.isFinite(at)) ? (p as Position) : refuse();
 }
+
+/** The (started_at, id) a first page of sessions starts below: every session's is lower. */
+export const BEFORE_EVERY_SESSION: readonly [number, number] = [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
