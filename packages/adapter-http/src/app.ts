@@ -5,6 +5,7 @@
  * allow-list — then its handler, whose Reply the shared writer sends.
  */
 import { performance } from 'node:perf_hooks';
+import type { ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { SfmError } from '@sfm/core';
 import { connectionKey, type DeviceTarget } from '@sfm/core/transport';
@@ -37,7 +38,7 @@ export class Lifecycle {
   private readonly streams = new Set<AbortController>();
 
   /** A signal aborted when the request's client goes away or the server closes. */
-  track(res: Response): AbortSignal {
+  track(res: ServerResponse): AbortSignal {
     const ac = new AbortController();
     if (this.closing) ac.abort();
     this.streams.add(ac);
