@@ -39,8 +39,7 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
         if (!m) continue;
         authorize(route, deps, req.headers.authorization);
         const query = validateQuery(route, url);
-        const raw = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
-        const params = validateParams(route, raw);
+        const params = validateParams(route, pathParams(m));
         target = route.device ? selectTarget(query, deps.devices).target : (undefined as unknown as DeviceTarget);
         reply = route.peek!({ deps, query, params, body: undefined, target, closing: life.closing });
         routePath = route.path;
@@ -70,7 +69,7 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
       let params: ReturnType<typeof validateParams>;
       try {
         query = validateQuery(route, url);
-        params = validateParams(route, Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])));
+        params = validateParams(route, pathParams(m));
       } catch {
         return false; // express answers with the proper error
       }
@@ -96,4 +95,9 @@ export function createFastPath(deps: HttpDeps, life: Lifecycle): (req: IncomingM
     }
     return false;
   }
+}
+
+/** The path's parameters as the route's pattern matched them, decoded. */
+function pathParams(m: RegExpExecArray): Record<string, string> {
+  return Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
 }

@@ -1122,7 +1122,7 @@ export class RelayService implements DeviceAccess {
             throw refuse(`the archive could not make its copy durable (${(e as Error).message})`, e);
           }
           const now = await c.readStorageRange();
-          if (now.first !== r.range.first || now.next !== r.range.next) {
+          if (!sameKeys(now, r.range)) {
             if (attempt < ERASE_ATTEMPTS) continue;
             throw new DeviceBusy(`${s.peer}: the unit recorded events while sfm archived its memory, ${ERASE_ATTEMPTS} times: nothing was erased; ask again`);
           }
@@ -1317,7 +1317,7 @@ export class RelayService implements DeviceAccess {
     if (pending.length > 0) throw new StoreUnavailable(`${s.peer}: the erase was refused, nothing was erased: the event-time project text of ${pending.length} events could not be read`);
     const c = await s.unit();
     const now = await c.readStorageRange();
-    if (now.first !== synced.first || now.next !== synced.next) {
+    if (!sameKeys(now, synced)) {
       this.log.info({ unit: serial, read: synced, now }, 'the unit recorded during the call: not erased (its next call archives the new events and erases)');
       return;
     }
@@ -1377,6 +1377,11 @@ function withDocument(w: StoredWaveform, view: Waveform): { stored: StoredWavefo
 interface DownloadOptions {
   textKnown: boolean;
   onProgress?: WaveformOptions['onProgress'];
+}
+
+/** The unit holds the records it held (the same first and next keys): nothing was recorded or erased between. */
+function sameKeys(a: StorageRangeKeys, b: StorageRangeKeys): boolean {
+  return a.first === b.first && a.next === b.next;
 }
 
 /** What a hit needs of a cached event: its identity (to find its waveform) and whether its text is in. */
