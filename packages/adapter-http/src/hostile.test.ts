@@ -128,6 +128,11 @@ function badParamEntry(p: RouteSpec['params'][number]): fc.Arbitrary<Entry> {
       values = fc.oneof(hostileText, fc.constantFrom(String((schema.minimum ?? 0) - 1), String((schema.maximum ?? 0) + 1), '99999999999999999999999'));
       takes = (v) => /^[+-]?\d+$/.test(v) && Number.isSafeInteger(Number(v)) && Number(v) >= (schema.minimum ?? -Infinity) && Number(v) <= (schema.maximum ?? Infinity);
       break;
+    case 'number':
+      // Any text that reads as a number in range may be taken (left out, as the whole-number case does).
+      values = fc.oneof(hostileText, fc.constantFrom(String((schema.minimum ?? 0) - 1), String((schema.maximum ?? 0) + 1), '1e309', 'NaN'));
+      takes = (v) => v.trim() !== '' && Number.isFinite(Number(v)) && Number(v) >= (schema.minimum ?? -Infinity) && Number(v) <= (schema.maximum ?? Infinity);
+      break;
     case 'string':
       if (schema.enum) takes = (v) => schema.enum!.includes(v);
       else values = fc.constantFrom('', 'a\u0000b', 'x'.repeat(300), '\n', 'a\u007fb'); // device: empty, control characters, too long
