@@ -77,7 +77,7 @@ describe('sfm serve', () => {
   it('--log-format pretty writes readable lines (no colour when stderr is not a terminal)', async () => {
     const s = await serve(['--config', config({ log_level: 'info' }), '--log-format', 'pretty']);
     const end = await s.stop();
-    expect(end.code).toBe(0);
+    expect([end.code, end.signal], end.err).toEqual([0, null]);
     expect(end.err).toMatch(/INFO.*http server listening/);
     expect(end.err).not.toMatch(/^\{/m);
     expect(end.err).not.toMatch(/\x1b\[/);
